@@ -1,0 +1,25 @@
+"""brainalign: how brain-like is a vision model?
+
+The Python API mirrors the CLI: :func:`extract`, :func:`score`, :func:`score_files`,
+:func:`report`, :func:`demo`, and :func:`load_activations` for files written by ``extract``.
+They are imported on first use, so ``import brainalign`` (and ``brainalign --help``) stays fast.
+"""
+
+from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version as _version
+
+try:
+    __version__ = _version("brainalign")
+except PackageNotFoundError:  # running from a source tree without install
+    __version__ = "0.0.0+unknown"
+
+_LAZY = {"demo": "api", "extract": "api", "report": "api", "score": "api", "score_files": "api",
+         "load_activations": "activations.io"}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'brainalign' has no attribute {name!r}")

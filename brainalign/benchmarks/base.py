@@ -1,0 +1,68 @@
+"""A benchmark: a dataset (stimuli + neural assembly), a metric protocol and a version."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import xarray as xr
+
+from ..stimuli.stimulus_set import StimulusSet
+
+
+@dataclass(frozen=True)
+class BrainScoreProtocol:
+    """The ``brainscore`` neural-predictivity protocol (METHODS.md), plus brainalign's layer commitment.
+
+    PLS with ``n_components`` (scale=False), ``n_splits`` ShuffleSplits over unique stimulus ids
+    with ``train_size`` and ``random_state`` (stratified by the benchmark's stratification
+    column when it has one); Pearson r per neuroid, median over neuroids, mean over splits.
+    Ceiling: split-half internal consistency with Spearman-Brown over ``ceiling_splits`` splits
+    of the repetitions.
+
+    Layer commitment (brainalign's own, recorded with every score): the stimuli are split once,
+    stratified, into a *selection* part (``selection_fraction``, seed ``selection_seed``) and a
+    *held-out* part; the leaderboard commits each model to the layer with the best raw score on
+    the selection part and reports that layer's ceiled score on the held-out part only.
+    """
+
+    name: str = "brainscore"
+    n_components: int = 25
+    n_splits: int = 10
+    train_size: float = 0.9
+    random_state: int = 1
+    ceiling_splits: int = 10
+    selection_fraction: float = 0.5
+    selection_seed: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class NeuralBenchmark:
+    """A named neural benchmark.
+
+    Attributes
+    ----------
+    identifier : e.g. ``"sim.V1"``.
+    version : bumped whenever data or protocol change, recorded in every score.
+    region : brain area scored (``V1``, ``VISp``, ...).
+    species : ``"macaque"``, ``"mouse"``, ...
+    load_assembly : returns the validated NeuralAssembly (presentation x neuroid).
+    load_stimuli : returns the StimulusSet holding every ``stimulus_id`` of the assembly.
+    stratify_coord : stimulus coordinate used to stratify splits, or None.
+    dataset : description of the data (id, seed, checksum) recorded in every score.
+    """
+
+    identifier: str
+    version: str
+    region: str
+    species: str
+    description: str
+    load_assembly: Callable[[], xr.DataArray]
+    load_stimuli: Callable[[], StimulusSet]
+    stratify_coord: str | None = None
+    protocol: BrainScoreProtocol = field(default_factory=BrainScoreProtocol)
+    dataset: dict = field(default_factory=dict)
+    citation: str = ""

@@ -1,0 +1,320 @@
+"""Turn a model spec (and optionally a checkpoint) into a :class:`LoadedModel`.
+
+Spec grammar::
+
+    timm:NAME          a timm architecture, e.g. timm:resnet18 or timm:resnet18.a1_in1k
+    torchvision:NAME   a torchvision classification architecture, e.g. torchvision:alexnet
+    zoo:NAME | NAME    a brainalign zoo model, e.g. alexnet_bn64, pixels
+
+Nothing is downloaded: timm models are built with ``pretrained=False`` and torchvision models with
+``weights=None``; weights come from a random init (explicit seed) or a local checkpoint.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import math
+import os
+from pathlib import Path
+from typing import Callable
+
+from torch import nn
+
+from .._io import sha256_file
+from ..errors import InputError, ModelError
+from .base import IMAGENET_MEAN, IMAGENET_STD, LoadedModel, Preprocessing, seeded
+from .checkpoint import apply_state_dict, load_state_dict, state_dict_sha256
+from .registry import ZooEntry, list_zoo, zoo_factory
+
+SOURCES = ("timm", "torchvision", "zoo")
+
+#: Most layers a default inventory holds (timm CNNs: stages plus one pooled layer).
+MAX_DEFAULT_LAYERS = 12
+
+_INTERPOLATIONS = ("bilinear", "bicubic", "nearest")
+
+
+def parse_spec(spec: str) -> tuple[str, str]:
+    """Split a model spec into its source and name.
+
+    Parameters
+    ----------
+    spec : str
+        ``timm:NAME``, ``torchvision:NAME``, ``zoo:NAME`` or a bare zoo ``NAME``.
+
+    Returns
+    -------
+    source : {"timm", "torchvision", "zoo"}
+    name : str
+
+    Raises
+    ------
+    InputError
+        Empty, containing whitespace, an unknown prefix or an empty name.
+
+    Examples
+    --------
+    >>> parse_spec("timm:resnet18"), parse_spec("alexnet_bn64")
+    (('timm', 'resnet18'), ('zoo', 'alexnet_bn64'))
+    """
+    if not isinstance(spec, str) or not spec:
+        raise InputError("empty model spec",
+                         hint="give e.g. alexnet_bn64, timm:resnet18 or torchvision:alexnet")
+    if any(ch.isspace() for ch in spec):
+        raise InputError(f"model spec {spec!r} contains whitespace", hint="remove the spaces")
+    source, sep, name = spec.partition(":")
+    if not sep:
+        return "zoo", spec
+    if source not in SOURCES:
+        raise InputError(f"unknown model source {source!r} in {spec!r}",
+                         hint=f"use one of {', '.join(s + ':NAME' for s in SOURCES)}, or a bare zoo name")
+    if not name:
+        raise InputError(f"model spec {spec!r} has no name after {source}:",
+                         hint=f"list names with `brainalign models list '{source}:*'`")
+    return source, name
+
+
+def load_model(spec: str, *, checkpoint: str | os.PathLike | None = None, seed: int = 0) -> LoadedModel:
+    """Build a model from ``spec``, with a seeded random init or the weights in ``checkpoint``.
+
+    Parameters
+    ----------
+    spec : str
+        See :func:`parse_spec`.
+    checkpoint : str or PathLike, optional
+        A local ``torch.save`` state dict (see :func:`brainalign.models.checkpoint.load_state_dict`),
+        loaded strictly.
+    seed : int, default=0
+        Seed of the random init (``torch.manual_seed`` right before building). Ignored for the
+        record when a checkpoint is given.
+
+    Returns
+    -------
+    LoadedModel
+        In eval mode with ``requires_grad`` off. ``weights_sha256`` is the sha256 of the
+        checkpoint file, or for a random init of the state dict (same seed, same hash).
+        ``layers`` holds every named submodule in registration order; ``default_layers`` the
+        inventory scored by ``--layers all``, at most :data:`MAX_DEFAULT_LAYERS` names:
+
+        - zoo: declared by each zoo entry;
+        - timm CNNs: the modules of ``model.feature_info`` (timm's declared stages) plus the pooled
+          pre-logits features (``head.pre_logits``, ``head.global_pool`` or ``global_pool``,
+          whichever comes first);
+        - timm transformers (no pooling module): each ``blocks.N``;
+        - torchvision: the top-level children except the classifier (``fc``, ``classifier``,
+          ``head``, ``heads``), auxiliary heads and modules that only reshape or drop out
+          (Dropout, Flatten, Identity, Permute), with the stage containers ``features``,
+          ``trunk_output``, ``layers``, ``blocks`` and ``encoder.layers`` opened one level (so
+          ResNets give ``conv1`` .. ``maxpool``, ``layer1`` .. ``layer4``, ``avgpool``; AlexNet
+          and VGG the children of ``features``, then ``avgpool``).
+
+        Longer lists keep evenly spaced names, always the first and the last.
+
+    Raises
+    ------
+    InputError
+        A malformed spec.
+    ModelError
+        An unknown model, or a checkpoint that does not fit it.
+    FileFormatError
+        A missing, unreadable or corrupt checkpoint.
+
+    Examples
+    --------
+    >>> m = load_model("pixels")
+    >>> m.spec, m.default_layers, m.checkpoint, m.seed
+    ('pixels', ('pixels',), None, 0)
+    """
+    source, name = parse_spec(spec)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise InputError(f"seed must be an integer, got {seed!r}", hint="pass e.g. --seed 0")
+    canonical = name if source == "zoo" else f"{source}:{name}"
+    state_dict, ckpt_info = (None, None) if checkpoint is None else load_state_dict(checkpoint)
+    entry = _BUILDERS[source](name, seed)
+    module = entry.module
+    if state_dict is None:
+        weights_sha256 = state_dict_sha256(module.state_dict())
+    else:
+        ckpt_info.update(apply_state_dict(module, state_dict, model_name=canonical))
+        weights_sha256 = sha256_file(checkpoint)
+    module.eval().requires_grad_(False)
+    return LoadedModel(
+        spec=canonical,
+        module=module,
+        preprocessing=entry.preprocessing,
+        layers=tuple(n for n, _ in module.named_modules() if n),
+        default_layers=tuple(entry.default_layers),
+        weights_sha256=weights_sha256,
+        checkpoint=None if checkpoint is None else str(Path(checkpoint).resolve()),
+        seed=seed if checkpoint is None else None,
+        info={"source": source, "description": entry.description,
+              "weights_hash_of": "state_dict" if checkpoint is None else "file",
+              **({} if ckpt_info is None else {"checkpoint": ckpt_info})},
+    )
+
+
+def list_models(pattern: str | None = None) -> list[str]:
+    """Model specs, optionally filtered by a shell-style ``pattern``.
+
+    Parameters
+    ----------
+    pattern : str, optional
+        None lists the zoo names followed by ``"timm:*"`` and ``"torchvision:*"`` (standing for
+        the whole timm and torchvision catalogues). ``"timm:resnet*"`` / ``"torchvision:vgg*"``
+        filter those catalogues; ``"zoo:alex*"`` or a bare ``"alex*"`` filter the zoo.
+
+    Returns
+    -------
+    list of str
+        Specs as :func:`load_model` accepts them, sorted within each source.
+
+    Examples
+    --------
+    >>> "timm:resnet18" in list_models("timm:resnet1*")
+    True
+    >>> list_models("alexnet*")
+    ['alexnet_bn64', 'alexnet_bn64_headless']
+    """
+    if pattern is None:
+        return list_zoo() + ["timm:*", "torchvision:*"]
+    source, sep, rest = pattern.partition(":")
+    if not sep:
+        return list_zoo(pattern)
+    if source == "zoo":
+        return list_zoo(rest)
+    if source == "timm":
+        return [f"timm:{n}" for n in _timm_names(rest)]
+    if source == "torchvision":
+        return [f"torchvision:{n}" for n in _torchvision_names() if fnmatch.fnmatch(n, rest)]
+    raise InputError(f"unknown model source {source!r} in pattern {pattern!r}",
+                     hint=f"use one of {', '.join(s + ':PATTERN' for s in SOURCES)}")
+
+
+# --- zoo -----------------------------------------------------------------------------------------
+
+def _build_zoo(name: str, seed: int) -> ZooEntry:
+    if name not in list_zoo():
+        catalogues = {"timm": _timm_names(), "torchvision": _torchvision_names()}
+        elsewhere = [f"{source}:{name}" for source, names in catalogues.items() if name in names]
+        hint = f"did you mean {' or '.join(elsewhere)}?" if elsewhere else _suggest(name, list_zoo(), "zoo")
+        raise ModelError(f"unknown zoo model {name!r}", hint=hint)
+    return zoo_factory(name)(seed=seed)
+
+
+# --- timm ----------------------------------------------------------------------------------------
+
+def _timm_names(pattern: str = "") -> list[str]:
+    import timm
+
+    return timm.list_models(pattern or "")
+
+
+def _build_timm(name: str, seed: int) -> ZooEntry:
+    import timm
+
+    if not timm.is_model(name):
+        raise ModelError(f"unknown timm model {name!r}", hint=_suggest(name, _timm_names(), "timm"))
+    arch, _, tag = name.partition(".")
+    if tag and name not in timm.list_pretrained(f"{arch}.*"):
+        tags = [n.partition(".")[2] for n in timm.list_pretrained(f"{arch}.*")]
+        raise ModelError(f"timm model {arch!r} has no config tag {tag!r}",
+                         hint=f"known tags: {', '.join(tags[:8]) or 'none'}; or drop the tag")
+    with seeded(seed):
+        module = timm.create_model(name, pretrained=False)
+    return ZooEntry(module=module, preprocessing=_timm_preprocessing(module, name),
+                    default_layers=_timm_default_layers(module),
+                    description=f"timm {name}, no pretrained weights")
+
+
+def _timm_preprocessing(module: nn.Module, name: str) -> Preprocessing:
+    """Preprocessing from timm's data config: resize floor(size / crop_pct), centre crop size.
+
+    Interpolations other than bilinear, bicubic and nearest (rare in timm) become bicubic.
+    """
+    from timm.data import resolve_data_config
+
+    cfg = resolve_data_config({}, model=module)
+    channels, height, width = cfg["input_size"]
+    if height != width or channels not in (1, 3):
+        raise ModelError(f"timm model {name!r} expects input {channels}x{height}x{width}",
+                         hint="brainalign supports square inputs with 1 or 3 channels")
+    interpolation = cfg["interpolation"] if cfg["interpolation"] in _INTERPOLATIONS else "bicubic"
+    return Preprocessing(input_size=height, resize=math.floor(height / (cfg.get("crop_pct") or 1.0)),
+                         crop=height, mean=tuple(cfg["mean"]), std=tuple(cfg["std"]),
+                         interpolation=interpolation, channels=channels)
+
+
+def _timm_default_layers(module: nn.Module) -> tuple[str, ...]:
+    names = dict(module.named_modules())
+    stages = [info["module"] for info in getattr(module, "feature_info", None) or []
+              if info.get("module") in names]
+    pooled = next((n for n in ("head.pre_logits", "head.global_pool", "global_pool") if n in names), None)
+    if pooled is None:
+        return _evenly_spaced(stages, MAX_DEFAULT_LAYERS)
+    return _evenly_spaced(stages, MAX_DEFAULT_LAYERS - 1) + (pooled,)
+
+
+# --- torchvision ---------------------------------------------------------------------------------
+
+_TORCHVISION_HEADS = frozenset({"fc", "classifier", "head", "heads"})
+_TORCHVISION_STAGES = frozenset({"features", "trunk_output", "layers", "blocks"})
+_TORCHVISION_SKIPPED = frozenset({"Dropout", "Flatten", "Identity", "Permute"})  # no new values
+
+
+def _torchvision_names() -> list[str]:
+    import torchvision
+
+    return sorted(torchvision.models.list_models(module=torchvision.models))
+
+
+def _build_torchvision(name: str, seed: int) -> ZooEntry:
+    import torchvision
+
+    if name not in _torchvision_names():
+        raise ModelError(f"unknown torchvision model {name!r}",
+                         hint=_suggest(name, _torchvision_names(), "torchvision"))
+    with seeded(seed):
+        module = torchvision.models.get_model(name, weights=None)
+    preprocessing = Preprocessing(input_size=224, resize=256, crop=224, mean=IMAGENET_MEAN, std=IMAGENET_STD)
+    return ZooEntry(module=module, preprocessing=preprocessing,
+                    default_layers=_torchvision_default_layers(module),
+                    description=f"torchvision {name}, no pretrained weights")
+
+
+def _torchvision_default_layers(module: nn.Module) -> tuple[str, ...]:
+    names: list[str] = []
+    for name, child in module.named_children():
+        if (name in _TORCHVISION_HEADS or name.lower().startswith("aux")
+                or type(child).__name__ in _TORCHVISION_SKIPPED):
+            continue
+        if name in _TORCHVISION_STAGES:
+            names += [f"{name}.{sub}" for sub, _ in child.named_children()]
+        elif name == "encoder" and isinstance(getattr(child, "layers", None), nn.Module):
+            names += [f"encoder.layers.{sub}" for sub, _ in child.layers.named_children()]
+        else:
+            names.append(name)
+    return _evenly_spaced(names, MAX_DEFAULT_LAYERS)
+
+
+# --- shared --------------------------------------------------------------------------------------
+
+_BUILDERS: dict[str, Callable[[str, int], ZooEntry]] = {
+    "timm": _build_timm,
+    "torchvision": _build_torchvision,
+    "zoo": _build_zoo,
+}
+
+
+def _evenly_spaced(names: list[str], k: int) -> tuple[str, ...]:
+    """At most ``k`` of ``names``, evenly spaced, always keeping the first and the last."""
+    if len(names) <= k:
+        return tuple(names)
+    picks = sorted({round(i * (len(names) - 1) / (k - 1)) for i in range(k)})
+    return tuple(names[i] for i in picks)
+
+
+def _suggest(name: str, known: list[str], source: str) -> str:
+    close = difflib.get_close_matches(name, known, n=5, cutoff=0.6)
+    listing = f"list them with `brainalign models list '{source}:*'`"
+    return f"did you mean {', '.join(close)}? {listing}" if close else listing

@@ -1,0 +1,538 @@
+"""The simulated benchmark's generative model of neurons, written as a torch module.
+
+:class:`SimulatedCortex` maps grayscale 64 x 64 images to noise-free mean spike counts of eight
+simulated areas. It is the ground truth of the embedded benchmark (``brainalign.neural.simulated``
+draws noisy trials from it) and, registered as the zoo model ``sim_oracle``, the positive control
+that goes through the same extraction path as any network.
+
+Design
+------
+* Two log-Gabor quadrature filter banks (3 wavelengths x 6 orientations), applied by FFT
+  (circular convolution) and sampled on a 32 x 32 lattice (2 px spacing), with divisive
+  normalisation by the image's mean energy over all channels and pixels (Heeger 1992). The pool is
+  computed from the power spectrum, so a texture and its spectrally matched noise get exactly the
+  same normalisation (Parseval).
+* ``V1`` (primate bank, wavelengths 4-16 px, i.e. 1-4 c/deg at 16 px/deg): energy-model units
+  (Adelson & Bergen 1985). Simple cells half-square one phase of one channel at one lattice point;
+  complex cells pool one channel's energy with a Gaussian of sigma = wavelength / 2. Responses are
+  linear in normalised energy, so a texture and its matched noise drive them equally on average
+  (modulation index near 0).
+* ``V2``: each unit adds to pooled V1 energy a higher-order term, the pooled product of two V1
+  energy maps: the same channel (energy sparseness), a neighbouring orientation, the next scale, or
+  the same channel shifted along its edge. Channels are nearly independent for phase-randomised
+  noise, while the aligned edges and lines of textures co-activate them, so V2 prefers textures to
+  their matched noise (Freeman et al. 2013). A soft saturation bounds grating responses.
+* Mouse (``VISp`` .. ``VISam``): a low-spatial-frequency bank (wavelengths 8-32 px, broad tuning,
+  behind a Gaussian optical blur) feeds a hierarchy of feature levels on coarsening lattices
+  (stride 2, 4, 8, 8 px): level 0 pooled energy; level 1 cross-channel conjunctions; levels 2-3 a
+  sparse signed channel mix, rectified, raised to 1.5 and normalised. ``VISp`` reads energy-model
+  units off the bank; the higher areas, in the anatomical hierarchy order ``MOUSE_HIERARCHY``
+  (Harris et al. 2019; Siegle et al. 2021), read deeper levels through wider Gaussian windows and
+  steeper output exponents: receptive fields grow and features get more nonlinear.
+
+Every parameter is drawn at construction from ``numpy.random.SeedSequence(seed)`` and stored as a
+buffer (the module has no trainable parameters).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..base import Preprocessing
+from ..registry import ZooEntry, register_model
+
+__all__ = ["AREAS", "MOUSE_HIERARCHY", "SimulatedCortex", "sim_oracle"]
+
+#: Area submodules, in forward order; the last one is what ``forward`` returns.
+AREAS = ("V1", "V2", "VISp", "VISl", "VISal", "VISrl", "VISam", "VISpm")
+#: Mouse areas from lowest to highest (anatomical hierarchy score, Siegle et al. 2021).
+MOUSE_HIERARCHY = ("VISp", "VISl", "VISrl", "VISal", "VISpm", "VISam")
+SIZE = 64
+LATTICE = 32  # the banks' sampling lattice (stride SIZE // LATTICE = 2 px)
+N_ORIENTATIONS = 6
+PRIMATE_WAVELENGTHS = (4.0, 8.0, 16.0)
+MOUSE_WAVELENGTHS = (8.0, 16.0, 32.0)
+N_PRIMATE_NEURONS = 80
+N_MOUSE_NEURONS = 50
+#: Stride (px) of the mouse feature levels 0..3 and the Gaussian pooling (px) each level adds.
+MOUSE_LEVEL_STRIDES = (2, 4, 8, 8)
+MOUSE_LEVEL_SIGMAS = (2.0, 2.0, 4.0, 8.0)
+
+
+@dataclass(frozen=True)
+class _MouseAreaSpec:
+    """Which mouse feature levels an area reads, its readout window (px) and output exponent."""
+
+    levels: tuple[int, ...]
+    readout_sigma: float
+    exponent: float
+
+
+_MOUSE_SPECS = {
+    "VISl": _MouseAreaSpec(levels=(0, 1), readout_sigma=4.0, exponent=1.2),
+    "VISrl": _MouseAreaSpec(levels=(1,), readout_sigma=5.0, exponent=1.3),
+    "VISal": _MouseAreaSpec(levels=(1, 2), readout_sigma=6.0, exponent=1.4),
+    "VISpm": _MouseAreaSpec(levels=(2,), readout_sigma=7.5, exponent=1.5),
+    "VISam": _MouseAreaSpec(levels=(2, 3), readout_sigma=9.0, exponent=1.6),
+}
+
+
+class QuadratureBank(nn.Module):
+    """Log-Gabor quadrature filters with global divisive normalisation, sampled every 2 px.
+
+    Parameters
+    ----------
+    wavelengths : preferred wavelengths in pixels (one filter per wavelength and orientation).
+    radial_sigma : log-Gabor radial width as a ratio (0.65 ~ 1.5 octaves, 0.5 ~ 2.4 octaves).
+    angular_sigma : orientation tuning width in radians.
+    semi_saturation : added to the mean energy in the normalisation pool (contrast response).
+    optics_sigma : Gaussian optical blur in pixels, multiplied into every filter.
+    band_limited : the filters vanish above 0.25 cycles/px, so the lattice values come from the
+        central 32 x 32 block of the spectrum; otherwise the full spectrum is folded (aliased)
+        onto it, which samples the full-resolution responses exactly.
+
+    Notes
+    -----
+    Channel ``c`` has wavelength ``wavelengths[c // N_ORIENTATIONS]`` and orientation
+    ``(c % N_ORIENTATIONS) * 180 / N_ORIENTATIONS`` degrees (the direction of its wave vector).
+    Each filter is one-sided in frequency, so its impulse response is complex: the real part is the
+    even, the imaginary part the odd member of a quadrature pair. A grating of amplitude ``a`` at
+    the preferred frequency gives responses of modulus ``a`` before normalisation.
+    """
+
+    def __init__(self, wavelengths: tuple[float, ...], *, radial_sigma: float, angular_sigma: float,
+                 semi_saturation: float, optics_sigma: float = 0.0, band_limited: bool = False):
+        super().__init__()
+        self.wavelengths = tuple(wavelengths)
+        self.semi_saturation = semi_saturation
+        self.band_limited = band_limited
+        gains = _log_gabor_gains(wavelengths, radial_sigma, angular_sigma) * _gaussian_gain(SIZE, optics_sigma)
+        self.register_buffer("pool_gain", torch.from_numpy((gains ** 2).mean(axis=0) / SIZE ** 4))
+        self.register_buffer("gain", torch.from_numpy(_crop_spectrum(gains) if band_limited else gains))
+
+    @property
+    def n_channels(self) -> int:
+        return self.gain.shape[0]
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """Map (batch, 1, 64, 64) images to normalised responses (batch, 2, channels, 32, 32).
+
+        Index 0 / 1 of the second axis are the real (even) / imaginary (odd) parts; lattice point
+        (i, j) is pixel (2 i, 2 j).
+        """
+        spectrum = torch.fft.fft2(images)  # (B, 1, 64, 64)
+        power = spectrum.real ** 2 + spectrum.imag ** 2
+        pool = self.semi_saturation + (power * self.pool_gain).sum(dim=(1, 2, 3))  # mean energy
+        if self.band_limited:
+            lattice_spectrum = _crop_spectrum(spectrum) * self.gain
+        else:
+            lattice_spectrum = _fold_spectrum(spectrum * self.gain)
+        response = torch.fft.ifft2(lattice_spectrum) / (4.0 * pool.sqrt().view(-1, 1, 1, 1))
+        return torch.stack([response.real, response.imag], dim=1)
+
+
+def _log_gabor_gains(wavelengths, radial_sigma: float, angular_sigma: float) -> np.ndarray:
+    """Frequency responses of a bank, float32 of shape (len(wavelengths) * 6, 64, 64)."""
+    fy, fx = _frequencies(SIZE)
+    radius = np.hypot(fx, fy)
+    radius[0, 0] = 1.0
+    angle = np.arctan2(fy, fx)
+    gains = []
+    for wavelength in wavelengths:
+        radial = np.exp(-np.log(radius * wavelength) ** 2 / (2 * np.log(radial_sigma) ** 2))
+        for o in range(N_ORIENTATIONS):
+            delta = np.angle(np.exp(1j * (angle - np.pi * o / N_ORIENTATIONS)))
+            gain = 2.0 * radial * np.exp(-delta ** 2 / (2 * angular_sigma ** 2))
+            gain[0, 0] = 0.0
+            gains.append(gain)
+    return np.stack(gains).astype(np.float32)
+
+
+def _crop_spectrum(spectrum):
+    """Frequencies -16..15 of a 64-point spectrum (..., 64, 64) as a 32-point one (..., 32, 32)."""
+    keep = np.r_[0:16, 48:64]
+    return spectrum[..., keep, :][..., keep]
+
+
+def _fold_spectrum(spectrum: torch.Tensor) -> torch.Tensor:
+    """Alias a 64-point spectrum onto 32 points: the spectrum of the signal sampled every 2 px."""
+    half = LATTICE
+    rows = spectrum[..., :half, :] + spectrum[..., half:, :]
+    return rows[..., :half] + rows[..., half:]
+
+
+class EnergyReadout(nn.Module):
+    """Energy-model units (simple and complex cells) read off a :class:`QuadratureBank`.
+
+    A simple cell's drive is ``2 [Re(q e^{-i phase})]_+^2`` at its lattice point; a complex
+    cell's is ``|q|^2`` pooled with a Gaussian window. The output is ``baseline + gain * drive``.
+
+    Parameters
+    ----------
+    channel : int array (n_neurons,), the bank channel of each unit.
+    simple : bool array (n_neurons,).
+    phase : float array (n_neurons,), radians (used by simple cells).
+    window : float array (n_neurons, 32, 32) on the lattice, each summing to 1 (one point for
+        simple cells).
+    gain, baseline : float arrays (n_neurons,), spike counts.
+    """
+
+    def __init__(self, channel, simple, phase, window, gain, baseline):
+        super().__init__()
+        _register(self, channel=torch.as_tensor(channel, dtype=torch.long),
+                  simple=torch.as_tensor(simple, dtype=torch.bool), phase=_f32(phase),
+                  window=_f32(window).reshape(len(channel), -1), gain=_f32(gain), baseline=_f32(baseline))
+
+    def forward(self, quadrature: torch.Tensor) -> torch.Tensor:
+        """Map bank output (batch, 2, channels, 32, 32) to spike counts (batch, n_neurons)."""
+        even = _read_channels(quadrature[:, 0], self.window, self.channel)
+        odd = _read_channels(quadrature[:, 1], self.window, self.channel)
+        energy = _read_channels(quadrature[:, 0] ** 2 + quadrature[:, 1] ** 2, self.window, self.channel)
+        linear = even * torch.cos(self.phase) + odd * torch.sin(self.phase)
+        drive = torch.where(self.simple, 2.0 * torch.relu(linear) ** 2, energy)
+        return self.baseline + self.gain * drive
+
+
+class TextureReadout(nn.Module):
+    """V2 units: pooled V1 energy plus a pooled product of two V1 energy maps.
+
+    ``d = alpha * pool(E_a) + (1 - alpha) * pool(E_a * shift(E_b))`` and
+    ``rate = baseline + gain * d / (1 + d / saturation)``, where ``E_c = |q_c|^2`` is the
+    normalised energy of bank channel ``c``, ``pool`` the unit's Gaussian window and ``shift`` a
+    circular shift of the partner map on the lattice.
+
+    Parameters
+    ----------
+    channel_a, channel_b : int arrays (n_neurons,).
+    shift : int array (n_neurons, 2), (row, column) shift of the partner map in lattice steps.
+    alpha : float array (n_neurons,), weight of the linear (V1-like) term.
+    window : float array (n_neurons, 32, 32) on the lattice, each summing to 1.
+    gain, baseline : float arrays (n_neurons,), spike counts.
+    saturation : drive at which the response is half the linear extrapolation.
+    """
+
+    def __init__(self, channel_a, channel_b, shift, alpha, window, gain, baseline, saturation: float = 25.0):
+        super().__init__()
+        self.saturation = saturation
+        _register(self, channel_a=torch.as_tensor(channel_a, dtype=torch.long),
+                  channel_b=torch.as_tensor(channel_b, dtype=torch.long),
+                  shift=torch.as_tensor(shift, dtype=torch.long), alpha=_f32(alpha),
+                  window=_f32(window).reshape(len(channel_a), -1), gain=_f32(gain), baseline=_f32(baseline))
+
+    def forward(self, quadrature: torch.Tensor) -> torch.Tensor:
+        """Map bank output (batch, 2, channels, 32, 32) to spike counts (batch, n_neurons)."""
+        energy = quadrature[:, 0] ** 2 + quadrature[:, 1] ** 2  # (B, C, 32, 32)
+        linear = _read_channels(energy, self.window, self.channel_a)
+        product = torch.stack([self._pooled_product(energy, n) for n in range(self.channel_a.shape[0])], dim=1)
+        drive = self.alpha * linear + (1.0 - self.alpha) * product
+        return self.baseline + self.gain * drive / (1.0 + drive / self.saturation)
+
+    def _pooled_product(self, energy: torch.Tensor, n: int) -> torch.Tensor:
+        """pool_n(E_a * shift(E_b)) for unit ``n``, shape (batch,)."""
+        partner = torch.roll(energy[:, self.channel_b[n]], shifts=tuple(self.shift[n].tolist()), dims=(1, 2))
+        return (energy[:, self.channel_a[n]] * partner).flatten(1) @ self.window[n]
+
+
+class MouseHierarchy(nn.Module):
+    """Feature levels 0-3 of the simulated mouse stream, computed from a :class:`QuadratureBank`.
+
+    * level 0 (stride 2 px): channel energy ``E = |q|^2``, Gaussian-pooled;
+    * level 1 (stride 4 px): ``(E_c + sqrt(E_c E_partner(c))) / 2``, pooled, normalised;
+    * levels 2, 3 (stride 8 px): ``[W x - threshold]_+^1.5`` for a sparse signed channel mix ``W``
+      of the previous level, pooled, normalised.
+
+    Pooling is a circular Gaussian of ``MOUSE_LEVEL_SIGMAS`` followed by 2 x 2 averaging where the
+    stride grows, applied as separable matrices; normalisation divides each image's maps by 0.05
+    plus their mean over channels and positions.
+
+    Parameters
+    ----------
+    partner : int array (channels,), the partner channel of level 1.
+    mixes : float array (2, channels, channels), the channel mixes of levels 2 and 3.
+    threshold : rectification threshold of levels 2 and 3.
+    """
+
+    def __init__(self, partner, mixes, threshold: float = 0.2):
+        super().__init__()
+        self.threshold = threshold
+        inputs = (SIZE // 2,) + tuple(SIZE // s for s in MOUSE_LEVEL_STRIDES[:-1])
+        for k, (n_in, stride, sigma) in enumerate(zip(inputs, MOUSE_LEVEL_STRIDES, MOUSE_LEVEL_SIGMAS)):
+            self.register_buffer(f"pool{k}", _f32(_pooling_matrix(n_in, SIZE // stride, sigma * n_in / SIZE)))
+        _register(self, partner=torch.as_tensor(partner, dtype=torch.long), mixes=_f32(mixes))
+
+    def forward(self, quadrature: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Map bank output (batch, 2, channels, 32, 32) to four levels (batch, channels, n_k, n_k).
+
+        ``n_k = 64 / MOUSE_LEVEL_STRIDES[k]``: 32, 16, 8, 8.
+        """
+        level0 = self._pool(quadrature[:, 0] ** 2 + quadrature[:, 1] ** 2, 0)
+        conjunction = 0.5 * (level0 + (level0 * level0[:, self.partner]).sqrt())
+        levels = [level0, _normalise(self._pool(conjunction, 1))]
+        for k, mix in enumerate(self.mixes, start=2):
+            mixed = torch.einsum("dc,bchw->bdhw", mix, levels[-1])
+            levels.append(_normalise(self._pool(torch.relu(mixed - self.threshold) ** 1.5, k)))
+        return tuple(levels)
+
+    def _pool(self, maps: torch.Tensor, level: int) -> torch.Tensor:
+        matrix = getattr(self, f"pool{level}")
+        return matrix @ maps @ matrix.T
+
+
+class LevelReadout(nn.Module):
+    """Mouse higher-area units: a Gaussian-windowed, positively weighted pair of feature channels.
+
+    ``rate = baseline + gain * (w1 pool(F_k[c1]) + w2 pool(F_k[c2])) ** exponent`` for the unit's
+    level ``k``.
+
+    Parameters
+    ----------
+    level : int array (n_neurons,), the feature level each unit reads.
+    channels : int array (n_neurons, 2).
+    weights : float array (n_neurons, 2), non-negative.
+    centre : float array (n_neurons, 2), window centre (row, column) in pixels.
+    sigma : float array (n_neurons,), window sigma in pixels.
+    exponent : output exponent of the area.
+    gain, baseline : float arrays (n_neurons,), spike counts.
+    """
+
+    def __init__(self, level, channels, weights, centre, sigma, exponent: float, gain, baseline):
+        super().__init__()
+        self.exponent = exponent
+        self.levels = tuple(sorted(set(np.asarray(level).tolist())))
+        for k in self.levels:
+            units = np.flatnonzero(np.asarray(level) == k)
+            stride = MOUSE_LEVEL_STRIDES[k]
+            windows = np.stack([_gaussian_window(SIZE // stride, np.asarray(centre[u]) / stride, sigma[u] / stride)
+                                for u in units])
+            _register(self, **{f"units{k}": torch.as_tensor(units), f"window{k}": _f32(windows).flatten(1)})
+        _register(self, channels=torch.as_tensor(channels, dtype=torch.long), weights=_f32(weights),
+                  gain=_f32(gain), baseline=_f32(baseline))
+
+    def forward(self, levels: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        """Map the four levels of :class:`MouseHierarchy` to spike counts (batch, n_neurons)."""
+        drive = levels[0].new_zeros(levels[0].shape[0], self.gain.shape[0])
+        for k in self.levels:
+            units, window = getattr(self, f"units{k}"), getattr(self, f"window{k}")
+            pooled = levels[k].flatten(2) @ window.T  # (B, C, n_units)
+            local = torch.arange(units.shape[0])
+            for j in range(self.channels.shape[1]):
+                drive[:, units] += self.weights[units, j] * pooled[:, self.channels[units, j], local]
+        return self.baseline + self.gain * drive ** self.exponent
+
+
+class SimulatedCortex(nn.Module):
+    """Noise-free mean spike counts of eight simulated visual areas.
+
+    Parameters
+    ----------
+    seed : seed of every parameter (positions, channels, mixes, gains, baselines).
+
+    Notes
+    -----
+    Submodules ``V1``, ``V2`` (80 units each), ``VISp``, ``VISl``, ``VISal``, ``VISrl``, ``VISam``,
+    ``VISpm`` (50 units each) output (batch, n_neurons) spike counts >= 0, so forward hooks on
+    them read every area from one :meth:`forward` call. The shared stages are the submodules
+    ``primate_bank``, ``mouse_bank`` and ``mouse_levels``. Rates to a uniform image equal each
+    unit's ``baseline`` (its spontaneous count).
+
+    Examples
+    --------
+    >>> model = SimulatedCortex(seed=0).eval()
+    >>> rates = model.area_rates(torch.rand(2, 1, 64, 64))
+    >>> tuple(rates["V1"].shape), tuple(rates["VISam"].shape)
+    ((2, 80), (2, 50))
+    >>> bool(all((r >= 0).all() for r in rates.values()))
+    True
+    """
+
+    def __init__(self, seed: int = 0):
+        super().__init__()
+        self.seed = seed
+        names = ("mouse_levels",) + AREAS
+        rngs = dict(zip(names, map(np.random.default_rng, np.random.SeedSequence(seed).spawn(len(names)))))
+        self.primate_bank = QuadratureBank(PRIMATE_WAVELENGTHS, radial_sigma=0.65, angular_sigma=0.3,
+                                           semi_saturation=2e-4)
+        self.mouse_bank = QuadratureBank(MOUSE_WAVELENGTHS, radial_sigma=0.5, angular_sigma=0.45,
+                                         semi_saturation=2e-4, optics_sigma=1.5, band_limited=True)
+        self.mouse_levels = _build_mouse_hierarchy(self.mouse_bank.n_channels, rngs["mouse_levels"])
+        self.V1 = _build_v1(rngs["V1"])
+        self.V2 = _build_v2(rngs["V2"])
+        self.VISp = _build_visp(rngs["VISp"])
+        for area, spec in _MOUSE_SPECS.items():
+            setattr(self, area, _build_mouse_area(spec, self.mouse_bank.n_channels, rngs[area]))
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """Compute every area; return the last one's counts (batch, 50) (``VISpm``)."""
+        return self.area_rates(images)[AREAS[-1]]
+
+    def area_rates(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Spike counts of every area, ``{area: tensor (batch, n_neurons)}`` in ``AREAS`` order.
+
+        Parameters
+        ----------
+        images : tensor of shape (batch, 1 or 3, 64, 64), grayscale (or RGB, averaged) in [0, 1].
+        """
+        gray = _as_gray(images)
+        primate = self.primate_bank(gray)
+        mouse = self.mouse_bank(gray)
+        levels = self.mouse_levels(mouse)
+        rates = {"V1": self.V1(primate), "V2": self.V2(primate), "VISp": self.VISp(mouse)}
+        rates.update({area: getattr(self, area)(levels) for area in _MOUSE_SPECS})
+        return {area: rates[area] for area in AREAS}
+
+
+def _as_gray(images: torch.Tensor) -> torch.Tensor:
+    """(batch, 1 or 3, 64, 64) -> (batch, 1, 64, 64) float32; ValueError for other shapes."""
+    if images.ndim != 4 or images.shape[1] not in (1, 3) or tuple(images.shape[-2:]) != (SIZE, SIZE):
+        raise ValueError(f"SimulatedCortex expects (batch, 1 or 3, {SIZE}, {SIZE}) images, "
+                         f"got shape {tuple(images.shape)}")
+    return images.float().mean(dim=1, keepdim=True)
+
+
+def _build_v1(rng: np.random.Generator) -> EnergyReadout:
+    """80 V1 units near the image centre: 40 % simple, 60 % complex (pooling sigma = wavelength / 2)."""
+    n = N_PRIMATE_NEURONS
+    channel = rng.integers(0, len(PRIMATE_WAVELENGTHS) * N_ORIENTATIONS, n)
+    wavelength = np.asarray(PRIMATE_WAVELENGTHS)[channel // N_ORIENTATIONS]
+    simple = rng.random(n) < 0.4
+    centres = SIZE / 2 + rng.normal(0.0, 3.0, (n, 2))
+    window = np.stack([_lattice_window(c, 0.0 if s else w / 2) for c, s, w in zip(centres, simple, wavelength)])
+    return EnergyReadout(channel, simple, rng.uniform(0, 2 * np.pi, n), window,
+                         gain=_lognormal(rng, 1.0, 0.5, n), baseline=_lognormal(rng, 1.0, 0.5, n))
+
+
+def _build_v2(rng: np.random.Generator) -> TextureReadout:
+    """80 V2 units, Gaussian windows of sigma 4-7 px, each pairing a channel with a partner map."""
+    n = N_PRIMATE_NEURONS
+    n_scales = len(PRIMATE_WAVELENGTHS)
+    scale = rng.integers(0, n_scales, n)
+    orientation = rng.integers(0, N_ORIENTATIONS, n)
+    kind = rng.choice(["same", "orientation", "scale", "position"], size=n, p=[0.2, 0.4, 0.25, 0.15])
+    partner_scale = np.where(kind == "scale", np.where(scale == n_scales - 1, scale - 1, scale + 1), scale)
+    turn = np.where(kind == "orientation", rng.choice([-1, 1], n), 0)
+    partner_orientation = (orientation + turn) % N_ORIENTATIONS
+    # collinear partner: one wavelength along the edge, i.e. perpendicular to the wave vector
+    edge = np.pi * orientation / N_ORIENTATIONS + np.pi / 2
+    step = np.where(kind == "position", np.asarray(PRIMATE_WAVELENGTHS)[scale] / (SIZE // LATTICE), 0.0)
+    shift = np.round(np.stack([np.sin(edge), np.cos(edge)], axis=1) * step[:, None]).astype(int)
+    centres = SIZE / 2 + rng.normal(0.0, 3.0, (n, 2))
+    window = np.stack([_lattice_window(c, s) for c, s in zip(centres, rng.uniform(4.0, 7.0, n))])
+    return TextureReadout(scale * N_ORIENTATIONS + orientation, partner_scale * N_ORIENTATIONS + partner_orientation,
+                          shift, rng.uniform(0.0, 0.3, n), window,
+                          gain=_lognormal(rng, 1.0, 0.5, n), baseline=_lognormal(rng, 1.0, 0.5, n))
+
+
+def _build_visp(rng: np.random.Generator) -> EnergyReadout:
+    """50 VISp units on the mouse bank: 30 % simple, complex pooling sigma = 0.3 wavelength."""
+    n = N_MOUSE_NEURONS
+    channel = rng.integers(0, len(MOUSE_WAVELENGTHS) * N_ORIENTATIONS, n)
+    wavelength = np.asarray(MOUSE_WAVELENGTHS)[channel // N_ORIENTATIONS]
+    simple = rng.random(n) < 0.3
+    centres = SIZE / 2 + rng.normal(0.0, 6.0, (n, 2))
+    window = np.stack([_lattice_window(c, 0.0 if s else 0.3 * w) for c, s, w in zip(centres, simple, wavelength)])
+    return EnergyReadout(channel, simple, rng.uniform(0, 2 * np.pi, n), window,
+                         gain=_lognormal(rng, 0.5, 0.5, n), baseline=_lognormal(rng, 0.5, 0.5, n))
+
+
+def _build_mouse_hierarchy(n_channels: int, rng: np.random.Generator) -> MouseHierarchy:
+    """Random level-1 partners (another channel) and sparse signed mixes for levels 2 and 3."""
+    partner = (np.arange(n_channels) + rng.integers(1, n_channels, n_channels)) % n_channels
+    mixes = np.stack([_sparse_mix(n_channels, rng) for _ in range(2)])
+    return MouseHierarchy(partner, mixes)
+
+
+def _sparse_mix(n_channels: int, rng: np.random.Generator) -> np.ndarray:
+    """(channels, channels) mix: each output sums 3 inputs (weight 1/3) minus 2 others (weight 1/4)."""
+    mix = np.zeros((n_channels, n_channels))
+    for row in mix:
+        inputs = rng.choice(n_channels, 5, replace=False)
+        row[inputs[:3]], row[inputs[3:]] = 1 / 3, -1 / 4
+    return mix
+
+
+def _build_mouse_area(spec: _MouseAreaSpec, n_channels: int, rng: np.random.Generator) -> LevelReadout:
+    """50 units reading one of ``spec.levels`` through Gaussian windows around ``spec.readout_sigma``."""
+    n = N_MOUSE_NEURONS
+    level = rng.choice(spec.levels, n)
+    channels = np.stack([rng.choice(n_channels, 2, replace=False) for _ in range(n)])
+    weights = rng.dirichlet([2.0, 2.0], n)
+    centres = SIZE / 2 + rng.normal(0.0, 6.0, (n, 2))
+    sigma = spec.readout_sigma * rng.uniform(0.8, 1.25, n)
+    return LevelReadout(level, channels, weights, centres, sigma, spec.exponent,
+                        gain=_lognormal(rng, 0.5, 0.5, n), baseline=_lognormal(rng, 0.5, 0.5, n))
+
+
+def _read_channels(maps: torch.Tensor, window: torch.Tensor, channel: torch.Tensor) -> torch.Tensor:
+    """Window-weighted sums of each unit's channel: maps (B, C, n, n) -> (B, n_units)."""
+    pooled = maps.flatten(2) @ window.T  # (B, C, n_units)
+    return pooled[:, channel, torch.arange(channel.shape[0])]
+
+
+def _normalise(maps: torch.Tensor) -> torch.Tensor:
+    """Divide (B, C, n, n) maps by 0.05 + their per-image mean over channels and positions."""
+    return maps / (0.05 + maps.mean(dim=(1, 2, 3), keepdim=True))
+
+
+def _lattice_window(centre_px: np.ndarray, sigma_px: float) -> np.ndarray:
+    """A window (32, 32) on the bank lattice: Gaussian, or the nearest point when sigma is 0."""
+    stride = SIZE // LATTICE
+    if sigma_px == 0.0:
+        window = np.zeros((LATTICE, LATTICE))
+        row, column = np.round(np.asarray(centre_px) / stride).astype(int) % LATTICE
+        window[row, column] = 1.0
+        return window
+    return _gaussian_window(LATTICE, np.asarray(centre_px) / stride, sigma_px / stride)
+
+
+def _gaussian_window(n: int, centre: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian (n, n) on an n-point torus at ``centre`` (row, column), summing to 1."""
+    grid = np.arange(n)[None, :]
+    offsets = (grid - np.asarray(centre, dtype=float)[:, None] + n / 2) % n - n / 2  # (2, n)
+    window = np.exp(-(offsets[0][:, None] ** 2 + offsets[1][None, :] ** 2) / (2 * sigma ** 2))
+    return window / window.sum()
+
+
+def _pooling_matrix(n_in: int, n_out: int, sigma: float) -> np.ndarray:
+    """(n_out, n_in) matrix: circular Gaussian blur (sigma in input samples), then block means."""
+    offsets = (np.arange(n_in)[:, None] - np.arange(n_in)[None, :] + n_in / 2) % n_in - n_in / 2
+    blur = np.exp(-offsets ** 2 / (2 * sigma ** 2))
+    blur /= blur.sum(axis=1, keepdims=True)
+    factor = n_in // n_out
+    return blur.reshape(n_out, factor, n_in).mean(axis=1)
+
+
+def _frequencies(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """FFT frequencies (cycles/px), fy and fx of shape (n, n)."""
+    return np.meshgrid(np.fft.fftfreq(n), np.fft.fftfreq(n), indexing="ij")
+
+
+def _gaussian_gain(n: int, sigma: float) -> np.ndarray:
+    """Frequency response (n, n) of a circular Gaussian blur of ``sigma`` pixels."""
+    fy, fx = _frequencies(n)
+    return np.exp(-2 * (np.pi * sigma) ** 2 * (fx ** 2 + fy ** 2)).astype(np.float32)
+
+
+def _lognormal(rng: np.random.Generator, median: float, sigma: float, n: int) -> np.ndarray:
+    return median * np.exp(sigma * rng.standard_normal(n))
+
+
+def _f32(values) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(values), dtype=torch.float32)
+
+
+def _register(module: nn.Module, **buffers: torch.Tensor) -> None:
+    for name, value in buffers.items():
+        module.register_buffer(name, value)
+
+
+@register_model
+def sim_oracle(seed: int = 0) -> ZooEntry:
+    """Positive control: the simulator's own noise-free rates, one layer per simulated area."""
+    return ZooEntry(module=SimulatedCortex(seed).eval(),
+                    preprocessing=Preprocessing(input_size=64, mean=(0.0,), std=(1.0,), channels=1),
+                    default_layers=AREAS,
+                    description="positive control: the simulator's own noise-free rates")

@@ -1,0 +1,47 @@
+"""Shared fixtures: an isolated cache per test session, the real-data folder, small images."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(autouse=True, scope="session")
+def isolated_cache(tmp_path_factory):
+    """Point BRAINALIGN_CACHE at a fresh folder for the whole session (shared across tests)."""
+    folder = tmp_path_factory.mktemp("brainalign-cache")
+    previous = os.environ.get("BRAINALIGN_CACHE")
+    os.environ["BRAINALIGN_CACHE"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("BRAINALIGN_CACHE", None)
+    else:
+        os.environ["BRAINALIGN_CACHE"] = previous
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real-data folder ($BRAINALIGN_SHARED_DATA, default ../shared/data); skip when absent."""
+    from brainalign.config import shared_data_dir
+
+    folder = shared_data_dir()
+    if not folder.is_dir():
+        pytest.skip(f"real data folder {folder} not present")
+    return folder
+
+
+@pytest.fixture
+def image_folder(tmp_path) -> Path:
+    """Six small PNG images in two subfolders, with known pixel values."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for sub in ("a", "b"):
+        (tmp_path / "images" / sub).mkdir(parents=True)
+        for i in range(3):
+            pixels = rng.integers(0, 256, size=(20, 24, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(tmp_path / "images" / sub / f"img{i}.png")
+    return tmp_path / "images"

@@ -1,0 +1,106 @@
+"""CLI contract: exit codes, one-line errors, no partial output, --json."""
+
+import json
+
+import numpy as np
+import pytest
+import xarray as xr
+from click.testing import CliRunner
+
+from brainalign import __version__
+from brainalign.cli import main
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def _error_line(result):
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("error: ") and "hint:" in lines[0], lines[0]
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def test_version_and_help():
+    assert run("--version").output.strip().endswith(__version__)
+    helped = run("score", "--help")
+    assert helped.exit_code == 0 and "Examples:" in helped.output and "--convention" in helped.output
+
+
+def test_unknown_layer_exits_2_without_output(image_folder, tmp_path):
+    out = tmp_path / "acts.nc"
+    result = run("extract", "alexnet_bn64", "--stimuli", image_folder, "--layers", "features.99", "-o", out, "-q")
+    assert result.exit_code == 2
+    assert "unknown layer 'features.99'" in _error_line(result)
+    assert not out.exists()
+
+
+def test_unreadable_image_exits_2_and_leaves_no_file(image_folder, tmp_path):
+    (image_folder / "b" / "zz_broken.jpg").write_bytes(b"\xff\xd8 truncated jpeg")
+    out = tmp_path / "acts.nc"
+    result = run("extract", "pixels", "--stimuli", image_folder, "-o", out, "-q")
+    assert result.exit_code == 2
+    assert "zz_broken.jpg" in _error_line(result)
+    assert list(tmp_path.iterdir()) == [image_folder.parent / "images"] or not out.exists()
+    assert not any(p.name.endswith(".tmp") for p in tmp_path.rglob("*"))
+
+
+def _write_raw(path, assembly):
+    assembly.to_netcdf(path, engine="h5netcdf")
+    return path
+
+
+def _assembly(ids, n_rep=4, n_neuroid=5, seed=0):
+    rng = np.random.default_rng(seed)
+    stim = np.repeat(ids, n_rep)
+    return xr.DataArray(rng.normal(size=(len(stim), n_neuroid)), dims=("presentation", "neuroid"),
+                        coords={"stimulus_id": ("presentation", stim),
+                                "repetition": ("presentation", np.tile(np.arange(n_rep), len(ids))),
+                                "neuroid_id": ("neuroid", [f"n{i}" for i in range(n_neuroid)])}, name="r")
+
+
+@pytest.fixture
+def activations_file(image_folder, tmp_path):
+    out = tmp_path / "acts.nc"
+    assert run("extract", "pixels", "--stimuli", image_folder, "-o", out, "-q").exit_code == 0
+    return out
+
+
+def test_assembly_without_stimulus_id_exits_2(activations_file, tmp_path):
+    path = _write_raw(tmp_path / "n.nc", _assembly(["a/img0", "a/img1"]).drop_vars("stimulus_id"))
+    results = tmp_path / "results"
+    result = run("score", "--activations", activations_file, "--assembly", path, "--results", results)
+    assert result.exit_code == 2
+    assert "no 'stimulus_id' coordinate" in _error_line(result)
+    assert not results.exists()
+
+
+def test_mismatched_stimulus_ids_exit_2(activations_file, tmp_path):
+    path = _write_raw(tmp_path / "n.nc", _assembly([f"other{i}" for i in range(6)]))
+    results = tmp_path / "results"
+    result = run("score", "--activations", activations_file, "--assembly", path, "--results", results)
+    assert result.exit_code == 2
+    assert "lack 6 of the assembly's 6 stimulus ids" in _error_line(result)
+    assert not results.exists()
+
+
+def test_existing_output_is_not_overwritten(image_folder, activations_file):
+    before = activations_file.read_bytes()
+    result = run("extract", "pixels", "--stimuli", image_folder, "-o", activations_file, "-q")
+    assert result.exit_code == 2 and "--overwrite" in _error_line(result)
+    assert activations_file.read_bytes() == before
+
+
+def test_models_and_benchmarks_listing_json():
+    listed = json.loads(run("benchmarks", "list", "--json").output)
+    assert {b["identifier"] for b in listed} >= {"sim.V1", "sim.V2", "sim.VISp", "sim.VISpm"}
+    layers = json.loads(run("models", "layers", "alexnet_bn64", "--json").output)
+    assert layers["features.3"] == [64, 7, 7]
+    assert "alexnet_bn64" in run("models", "list").output.split()
+
+
+def test_score_requires_a_target():
+    result = run("score", "pixels")
+    assert result.exit_code == 2 and "nothing to score" in _error_line(result)

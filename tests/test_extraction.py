@@ -1,0 +1,83 @@
+"""Extraction: hooks equal a direct forward pass, in-place safety, the content-keyed cache, files."""
+
+import numpy as np
+import pytest
+import torch
+
+import brainalign
+from brainalign.activations import ActivationCache, extract_activations
+from brainalign.activations import extract as extract_module
+from brainalign.errors import FileFormatError, ModelError
+from brainalign.models import load_model, resolve_layers
+from brainalign.stimuli import resolve_stimuli
+
+
+def _direct_input(loaded, stimuli):
+    images = [torch.from_numpy(stimuli.load(i)).permute(2, 0, 1)[None] for i in range(len(stimuli))]
+    return torch.cat([loaded.preprocessing(image) for image in images])
+
+
+def test_hooked_activations_equal_direct_forward(image_folder, tmp_path):
+    loaded = load_model("alexnet_bn64", seed=3)
+    stimuli = resolve_stimuli(str(image_folder))
+    acts = extract_activations(loaded, stimuli, ("features.3", "features.7", "classifier.3"), batch_size=4,
+                               cache=ActivationCache(tmp_path), progress=False)
+    x = _direct_input(loaded, stimuli)
+    with torch.no_grad():
+        pool1 = loaded.module.features[:4](x)
+        pool2 = loaded.module.features[:8](x)
+    np.testing.assert_allclose(acts["features.3"].values, pool1.flatten(1).numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(acts["features.7"].values, pool2.flatten(1).numpy(), rtol=1e-5, atol=1e-5)
+    assert acts["classifier.3"].shape == (6, 4096)
+    assert list(acts["features.3"]["stimulus_id"].values) == list(stimuli.stimulus_ids)
+    assert acts["features.3"].attrs["layer_shape"] == list(pool1.shape[1:])
+
+
+def test_outputs_are_copied_before_an_inplace_relu(image_folder, tmp_path):
+    loaded = load_model("torchvision:alexnet", seed=0)
+    assert loaded.module.features[1].inplace  # ReLU(inplace=True) overwrites features.0's output
+    stimuli = resolve_stimuli(str(image_folder))
+    acts = extract_activations(loaded, stimuli, ("features.0",), cache=ActivationCache(tmp_path), progress=False)
+    with torch.no_grad():
+        conv = loaded.module.features[0](_direct_input(loaded, stimuli))
+    assert (acts["features.0"].values < 0).any()
+    np.testing.assert_allclose(acts["features.0"].values, conv.flatten(1).numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_cache_is_used_and_keyed_by_weights(image_folder, tmp_path, monkeypatch):
+    stimuli = resolve_stimuli(str(image_folder))
+    cache = ActivationCache(tmp_path)
+    first = extract_activations(load_model("pixels"), stimuli, ("pixels",), cache=cache, progress=False)
+
+    def no_forward(*args, **kwargs):
+        raise AssertionError("forward pass run despite a cache hit")
+
+    monkeypatch.setattr(extract_module, "_run_forward", no_forward)
+    again = extract_activations(load_model("pixels"), stimuli, ("pixels",), cache=cache, progress=False)
+    np.testing.assert_array_equal(first["pixels"].values, again["pixels"].values)
+    with pytest.raises(AssertionError, match="despite a cache hit"):
+        extract_activations(load_model("alexnet_bn64", seed=1), stimuli, ("features.3",), cache=cache,
+                            progress=False)
+
+
+def test_extract_file_round_trip_and_refusal_to_overwrite(image_folder, tmp_path):
+    out = tmp_path / "acts.nc"
+    acts = brainalign.extract("alexnet_bn64", stimuli=str(image_folder), layers="features.3,features.7",
+                              output=out, progress=False)
+    back = brainalign.load_activations(out)
+    assert list(back) == ["features.3", "features.7"]
+    np.testing.assert_array_equal(back["features.7"].values, acts["features.7"].values)
+    assert back["features.3"].attrs["provenance"]["model"]["spec"] == "alexnet_bn64"
+    before = out.read_bytes()
+    with pytest.raises(brainalign.errors.OutputExistsError):
+        brainalign.extract("pixels", stimuli=str(image_folder), output=out, progress=False)
+    assert out.read_bytes() == before
+
+
+def test_unknown_layer_and_bad_activation_file(tmp_path):
+    loaded = load_model("alexnet_bn64")
+    with pytest.raises(ModelError, match="unknown layer"):
+        resolve_layers(loaded, "features.99")
+    (tmp_path / "bad.nc").write_bytes(b"\x89HDF\r\n garbage")
+    with pytest.raises(FileFormatError):
+        brainalign.load_activations(tmp_path / "bad.nc")
