@@ -83,6 +83,9 @@ def demo(out, seed, quiet, as_json):
         click.echo(result["leaderboard"].to_json(orient="records", indent=2))
         return
     click.echo(result["table"])
+    click.echo("\nmodels:")
+    for spec, _, description in api.DEMO_MODELS:
+        click.echo(f"  {spec:<16} {description}")
     click.echo(f"\nscores: held-out ceiled score (r2/c) of each model's committed layer; "
                f"tables in {result['out'] / 'leaderboard.csv'} and {result['out'] / 'layers.csv'}")
 

@@ -23,7 +23,6 @@ __all__ = [
     "phase_scramble", "render_texture", "simulated_stimuli",
 ]
 
-KINDS = ("texture", "noise", "grating", "natural")
 N_TEXTURE_SAMPLES = 6
 GRATING_ORIENTATIONS_DEG = (0.0, 30.0, 60.0, 90.0, 120.0, 150.0)
 GRATING_CYCLES_PER_IMAGE = (4.0, 8.0, 16.0)
@@ -78,20 +77,20 @@ class ThresholdFamily:
 
 
 TEXTURE_FAMILIES: tuple[ElementFamily | ThresholdFamily, ...] = (
-    ElementFamily("bar", 0.0, 8.0, length=12.0, width=1.5, count=40, polarity=1),
-    ElementFamily("bar", 45.0, 5.0, length=20.0, width=1.5, count=20, polarity=-1),
-    ElementFamily("bar", 90.0, 15.0, length=9.0, width=3.0, count=30, polarity=1),
-    ElementFamily("bar", 135.0, 10.0, length=6.0, width=1.5, count=90, polarity=-1),
-    ElementFamily("bar", 0.0, 180.0, length=10.0, width=1.5, count=50, polarity=1),
-    ElementFamily("cross", 0.0, 5.0, length=9.0, width=1.5, count=30, polarity=1),
-    ElementFamily("cross", 45.0, 5.0, length=12.0, width=2.0, count=20, polarity=-1),
-    ElementFamily("ellipse", 0.0, 180.0, length=4.0, width=4.0, count=60, polarity=1),
-    ElementFamily("ellipse", 30.0, 10.0, length=14.0, width=5.0, count=18, polarity=-1),
-    ElementFamily("ring", 0.0, 0.0, length=10.0, width=1.5, count=20, polarity=1),
+    ElementFamily("bar", 0.0, 8.0, length=12.0, width=1.5, count=60, polarity=1),
+    ElementFamily("bar", 45.0, 5.0, length=20.0, width=1.5, count=35, polarity=-1),
+    ElementFamily("bar", 90.0, 15.0, length=9.0, width=3.0, count=55, polarity=1),
+    ElementFamily("bar", 135.0, 10.0, length=6.0, width=1.5, count=110, polarity=-1),
+    ElementFamily("bar", 0.0, 180.0, length=10.0, width=1.5, count=80, polarity=1),
+    ElementFamily("cross", 0.0, 5.0, length=9.0, width=1.5, count=50, polarity=1),
+    ElementFamily("cross", 45.0, 5.0, length=12.0, width=2.0, count=35, polarity=-1),
+    ElementFamily("ellipse", 0.0, 180.0, length=4.0, width=4.0, count=100, polarity=1),
+    ElementFamily("ellipse", 30.0, 10.0, length=14.0, width=5.0, count=35, polarity=-1),
+    ElementFamily("ring", 0.0, 0.0, length=10.0, width=1.5, count=40, polarity=1),
     ThresholdFamily(60.0, concentration=4.0, wavelength=10.0, quantile=0.5, polarity=1),
     ThresholdFamily(0.0, concentration=0.0, wavelength=8.0, quantile=0.75, polarity=-1),
     ThresholdFamily(0.0, concentration=0.0, wavelength=24.0, quantile=0.5, polarity=1),
-    ElementFamily("bar", 20.0, 15.0, length=40.0, width=1.2, count=12, polarity=-1),
+    ElementFamily("bar", 20.0, 15.0, length=40.0, width=1.2, count=25, polarity=-1),
 )
 
 
@@ -359,13 +358,30 @@ def dead_leaves(size: int, rng: np.random.Generator, *, n_leaves: int = 500, min
     theta = rng.uniform(0.0, np.pi, n_leaves)
     grey = rng.uniform(0.05, 0.95, n_leaves)
     dx, dy = _torus_offsets(size, rng.uniform(0, size, n_leaves), rng.uniform(0, size, n_leaves))
-    u, v = _rotate(dx.astype(np.float32), dy.astype(np.float32), theta.astype(np.float32))
-    u *= (1.0 / radius).astype(np.float32)[:, None, None]
-    v *= (aspect / radius).astype(np.float32)[:, None, None]
-    inside = u * u + v * v <= 1.0  # (n_leaves, size, size)
-    top = n_leaves - 1 - np.argmax(inside[::-1], axis=0)  # the last leaf covering each pixel
-    image = np.where(inside.any(axis=0), grey[top], 0.5)
+    inside = _ellipse_quadratic_form(dx, dy, theta, radius, radius / aspect) <= 1.0  # (n_leaves, size, size)
+    label = np.max(inside * np.arange(1, n_leaves + 1, dtype=np.int16)[:, None, None], axis=0)  # last leaf on top
+    image = np.concatenate([[0.5], grey])[label]  # label 0: no leaf, mean grey
     return np.clip(_gaussian_blur(image, blur_sigma * scale), 0.0, 1.0)
+
+
+def _ellipse_quadratic_form(dx: np.ndarray, dy: np.ndarray, theta: np.ndarray, semi_major: np.ndarray,
+                            semi_minor: np.ndarray) -> np.ndarray:
+    """(u / semi_major)^2 + (v / semi_minor)^2 in float32, shape (n, size, size).
+
+    ``dx`` (n, 1, size) and ``dy`` (n, size, 1) are offsets from each centre; (u, v) are the offsets
+    along and across each ellipse's axis. Expanding the quadratic form keeps only one full-size
+    product, which makes it cheap for hundreds of ellipses.
+    """
+    a, b = semi_major ** -2.0, semi_minor ** -2.0
+    cos, sin = np.cos(theta), np.sin(theta)
+    xx, yy, xy = a * cos ** 2 + b * sin ** 2, a * sin ** 2 + b * cos ** 2, 2 * (a - b) * cos * sin
+    dx, dy = dx.astype(np.float32), dy.astype(np.float32)
+    return _per_element(xx) * dx ** 2 + _per_element(yy) * dy ** 2 + (_per_element(xy) * dx) * dy
+
+
+def _per_element(values: np.ndarray) -> np.ndarray:
+    """(n,) -> float32 (n, 1, 1), to broadcast against per-element maps."""
+    return values.astype(np.float32)[:, None, None]
 
 
 def _gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:

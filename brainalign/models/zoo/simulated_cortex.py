@@ -18,10 +18,11 @@ Design
   linear in normalised energy, so a texture and its matched noise drive them equally on average
   (modulation index near 0).
 * ``V2``: each unit adds to pooled V1 energy a higher-order term, the pooled product of two V1
-  energy maps: the same channel (energy sparseness), a neighbouring orientation, the next scale, or
-  the same channel shifted along its edge. Channels are nearly independent for phase-randomised
-  noise, while the aligned edges and lines of textures co-activate them, so V2 prefers textures to
-  their matched noise (Freeman et al. 2013). A soft saturation bounds grating responses.
+  energy maps of the two finer scales: the same channel (energy sparseness), a neighbouring
+  orientation, or the other scale. Channels are nearly independent for phase-randomised noise,
+  while the sharp edges and lines of textures co-activate them, so V2 prefers textures to their
+  matched noise (Freeman et al. 2013). The drive is squared (expansive output nonlinearity) and
+  softly saturated, which bounds the responses to gratings.
 * Mouse (``VISp`` .. ``VISam``): a low-spatial-frequency bank (wavelengths 8-32 px, broad tuning,
   behind a Gaussian optical blur) feeds a hierarchy of feature levels on coarsening lattices
   (stride 2, 4, 8, 8 px): level 0 pooled energy; level 1 cross-channel conjunctions; levels 2-3 a
@@ -56,6 +57,14 @@ LATTICE = 32  # the banks' sampling lattice (stride SIZE // LATTICE = 2 px)
 N_ORIENTATIONS = 6
 PRIMATE_WAVELENGTHS = (4.0, 8.0, 16.0)
 MOUSE_WAVELENGTHS = (8.0, 16.0, 32.0)
+PRIMATE_RADIAL_SIGMA = 0.65  # ~1.5 octaves
+PRIMATE_ANGULAR_SIGMA = 0.3  # radians
+MOUSE_RADIAL_SIGMA = 0.5  # ~2.4 octaves: broad mouse spatial-frequency tuning
+MOUSE_ANGULAR_SIGMA = 0.45
+MOUSE_OPTICS_SIGMA = 1.5  # px
+SEMI_SATURATION = 2e-4  # of the normalisation pool, in squared grey levels
+V1_POOLING = 0.5  # complex-cell pooling sigma, in wavelengths
+V2_SCALES = 2  # V2 products use the finer PRIMATE_WAVELENGTHS
 N_PRIMATE_NEURONS = 80
 N_MOUSE_NEURONS = 50
 #: Stride (px) of the mouse feature levels 0..3 and the Gaussian pooling (px) each level adds.
@@ -73,11 +82,11 @@ class _MouseAreaSpec:
 
 
 _MOUSE_SPECS = {
-    "VISl": _MouseAreaSpec(levels=(0, 1), readout_sigma=4.0, exponent=1.2),
-    "VISrl": _MouseAreaSpec(levels=(1,), readout_sigma=5.0, exponent=1.3),
-    "VISal": _MouseAreaSpec(levels=(1, 2), readout_sigma=6.0, exponent=1.4),
-    "VISpm": _MouseAreaSpec(levels=(2,), readout_sigma=7.5, exponent=1.5),
-    "VISam": _MouseAreaSpec(levels=(2, 3), readout_sigma=9.0, exponent=1.6),
+    "VISl": _MouseAreaSpec(levels=(0, 1), readout_sigma=5.5, exponent=1.2),
+    "VISrl": _MouseAreaSpec(levels=(1,), readout_sigma=6.5, exponent=1.3),
+    "VISal": _MouseAreaSpec(levels=(1, 2), readout_sigma=7.5, exponent=1.4),
+    "VISpm": _MouseAreaSpec(levels=(2,), readout_sigma=9.0, exponent=1.5),
+    "VISam": _MouseAreaSpec(levels=(2, 3), readout_sigma=10.5, exponent=1.6),
 }
 
 
@@ -91,9 +100,6 @@ class QuadratureBank(nn.Module):
     angular_sigma : orientation tuning width in radians.
     semi_saturation : added to the mean energy in the normalisation pool (contrast response).
     optics_sigma : Gaussian optical blur in pixels, multiplied into every filter.
-    band_limited : the filters vanish above 0.25 cycles/px, so the lattice values come from the
-        central 32 x 32 block of the spectrum; otherwise the full spectrum is folded (aliased)
-        onto it, which samples the full-resolution responses exactly.
 
     Notes
     -----
@@ -102,21 +108,24 @@ class QuadratureBank(nn.Module):
     Each filter is one-sided in frequency, so its impulse response is complex: the real part is the
     even, the imaginary part the odd member of a quadrature pair. A grating of amplitude ``a`` at
     the preferred frequency gives responses of modulus ``a`` before normalisation.
+
+    The lattice values are exact samples of the full-resolution circular convolution: the
+    filtered spectrum is folded (aliased) onto 32 x 32 frequencies before the inverse FFT, as one
+    contraction over the four aliases.
     """
 
     def __init__(self, wavelengths: tuple[float, ...], *, radial_sigma: float, angular_sigma: float,
-                 semi_saturation: float, optics_sigma: float = 0.0, band_limited: bool = False):
+                 semi_saturation: float, optics_sigma: float = 0.0):
         super().__init__()
         self.wavelengths = tuple(wavelengths)
         self.semi_saturation = semi_saturation
-        self.band_limited = band_limited
         gains = _log_gabor_gains(wavelengths, radial_sigma, angular_sigma) * _gaussian_gain(SIZE, optics_sigma)
         self.register_buffer("pool_gain", torch.from_numpy((gains ** 2).mean(axis=0) / SIZE ** 4))
-        self.register_buffer("gain", torch.from_numpy(_crop_spectrum(gains) if band_limited else gains))
+        self.register_buffer("alias_gain", _aliases(torch.from_numpy(gains)).to(torch.complex64))
 
     @property
     def n_channels(self) -> int:
-        return self.gain.shape[0]
+        return self.alias_gain.shape[0]
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Map (batch, 1, 64, 64) images to normalised responses (batch, 2, channels, 32, 32).
@@ -124,15 +133,13 @@ class QuadratureBank(nn.Module):
         Index 0 / 1 of the second axis are the real (even) / imaginary (odd) parts; lattice point
         (i, j) is pixel (2 i, 2 j).
         """
-        spectrum = torch.fft.fft2(images)  # (B, 1, 64, 64)
+        spectrum = torch.fft.fft2(images[:, 0])  # (B, 64, 64)
         power = spectrum.real ** 2 + spectrum.imag ** 2
-        pool = self.semi_saturation + (power * self.pool_gain).sum(dim=(1, 2, 3))  # mean energy
-        if self.band_limited:
-            lattice_spectrum = _crop_spectrum(spectrum) * self.gain
-        else:
-            lattice_spectrum = _fold_spectrum(spectrum * self.gain)
-        response = torch.fft.ifft2(lattice_spectrum) / (4.0 * pool.sqrt().view(-1, 1, 1, 1))
-        return torch.stack([response.real, response.imag], dim=1)
+        pool = self.semi_saturation + (power * self.pool_gain).sum(dim=(1, 2))  # mean energy per image
+        spectrum = spectrum / (4.0 * pool.sqrt()).view(-1, 1, 1)  # 4: the fold's 64^2 / 32^2 scaling
+        folded = torch.einsum("bakl,cakl->bckl", _aliases(spectrum), self.alias_gain)
+        response = torch.view_as_real(torch.fft.ifft2(folded))  # (B, C, 32, 32, 2)
+        return response.movedim(-1, 1).contiguous()
 
 
 def _log_gabor_gains(wavelengths, radial_sigma: float, angular_sigma: float) -> np.ndarray:
@@ -152,17 +159,15 @@ def _log_gabor_gains(wavelengths, radial_sigma: float, angular_sigma: float) -> 
     return np.stack(gains).astype(np.float32)
 
 
-def _crop_spectrum(spectrum):
-    """Frequencies -16..15 of a 64-point spectrum (..., 64, 64) as a 32-point one (..., 32, 32)."""
-    keep = np.r_[0:16, 48:64]
-    return spectrum[..., keep, :][..., keep]
+def _aliases(spectrum: torch.Tensor) -> torch.Tensor:
+    """Split a 64-point spectrum (n, 64, 64) into its 4 aliases on 32 points, (n, 4, 32, 32).
 
-
-def _fold_spectrum(spectrum: torch.Tensor) -> torch.Tensor:
-    """Alias a 64-point spectrum onto 32 points: the spectrum of the signal sampled every 2 px."""
-    half = LATTICE
-    rows = spectrum[..., :half, :] + spectrum[..., half:, :]
-    return rows[..., :half] + rows[..., half:]
+    Frequencies k and k + 32 (per axis) land on the same lattice frequency, so summing over the
+    second axis gives the spectrum of the signal sampled every 2 px (times 4).
+    """
+    n = spectrum.shape[0]
+    blocks = spectrum.reshape(n, 2, LATTICE, 2, LATTICE).transpose(2, 3)
+    return blocks.reshape(n, 4, LATTICE, LATTICE)
 
 
 class EnergyReadout(nn.Module):
@@ -191,50 +196,46 @@ class EnergyReadout(nn.Module):
         """Map bank output (batch, 2, channels, 32, 32) to spike counts (batch, n_neurons)."""
         even = _read_channels(quadrature[:, 0], self.window, self.channel)
         odd = _read_channels(quadrature[:, 1], self.window, self.channel)
-        energy = _read_channels(quadrature[:, 0] ** 2 + quadrature[:, 1] ** 2, self.window, self.channel)
-        linear = even * torch.cos(self.phase) + odd * torch.sin(self.phase)
-        drive = torch.where(self.simple, 2.0 * torch.relu(linear) ** 2, energy)
+        energy = _read_channels(_energy(quadrature), self.window, self.channel)
+        linear = torch.relu(even * torch.cos(self.phase) + odd * torch.sin(self.phase))
+        drive = torch.where(self.simple, 2.0 * linear * linear, energy)
         return self.baseline + self.gain * drive
 
 
 class TextureReadout(nn.Module):
-    """V2 units: pooled V1 energy plus a pooled product of two V1 energy maps.
+    """V2 units: pooled V1 energy plus the pooled product of two V1 energy maps.
 
-    ``d = alpha * pool(E_a) + (1 - alpha) * pool(E_a * shift(E_b))`` and
-    ``rate = baseline + gain * d / (1 + d / saturation)``, where ``E_c = |q_c|^2`` is the
-    normalised energy of bank channel ``c``, ``pool`` the unit's Gaussian window and ``shift`` a
-    circular shift of the partner map on the lattice.
+    ``d = alpha * pool(E_a) + (1 - alpha) * pool(E_a * E_b)``, ``y = d ** 2`` and
+    ``rate = baseline + gain * y / (1 + y / saturation)``, where ``E_c = |q_c|^2`` is the
+    normalised energy of bank channel ``c`` and ``pool`` the unit's Gaussian window. The
+    expansive output exponent amplifies the higher-order term; the saturation bounds the
+    responses to gratings that match both channels.
 
     Parameters
     ----------
-    channel_a, channel_b : int arrays (n_neurons,).
-    shift : int array (n_neurons, 2), (row, column) shift of the partner map in lattice steps.
+    channel_a, channel_b : int arrays (n_neurons,); equal for a unit sensitive to energy sparseness.
     alpha : float array (n_neurons,), weight of the linear (V1-like) term.
     window : float array (n_neurons, 32, 32) on the lattice, each summing to 1.
     gain, baseline : float arrays (n_neurons,), spike counts.
-    saturation : drive at which the response is half the linear extrapolation.
+    saturation : value of ``y`` at which the response is half the linear extrapolation.
     """
 
-    def __init__(self, channel_a, channel_b, shift, alpha, window, gain, baseline, saturation: float = 25.0):
+    def __init__(self, channel_a, channel_b, alpha, window, gain, baseline, saturation: float = 5.0):
         super().__init__()
         self.saturation = saturation
         _register(self, channel_a=torch.as_tensor(channel_a, dtype=torch.long),
-                  channel_b=torch.as_tensor(channel_b, dtype=torch.long),
-                  shift=torch.as_tensor(shift, dtype=torch.long), alpha=_f32(alpha),
+                  channel_b=torch.as_tensor(channel_b, dtype=torch.long), alpha=_f32(alpha),
                   window=_f32(window).reshape(len(channel_a), -1), gain=_f32(gain), baseline=_f32(baseline))
 
     def forward(self, quadrature: torch.Tensor) -> torch.Tensor:
         """Map bank output (batch, 2, channels, 32, 32) to spike counts (batch, n_neurons)."""
-        energy = quadrature[:, 0] ** 2 + quadrature[:, 1] ** 2  # (B, C, 32, 32)
+        energy = _energy(quadrature).flatten(2)  # (B, C, 1024)
         linear = _read_channels(energy, self.window, self.channel_a)
-        product = torch.stack([self._pooled_product(energy, n) for n in range(self.channel_a.shape[0])], dim=1)
+        product = torch.stack([(energy[:, a] * energy[:, b]) @ window for a, b, window
+                               in zip(self.channel_a, self.channel_b, self.window)], dim=1)
         drive = self.alpha * linear + (1.0 - self.alpha) * product
-        return self.baseline + self.gain * drive / (1.0 + drive / self.saturation)
-
-    def _pooled_product(self, energy: torch.Tensor, n: int) -> torch.Tensor:
-        """pool_n(E_a * shift(E_b)) for unit ``n``, shape (batch,)."""
-        partner = torch.roll(energy[:, self.channel_b[n]], shifts=tuple(self.shift[n].tolist()), dims=(1, 2))
-        return (energy[:, self.channel_a[n]] * partner).flatten(1) @ self.window[n]
+        expanded = drive * drive
+        return self.baseline + self.gain * expanded / (1.0 + expanded / self.saturation)
 
 
 class MouseHierarchy(nn.Module):
@@ -269,7 +270,7 @@ class MouseHierarchy(nn.Module):
 
         ``n_k = 64 / MOUSE_LEVEL_STRIDES[k]``: 32, 16, 8, 8.
         """
-        level0 = self._pool(quadrature[:, 0] ** 2 + quadrature[:, 1] ** 2, 0)
+        level0 = self._pool(_energy(quadrature), 0)
         conjunction = 0.5 * (level0 + (level0 * level0[:, self.partner]).sqrt())
         levels = [level0, _normalise(self._pool(conjunction, 1))]
         for k, mix in enumerate(self.mixes, start=2):
@@ -318,7 +319,7 @@ class LevelReadout(nn.Module):
         for k in self.levels:
             units, window = getattr(self, f"units{k}"), getattr(self, f"window{k}")
             pooled = levels[k].flatten(2) @ window.T  # (B, C, n_units)
-            local = torch.arange(units.shape[0])
+            local = torch.arange(units.shape[0], device=units.device)
             for j in range(self.channels.shape[1]):
                 drive[:, units] += self.weights[units, j] * pooled[:, self.channels[units, j], local]
         return self.baseline + self.gain * drive ** self.exponent
@@ -354,10 +355,11 @@ class SimulatedCortex(nn.Module):
         self.seed = seed
         names = ("mouse_levels",) + AREAS
         rngs = dict(zip(names, map(np.random.default_rng, np.random.SeedSequence(seed).spawn(len(names)))))
-        self.primate_bank = QuadratureBank(PRIMATE_WAVELENGTHS, radial_sigma=0.65, angular_sigma=0.3,
-                                           semi_saturation=2e-4)
-        self.mouse_bank = QuadratureBank(MOUSE_WAVELENGTHS, radial_sigma=0.5, angular_sigma=0.45,
-                                         semi_saturation=2e-4, optics_sigma=1.5, band_limited=True)
+        self.primate_bank = QuadratureBank(PRIMATE_WAVELENGTHS, radial_sigma=PRIMATE_RADIAL_SIGMA,
+                                           angular_sigma=PRIMATE_ANGULAR_SIGMA, semi_saturation=SEMI_SATURATION)
+        self.mouse_bank = QuadratureBank(MOUSE_WAVELENGTHS, radial_sigma=MOUSE_RADIAL_SIGMA,
+                                         angular_sigma=MOUSE_ANGULAR_SIGMA, semi_saturation=SEMI_SATURATION,
+                                         optics_sigma=MOUSE_OPTICS_SIGMA)
         self.mouse_levels = _build_mouse_hierarchy(self.mouse_bank.n_channels, rngs["mouse_levels"])
         self.V1 = _build_v1(rngs["V1"])
         self.V2 = _build_v2(rngs["V2"])
@@ -394,46 +396,50 @@ def _as_gray(images: torch.Tensor) -> torch.Tensor:
 
 
 def _build_v1(rng: np.random.Generator) -> EnergyReadout:
-    """80 V1 units near the image centre: 40 % simple, 60 % complex (pooling sigma = wavelength / 2)."""
+    """80 V1 units near the image centre: 30 % simple, 70 % complex (pooling sigma = wavelength / 2)."""
     n = N_PRIMATE_NEURONS
     channel = rng.integers(0, len(PRIMATE_WAVELENGTHS) * N_ORIENTATIONS, n)
     wavelength = np.asarray(PRIMATE_WAVELENGTHS)[channel // N_ORIENTATIONS]
-    simple = rng.random(n) < 0.4
+    simple = rng.random(n) < 0.3
     centres = SIZE / 2 + rng.normal(0.0, 3.0, (n, 2))
-    window = np.stack([_lattice_window(c, 0.0 if s else w / 2) for c, s, w in zip(centres, simple, wavelength)])
+    window = np.stack([_lattice_window(c, 0.0 if s else V1_POOLING * w)
+                       for c, s, w in zip(centres, simple, wavelength)])
     return EnergyReadout(channel, simple, rng.uniform(0, 2 * np.pi, n), window,
-                         gain=_lognormal(rng, 1.0, 0.5, n), baseline=_lognormal(rng, 1.0, 0.5, n))
+                         gain=_lognormal(rng, 0.3, 0.5, n), baseline=_lognormal(rng, 1.0, 0.5, n))
 
 
 def _build_v2(rng: np.random.Generator) -> TextureReadout:
-    """80 V2 units, Gaussian windows of sigma 4-7 px, each pairing a channel with a partner map."""
+    """80 V2 units on the two finer scales, Gaussian windows of sigma 4-7 px near the centre.
+
+    Each unit's product pairs its channel with itself (30 %), a neighbouring orientation (40 %) or
+    the other scale (30 %).
+    """
     n = N_PRIMATE_NEURONS
-    n_scales = len(PRIMATE_WAVELENGTHS)
-    scale = rng.integers(0, n_scales, n)
+    scale = rng.integers(0, V2_SCALES, n)
     orientation = rng.integers(0, N_ORIENTATIONS, n)
-    kind = rng.choice(["same", "orientation", "scale", "position"], size=n, p=[0.2, 0.4, 0.25, 0.15])
-    partner_scale = np.where(kind == "scale", np.where(scale == n_scales - 1, scale - 1, scale + 1), scale)
+    kind = rng.choice(["same", "orientation", "scale"], size=n, p=[0.3, 0.4, 0.3])
+    partner_scale = np.where(kind == "scale", V2_SCALES - 1 - scale, scale)
     turn = np.where(kind == "orientation", rng.choice([-1, 1], n), 0)
-    partner_orientation = (orientation + turn) % N_ORIENTATIONS
-    # collinear partner: one wavelength along the edge, i.e. perpendicular to the wave vector
-    edge = np.pi * orientation / N_ORIENTATIONS + np.pi / 2
-    step = np.where(kind == "position", np.asarray(PRIMATE_WAVELENGTHS)[scale] / (SIZE // LATTICE), 0.0)
-    shift = np.round(np.stack([np.sin(edge), np.cos(edge)], axis=1) * step[:, None]).astype(int)
+    partner = partner_scale * N_ORIENTATIONS + (orientation + turn) % N_ORIENTATIONS
     centres = SIZE / 2 + rng.normal(0.0, 3.0, (n, 2))
     window = np.stack([_lattice_window(c, s) for c, s in zip(centres, rng.uniform(4.0, 7.0, n))])
-    return TextureReadout(scale * N_ORIENTATIONS + orientation, partner_scale * N_ORIENTATIONS + partner_orientation,
-                          shift, rng.uniform(0.0, 0.3, n), window,
-                          gain=_lognormal(rng, 1.0, 0.5, n), baseline=_lognormal(rng, 1.0, 0.5, n))
+    return TextureReadout(scale * N_ORIENTATIONS + orientation, partner, rng.uniform(0.0, 0.2, n), window,
+                          gain=_lognormal(rng, 0.6, 0.5, n), baseline=_lognormal(rng, 1.0, 0.5, n))
 
 
 def _build_visp(rng: np.random.Generator) -> EnergyReadout:
-    """50 VISp units on the mouse bank: 30 % simple, complex pooling sigma = 0.3 wavelength."""
+    """50 VISp units on the mouse bank: 30 % simple, complex pooling sigma = 0.2 wavelength.
+
+    Wavelengths 8, 16 and 32 px are drawn with probabilities 0.45, 0.4 and 0.15.
+    """
     n = N_MOUSE_NEURONS
-    channel = rng.integers(0, len(MOUSE_WAVELENGTHS) * N_ORIENTATIONS, n)
+    scale = rng.choice(len(MOUSE_WAVELENGTHS), n, p=[0.45, 0.4, 0.15])
+    channel = scale * N_ORIENTATIONS + rng.integers(0, N_ORIENTATIONS, n)
     wavelength = np.asarray(MOUSE_WAVELENGTHS)[channel // N_ORIENTATIONS]
     simple = rng.random(n) < 0.3
     centres = SIZE / 2 + rng.normal(0.0, 6.0, (n, 2))
-    window = np.stack([_lattice_window(c, 0.0 if s else 0.3 * w) for c, s, w in zip(centres, simple, wavelength)])
+    window = np.stack([_lattice_window(c, 0.0 if s else 0.2 * w)
+                       for c, s, w in zip(centres, simple, wavelength)])
     return EnergyReadout(channel, simple, rng.uniform(0, 2 * np.pi, n), window,
                          gain=_lognormal(rng, 0.5, 0.5, n), baseline=_lognormal(rng, 0.5, 0.5, n))
 
@@ -466,10 +472,19 @@ def _build_mouse_area(spec: _MouseAreaSpec, n_channels: int, rng: np.random.Gene
                         gain=_lognormal(rng, 0.5, 0.5, n), baseline=_lognormal(rng, 0.5, 0.5, n))
 
 
+def _energy(quadrature: torch.Tensor) -> torch.Tensor:
+    """|q|^2 of bank output (B, 2, C, n, n) -> (B, C, n, n)."""
+    return quadrature[:, 0] * quadrature[:, 0] + quadrature[:, 1] * quadrature[:, 1]
+
+
 def _read_channels(maps: torch.Tensor, window: torch.Tensor, channel: torch.Tensor) -> torch.Tensor:
     """Window-weighted sums of each unit's channel: maps (B, C, n, n) -> (B, n_units)."""
-    pooled = maps.flatten(2) @ window.T  # (B, C, n_units)
-    return pooled[:, channel, torch.arange(channel.shape[0])]
+    flat = maps.flatten(2)
+    out = maps.new_empty(maps.shape[0], channel.shape[0])
+    for c in channel.unique():
+        units = torch.nonzero(channel == c).flatten()
+        out[:, units] = flat[:, c] @ window[units].T
+    return out
 
 
 def _normalise(maps: torch.Tensor) -> torch.Tensor:
