@@ -81,7 +81,7 @@ def _records(model_record: dict, benchmark: NeuralBenchmark, scores: list[LayerS
     records = []
     for s in scores:
         score = {k: getattr(s, k) for k in ("raw", "error", "per_split", "ceiling", "ceiling_per_split", "ceiled",
-                                            "convention", "n_stimuli", "n_neuroids", "n_units")}
+                                            "convention", "n_stimuli", "n_neuroids", "n_units", "notes")}
         selection = {k: getattr(s, k) for k in ("selection_raw", "heldout_raw", "heldout_ceiling", "heldout_ceiled",
                                                 "n_selection", "n_heldout")}
         selection.update(seed=benchmark.protocol.selection_seed, fraction=benchmark.protocol.selection_fraction)

@@ -5,9 +5,11 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.cross_decomposition import PLSRegression as SklearnPLS
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from brainalign.errors import DataError, InputError
+from brainalign.metrics import pls as pls_module
 from brainalign.metrics.pls import PLSRegression, kernel_cv_pls_predict, linear_kernel
 
 # (n_samples, n_features, n_targets, n_components): n > p and n < p, one and many targets
@@ -119,3 +121,85 @@ def test_kernel_cv_rejects_mismatched_targets_and_too_many_components():
     with pytest.raises(InputError, match="train samples|samples"):
         kernel_cv_pls_predict(gram, np.ones((10, 2)), [(np.arange(5), np.arange(5, 10))],
                               n_components=6)
+
+
+def _cv_relative_errors(X, Y, splits, k, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        predictions = kernel_cv_pls_predict(linear_kernel(X), Y, splits, n_components=k, **kwargs)
+    return [_relative_error(prediction, _sklearn_predict(X[train], Y[train], X[test], k, **kwargs))
+            for (train, test), prediction in zip(splits, predictions)]
+
+
+def test_kernel_cv_with_more_targets_repeats_and_unequal_splits_equals_sklearn():
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((40, 300))
+    Y = X[:, :5] @ rng.standard_normal((5, 60)) + rng.standard_normal((40, 60))  # 60 > 32 targets
+    splits = [(np.arange(32), np.arange(32, 40)),
+              (rng.permutation(40)[:30], np.arange(5)),  # another train size
+              (rng.choice(40, 32), np.arange(30, 40))]  # repeated train stimuli (a bootstrap)
+    assert max(_cv_relative_errors(X, Y, splits, 8)) < 1e-8
+    assert max(_cv_relative_errors(X, Y[:, :7], splits, 8)) < 1e-8
+
+
+def test_kernel_cv_max_iter_reached_like_sklearn_with_one_warning():
+    X, Y, _ = _problem(60, 150, 6, seed=8)
+    splits = [(order[:48], order[48:]) for order in (np.random.default_rng(i).permutation(60)
+                                                      for i in range(4))]
+    with pytest.warns(ConvergenceWarning) as record:
+        kernel_cv_pls_predict(linear_kernel(X), Y, splits, n_components=5, max_iter=3)
+    assert sum(issubclass(w.category, ConvergenceWarning) for w in record) == 1
+    assert max(_cv_relative_errors(X, Y, splits, 5, max_iter=3)) < 1e-8
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = PLSRegression(5, max_iter=3).fit(X, Y)
+        theirs = SklearnPLS(5, scale=False, max_iter=3).fit(X, Y)
+    assert ours.n_iter_ == theirs.n_iter_
+    np.testing.assert_allclose(ours.x_weights_, theirs.x_weights_, atol=1e-8)
+
+
+@pytest.mark.parametrize("y_scale", [1.0, 1e-9])  # at 1e-9 the eps terms of sklearn's steps matter
+def test_step_by_step_fallback_and_eps_terms_equal_sklearn(monkeypatch, y_scale):
+    X, Y, X_test = _problem(70, 120, 5, seed=9)
+    Y = Y * y_scale
+    theirs = SklearnPLS(10, scale=False).fit(X, Y)
+    for eps_terms in (pls_module._EPS_TERMS, 0.0):  # 0: every component redone step by step
+        monkeypatch.setattr(pls_module, "_EPS_TERMS", eps_terms)
+        ours = PLSRegression(10).fit(X, Y)
+        assert ours.n_iter_ == theirs.n_iter_
+        assert _relative_error(ours.predict(X_test), theirs.predict(X_test)) < 1e-10
+        np.testing.assert_allclose(ours.y_weights_, theirs.y_weights_, rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(ours.x_weights_, theirs.x_weights_, atol=1e-8)
+
+
+def test_kernel_cv_zeroes_tiny_target_columns_like_sklearn():
+    X, Y, _ = _problem(60, 90, 6, seed=10)
+    Y[:, 0] = 3.0  # constant: zero once centred
+    Y[:, 2] = 3e-16 * np.random.default_rng(0).standard_normal(60)  # below 10 eps: zeroed
+    splits = [(np.arange(48), np.arange(48, 60)), (np.arange(12, 60), np.arange(12))]
+    assert max(_cv_relative_errors(X, Y, splits, 6)) < 1e-8
+
+
+def test_kernel_cv_warns_once_at_the_numerical_rank():
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((50, 3)) @ rng.standard_normal((3, 40))  # rank 3
+    Y = rng.standard_normal((50, 4))
+    splits = [(order[:40], order[40:]) for order in (rng.permutation(50) for _ in range(5))]
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        predictions = kernel_cv_pls_predict(linear_kernel(X), Y, splits, n_components=6)
+    assert [str(w.message) for w in record] == [
+        "n_components=6 exceeds the numerical rank of the centred features; fitted 3 components"]
+    for (train, test), prediction in zip(splits, predictions):
+        assert _relative_error(prediction, _sklearn_predict(X[train], Y[train], X[test], 3)) < 1e-8
+
+
+def test_kernel_cv_gives_the_same_predictions_one_split_at_a_time(monkeypatch):
+    X, Y, _ = _problem(60, 200, 7, seed=12)
+    splits = [(order[:50], order[50:]) for order in (np.random.default_rng(i).permutation(60)
+                                                      for i in range(4))]
+    together = kernel_cv_pls_predict(linear_kernel(X), Y, splits, n_components=8)
+    monkeypatch.setattr(pls_module, "_BATCH_BYTES", 1)  # memory for one split's state only
+    alone = kernel_cv_pls_predict(linear_kernel(X), Y, splits, n_components=8)
+    for a, b in zip(together, alone):
+        assert _relative_error(a, b) < 1e-12

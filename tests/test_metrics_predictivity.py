@@ -46,6 +46,20 @@ def test_predictivity_equals_brainscore_loop():
     assert result.error == pytest.approx(per_split.std() / np.sqrt(10), abs=1e-9)
 
 
+def test_positive_control_equals_brainscore_loop():
+    # responses that are the features themselves: the power method converges slowly there
+    rng = np.random.default_rng(6)
+    latent = rng.standard_normal((120, 6))
+    X = np.maximum(latent @ rng.standard_normal((6, 30)) + 0.3 * rng.standard_normal((120, 30)), 0)
+    splits = brainscore_splits(120)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        result = cross_validated_predictivity(X, X, splits=splits, n_components=12)
+    assert len(record) == len({(w.category, str(w.message)) for w in record})  # each at most once
+    expected = _brainscore_reference(X, X, splits, 12)
+    np.testing.assert_allclose(result.per_split_neuroid, expected, rtol=1e-8, atol=1e-10)
+
+
 @pytest.mark.parametrize("signal_var, noise_var", [(1.0, 1.0), (1.0, 3.0), (4.0, 1.0)])
 def test_predictivity_recovers_analytic_correlation(signal_var, noise_var):
     # with enough stimuli the fitted map is the true one and the held-out r per neuroid is

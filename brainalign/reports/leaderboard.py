@@ -12,6 +12,14 @@ LAYER_COLUMNS = ["model", "objective", "tag", "weights_sha256", "benchmark", "be
                  "protocol", "seed", "created"]
 
 
+AREA_ORDER = ("V1", "V2", "V4", "IT", "VISp", "VISl", "VISrl", "VISal", "VISpm", "VISam")
+
+
+def _area_rank(region: str) -> int:
+    """Primate areas first, then the mouse areas along their hierarchy, then anything else."""
+    return AREA_ORDER.index(region) if region in AREA_ORDER else len(AREA_ORDER)
+
+
 def model_label(model: dict) -> str:
     """A readable, unambiguous model name: spec plus checkpoint file or seed."""
     if model.get("checkpoint"):
@@ -61,6 +69,8 @@ def summary(board: pd.DataFrame) -> pd.DataFrame:
     if board.empty:
         return pd.DataFrame()
     wide = board.pivot(index="model", columns="benchmark", values="score")
+    regions = board.drop_duplicates("benchmark").set_index("benchmark")["region"]
+    wide = wide[sorted(wide.columns, key=lambda b: (_area_rank(regions[b]), b))]
     wide.insert(0, "mean", wide.mean(axis=1, skipna=False))
     return wide.sort_values("mean", ascending=False)
 

@@ -12,24 +12,34 @@ Design
   normalisation by the image's mean energy over all channels and pixels (Heeger 1992). The pool is
   computed from the power spectrum, so a texture and its spectrally matched noise get exactly the
   same normalisation (Parseval).
-* ``V1`` (primate bank, wavelengths 4-16 px, i.e. 1-4 c/deg at 16 px/deg): energy-model units
-  (Adelson & Bergen 1985). Simple cells half-square one phase of one channel at one lattice point;
-  complex cells pool one channel's energy with a Gaussian of sigma = wavelength / 2. Responses are
-  linear in normalised energy, so a texture and its matched noise drive them equally on average
-  (modulation index near 0).
-* ``V2``: each unit adds to pooled V1 energy a higher-order term, the pooled product of two V1
+* Each area (submodule :class:`MixtureArea`) has a small set of shared *latent channels*
+  (12-16), computed by the machinery below, and each of its neurons is a sparse non-negative
+  mixture of 1-3 of them (mostly of one spatial scale or feature level), after a soft saturation
+  of the latents, through a mild output exponent (1.2), with log-normal gains that vary little
+  across neurons. Recorded populations have strongly correlated tuning and most of their
+  stimulus-driven variance in a few dimensions (Stringer et al. 2019); so do these, which is what
+  lets the oracle's own rates predict every neuron through the benchmark's 25-component PLS. The
+  saturation keeps gratings, which put all of an image's energy into one channel, from dominating
+  a neuron's variance.
+* ``V1`` (primate bank, wavelengths 4-16 px, i.e. 1-4 c/deg at 16 px/deg): energy-model latents
+  (Adelson & Bergen 1985). Simple latents half-square one phase of one channel at one lattice
+  point; complex latents pool one channel's energy with a Gaussian of sigma = wavelength / 2.
+  Latents are linear in normalised energy, so a texture and its matched noise drive them equally
+  on average (modulation index near 0).
+* ``V2``: each latent adds to pooled V1 energy a higher-order term, the pooled product of two V1
   energy maps of the two finer scales: the same channel (energy sparseness), a neighbouring
   orientation, or the other scale. Channels are nearly independent for phase-randomised noise,
   while the sharp edges and lines of textures co-activate them, so V2 prefers textures to their
-  matched noise (Freeman et al. 2013). The drive is squared (expansive output nonlinearity) and
-  softly saturated, which bounds the responses to gratings.
+  matched noise (Freeman et al. 2013). The drive is squared (expansive nonlinearity) and softly
+  saturated, which bounds the responses to gratings.
 * Mouse (``VISp`` .. ``VISam``): a low-spatial-frequency bank (wavelengths 8-32 px, broad tuning,
   behind a Gaussian optical blur) feeds a hierarchy of feature levels on coarsening lattices
   (stride 2, 4, 8, 8 px): level 0 pooled energy; level 1 cross-channel conjunctions; levels 2-3 a
-  sparse signed channel mix, rectified, raised to 1.5 and normalised. ``VISp`` reads energy-model
-  units off the bank; the higher areas, in the anatomical hierarchy order ``MOUSE_HIERARCHY``
-  (Harris et al. 2019; Siegle et al. 2021), read deeper levels through wider Gaussian windows and
-  steeper output exponents: receptive fields grow and features get more nonlinear.
+  sparse signed channel mix, rectified, raised to 1.5 and normalised. ``VISp``'s latents are
+  energy-model units on the bank; the higher areas, in the anatomical hierarchy order
+  ``MOUSE_HIERARCHY`` (Harris et al. 2019; Siegle et al. 2021), have latents that read deeper
+  levels through wider Gaussian windows with steeper exponents: receptive fields grow and features
+  get more nonlinear.
 
 Every parameter is drawn at construction from ``numpy.random.SeedSequence(seed)`` and stored as a
 buffer (the module has no trainable parameters).
@@ -70,11 +80,44 @@ N_MOUSE_NEURONS = 50
 #: Stride (px) of the mouse feature levels 0..3 and the Gaussian pooling (px) each level adds.
 MOUSE_LEVEL_STRIDES = (2, 4, 8, 8)
 MOUSE_LEVEL_SIGMAS = (2.0, 2.0, 4.0, 8.0)
+MIXTURE_SIZES = (1, 2, 3)  # number of latents a neuron mixes ...
+MIXTURE_PROBABILITIES = (0.25, 0.45, 0.3)  # ... and how often
+GAIN_SIGMA = 0.25  # log-sd of the neurons' gains around their area's median
+BASELINE_SIGMA = 0.5  # log-sd of the neurons' spontaneous counts
+
+
+@dataclass(frozen=True)
+class _AreaPopulation:
+    """An area's population: latent count, latent saturation and the neurons' output stage.
+
+    ``gain`` and ``baseline`` are the medians (spike counts) of log-normal draws; ``saturation``
+    is that of :class:`MixtureArea` (``inf`` for V2, whose latents saturate themselves). The gains
+    scale the rates to 2-5 spikes on average, which puts the median split-half reliability of the
+    simulated trials (``brainalign.neural.simulated``) at about 0.75-0.9.
+    """
+
+    n_latents: int
+    saturation: float
+    gain: float
+    baseline: float
+    exponent: float = 1.2
+
+
+_POPULATIONS = {
+    "V1": _AreaPopulation(n_latents=16, saturation=1.0, gain=5.0, baseline=1.0),
+    "V2": _AreaPopulation(n_latents=16, saturation=float("inf"), gain=0.7, baseline=1.0),
+    "VISp": _AreaPopulation(n_latents=14, saturation=1.0, gain=8.0, baseline=0.5),
+    "VISl": _AreaPopulation(n_latents=12, saturation=1.5, gain=7.0, baseline=0.5),
+    "VISal": _AreaPopulation(n_latents=12, saturation=1.5, gain=7.0, baseline=0.5),
+    "VISrl": _AreaPopulation(n_latents=12, saturation=1.5, gain=9.0, baseline=0.5),
+    "VISam": _AreaPopulation(n_latents=12, saturation=1.5, gain=5.0, baseline=0.5),
+    "VISpm": _AreaPopulation(n_latents=12, saturation=1.5, gain=6.0, baseline=0.5),
+}
 
 
 @dataclass(frozen=True)
 class _MouseAreaSpec:
-    """Which mouse feature levels an area reads, its readout window (px) and output exponent."""
+    """Which mouse feature levels an area's latents read, their window (px) and exponent."""
 
     levels: tuple[int, ...]
     readout_sigma: float
@@ -171,71 +214,77 @@ def _aliases(spectrum: torch.Tensor) -> torch.Tensor:
 
 
 class EnergyReadout(nn.Module):
-    """Energy-model units (simple and complex cells) read off a :class:`QuadratureBank`.
+    """Energy-model latents (simple and complex subunits) read off a :class:`QuadratureBank`.
 
-    A simple cell's drive is ``2 [Re(q e^{-i phase})]_+^2`` at its lattice point; a complex
-    cell's is ``|q|^2`` pooled with a Gaussian window. The output is ``baseline + gain * drive``.
+    A simple latent is ``2 [Re(q e^{-i phase})]_+^2`` at its lattice point; a complex latent is
+    ``|q|^2`` pooled with a Gaussian window. Both are linear in normalised energy and 0 for a
+    uniform image.
 
     Parameters
     ----------
-    channel : int array (n_neurons,), the bank channel of each unit.
-    simple : bool array (n_neurons,).
-    phase : float array (n_neurons,), radians (used by simple cells).
-    window : float array (n_neurons, 32, 32) on the lattice, each summing to 1 (one point for
-        simple cells).
-    gain, baseline : float arrays (n_neurons,), spike counts.
+    channel : int array (n_latents,), the bank channel of each latent.
+    simple : bool array (n_latents,).
+    phase : float array (n_latents,), radians (used by simple latents).
+    window : float array (n_latents, 32, 32) on the lattice, each summing to 1 (one point for
+        simple latents).
     """
 
-    def __init__(self, channel, simple, phase, window, gain, baseline):
+    def __init__(self, channel, simple, phase, window):
         super().__init__()
         _register(self, channel=torch.as_tensor(channel, dtype=torch.long),
                   simple=torch.as_tensor(simple, dtype=torch.bool), phase=_f32(phase),
-                  window=_f32(window).reshape(len(channel), -1), gain=_f32(gain), baseline=_f32(baseline))
+                  window=_f32(window).reshape(len(channel), -1))
+
+    @property
+    def n_latents(self) -> int:
+        return self.channel.shape[0]
 
     def forward(self, quadrature: torch.Tensor) -> torch.Tensor:
-        """Map bank output (batch, 2, channels, 32, 32) to spike counts (batch, n_neurons)."""
+        """Map bank output (batch, 2, channels, 32, 32) to latents (batch, n_latents) >= 0."""
         even = _read_channels(quadrature[:, 0], self.window, self.channel)
         odd = _read_channels(quadrature[:, 1], self.window, self.channel)
         energy = _read_channels(_energy(quadrature), self.window, self.channel)
         linear = torch.relu(even * torch.cos(self.phase) + odd * torch.sin(self.phase))
-        drive = torch.where(self.simple, 2.0 * linear * linear, energy)
-        return self.baseline + self.gain * drive
+        return torch.where(self.simple, 2.0 * linear * linear, energy)
 
 
 class TextureReadout(nn.Module):
-    """V2 units: pooled V1 energy plus the pooled product of two V1 energy maps.
+    """V2 latents: pooled V1 energy plus the pooled product of two V1 energy maps.
 
     ``d = alpha * pool(E_a) + (1 - alpha) * pool(E_a * E_b)``, ``y = d ** 2`` and
-    ``rate = baseline + gain * y / (1 + y / saturation)``, where ``E_c = |q_c|^2`` is the
-    normalised energy of bank channel ``c`` and ``pool`` the unit's Gaussian window. The
-    expansive output exponent amplifies the higher-order term; the saturation bounds the
-    responses to gratings that match both channels.
+    ``latent = y / (1 + y / saturation)``, where ``E_c = |q_c|^2`` is the normalised energy of
+    bank channel ``c`` and ``pool`` the latent's Gaussian window. The expansive exponent amplifies
+    the higher-order term; the saturation bounds the responses to gratings that match both
+    channels.
 
     Parameters
     ----------
-    channel_a, channel_b : int arrays (n_neurons,); equal for a unit sensitive to energy sparseness.
-    alpha : float array (n_neurons,), weight of the linear (V1-like) term.
-    window : float array (n_neurons, 32, 32) on the lattice, each summing to 1.
-    gain, baseline : float arrays (n_neurons,), spike counts.
-    saturation : value of ``y`` at which the response is half the linear extrapolation.
+    channel_a, channel_b : int arrays (n_latents,); equal for a latent sensitive to energy sparseness.
+    alpha : float array (n_latents,), weight of the linear (V1-like) term.
+    window : float array (n_latents, 32, 32) on the lattice, each summing to 1.
+    saturation : value of ``y`` at which the latent is half the linear extrapolation.
     """
 
-    def __init__(self, channel_a, channel_b, alpha, window, gain, baseline, saturation: float = 5.0):
+    def __init__(self, channel_a, channel_b, alpha, window, saturation: float = 5.0):
         super().__init__()
         self.saturation = saturation
         _register(self, channel_a=torch.as_tensor(channel_a, dtype=torch.long),
                   channel_b=torch.as_tensor(channel_b, dtype=torch.long), alpha=_f32(alpha),
-                  window=_f32(window).reshape(len(channel_a), -1), gain=_f32(gain), baseline=_f32(baseline))
+                  window=_f32(window).reshape(len(channel_a), -1))
+
+    @property
+    def n_latents(self) -> int:
+        return self.channel_a.shape[0]
 
     def forward(self, quadrature: torch.Tensor) -> torch.Tensor:
-        """Map bank output (batch, 2, channels, 32, 32) to spike counts (batch, n_neurons)."""
+        """Map bank output (batch, 2, channels, 32, 32) to latents (batch, n_latents) >= 0."""
         energy = _energy(quadrature).flatten(2)  # (B, C, 1024)
         linear = _read_channels(energy, self.window, self.channel_a)
         product = torch.stack([(energy[:, a] * energy[:, b]) @ window for a, b, window
                                in zip(self.channel_a, self.channel_b, self.window)], dim=1)
         drive = self.alpha * linear + (1.0 - self.alpha) * product
         expanded = drive * drive
-        return self.baseline + self.gain * expanded / (1.0 + expanded / self.saturation)
+        return expanded / (1.0 + expanded / self.saturation)
 
 
 class MouseHierarchy(nn.Module):
@@ -284,23 +333,21 @@ class MouseHierarchy(nn.Module):
 
 
 class LevelReadout(nn.Module):
-    """Mouse higher-area units: a Gaussian-windowed, positively weighted pair of feature channels.
+    """Mouse higher-area latents: a Gaussian-windowed, positively weighted pair of feature channels.
 
-    ``rate = baseline + gain * (w1 pool(F_k[c1]) + w2 pool(F_k[c2])) ** exponent`` for the unit's
-    level ``k``.
+    ``latent = (w1 pool(F_k[c1]) + w2 pool(F_k[c2])) ** exponent`` for the latent's level ``k``.
 
     Parameters
     ----------
-    level : int array (n_neurons,), the feature level each unit reads.
-    channels : int array (n_neurons, 2).
-    weights : float array (n_neurons, 2), non-negative.
-    centre : float array (n_neurons, 2), window centre (row, column) in pixels.
-    sigma : float array (n_neurons,), window sigma in pixels.
-    exponent : output exponent of the area.
-    gain, baseline : float arrays (n_neurons,), spike counts.
+    level : int array (n_latents,), the feature level each latent reads.
+    channels : int array (n_latents, 2).
+    weights : float array (n_latents, 2), non-negative.
+    centre : float array (n_latents, 2), window centre (row, column) in pixels.
+    sigma : float array (n_latents,), window sigma in pixels.
+    exponent : exponent of the area's latents.
     """
 
-    def __init__(self, level, channels, weights, centre, sigma, exponent: float, gain, baseline):
+    def __init__(self, level, channels, weights, centre, sigma, exponent: float):
         super().__init__()
         self.exponent = exponent
         self.levels = tuple(sorted(set(np.asarray(level).tolist())))
@@ -310,18 +357,57 @@ class LevelReadout(nn.Module):
             windows = np.stack([_gaussian_window(SIZE // stride, np.asarray(centre[u]) / stride, sigma[u] / stride)
                                 for u in units])
             _register(self, **{f"units{k}": torch.as_tensor(units), f"window{k}": _f32(windows).flatten(1)})
-        _register(self, channels=torch.as_tensor(channels, dtype=torch.long), weights=_f32(weights),
-                  gain=_f32(gain), baseline=_f32(baseline))
+        _register(self, channels=torch.as_tensor(channels, dtype=torch.long), weights=_f32(weights))
+
+    @property
+    def n_latents(self) -> int:
+        return self.channels.shape[0]
 
     def forward(self, levels: tuple[torch.Tensor, ...]) -> torch.Tensor:
-        """Map the four levels of :class:`MouseHierarchy` to spike counts (batch, n_neurons)."""
-        drive = levels[0].new_zeros(levels[0].shape[0], self.gain.shape[0])
+        """Map the four levels of :class:`MouseHierarchy` to latents (batch, n_latents) >= 0."""
+        drive = levels[0].new_zeros(levels[0].shape[0], self.n_latents)
         for k in self.levels:
             units, window = getattr(self, f"units{k}"), getattr(self, f"window{k}")
             pooled = levels[k].flatten(2) @ window.T  # (B, C, n_units)
             local = torch.arange(units.shape[0], device=units.device)
             for j in range(self.channels.shape[1]):
                 drive[:, units] += self.weights[units, j] * pooled[:, self.channels[units, j], local]
+        return drive ** self.exponent
+
+
+class MixtureArea(nn.Module):
+    """An area's neurons: sparse non-negative mixtures of the area's shared latent channels.
+
+    ``rate = baseline + gain * (weights @ sat(z)) ** exponent`` with ``z = latents(inputs)`` the
+    area's latent channels (batch, n_latents) and ``sat(z) = z / (1 + z / saturation)`` their
+    soft saturation. Each neuron mixes a few latents with non-negative weights, so tuning is
+    strongly correlated across the population and the rates lie close to an
+    ``n_latents``-dimensional subspace (recorded populations are similarly low-dimensional,
+    Stringer et al. 2019); the mild output exponent keeps them off it exactly. The saturation
+    keeps a few stimuli (gratings that put all the image's energy into one channel) from
+    dominating a neuron's variance. A uniform image gives ``z = 0``, so each neuron's rate is its
+    ``baseline`` (spontaneous count).
+
+    Parameters
+    ----------
+    latents : module mapping the area's input to latents (batch, n_latents) >= 0, with an
+        ``n_latents`` attribute.
+    weights : float array (n_neurons, n_latents), non-negative, sparse.
+    exponent : float array (n_neurons,), output exponent of each neuron.
+    gain, baseline : float arrays (n_neurons,), spike counts.
+    saturation : latent value at which ``sat(z)`` is half of ``z`` (``inf``: no saturation).
+    """
+
+    def __init__(self, latents: nn.Module, weights, exponent, gain, baseline, *, saturation: float = float("inf")):
+        super().__init__()
+        self.latents = latents
+        self.saturation = float(saturation)
+        _register(self, weights=_f32(weights), exponent=_f32(exponent), gain=_f32(gain), baseline=_f32(baseline))
+
+    def forward(self, inputs) -> torch.Tensor:
+        """Map the area's input (what ``latents`` takes) to spike counts (batch, n_neurons)."""
+        latents = self.latents(inputs)
+        drive = (latents / (1.0 + latents / self.saturation)) @ self.weights.T
         return self.baseline + self.gain * drive ** self.exponent
 
 
@@ -330,15 +416,16 @@ class SimulatedCortex(nn.Module):
 
     Parameters
     ----------
-    seed : seed of every parameter (positions, channels, mixes, gains, baselines).
+    seed : seed of every parameter (latent positions and channels, mixes, gains, baselines).
 
     Notes
     -----
     Submodules ``V1``, ``V2`` (80 units each), ``VISp``, ``VISl``, ``VISal``, ``VISrl``, ``VISam``,
     ``VISpm`` (50 units each) output (batch, n_neurons) spike counts >= 0, so forward hooks on
-    them read every area from one :meth:`forward` call. The shared stages are the submodules
-    ``primate_bank``, ``mouse_bank`` and ``mouse_levels``. Rates to a uniform image equal each
-    unit's ``baseline`` (its spontaneous count).
+    them read every area from one :meth:`forward` call; each is a :class:`MixtureArea` whose
+    ``latents`` submodule (e.g. ``V1.latents``) gives the area's latent channels. The shared
+    stages are the submodules ``primate_bank``, ``mouse_bank`` and ``mouse_levels``. Rates to a
+    uniform image equal each unit's ``baseline`` (its spontaneous count).
 
     Examples
     --------
@@ -365,7 +452,7 @@ class SimulatedCortex(nn.Module):
         self.V2 = _build_v2(rngs["V2"])
         self.VISp = _build_visp(rngs["VISp"])
         for area, spec in _MOUSE_SPECS.items():
-            setattr(self, area, _build_mouse_area(spec, self.mouse_bank.n_channels, rngs[area]))
+            setattr(self, area, _build_mouse_area(area, spec, self.mouse_bank.n_channels, rngs[area]))
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Compute every area; return the last one's counts (batch, 50) (``VISpm``)."""
@@ -395,53 +482,91 @@ def _as_gray(images: torch.Tensor) -> torch.Tensor:
     return images.float().mean(dim=1, keepdim=True)
 
 
-def _build_v1(rng: np.random.Generator) -> EnergyReadout:
-    """80 V1 units near the image centre: 30 % simple, 70 % complex (pooling sigma = wavelength / 2)."""
-    n = N_PRIMATE_NEURONS
-    channel = rng.integers(0, len(PRIMATE_WAVELENGTHS) * N_ORIENTATIONS, n)
+def _build_v1(rng: np.random.Generator) -> MixtureArea:
+    """80 V1 neurons on 16 energy latents near the image centre: 30 % simple, 70 % complex
+    (pooling sigma = wavelength / 2), the three wavelengths and a neuron's latents balanced as
+    in :func:`_balanced` and :func:`_mixture_area` (one wavelength per neuron, as far as possible)."""
+    k = _POPULATIONS["V1"].n_latents
+    channel = _balanced(len(PRIMATE_WAVELENGTHS), k, rng) * N_ORIENTATIONS + rng.integers(0, N_ORIENTATIONS, k)
     wavelength = np.asarray(PRIMATE_WAVELENGTHS)[channel // N_ORIENTATIONS]
-    simple = rng.random(n) < 0.3
-    centres = SIZE / 2 + rng.normal(0.0, 3.0, (n, 2))
+    simple = rng.random(k) < 0.3
+    centres = SIZE / 2 + rng.normal(0.0, 3.0, (k, 2))
     window = np.stack([_lattice_window(c, 0.0 if s else V1_POOLING * w)
                        for c, s, w in zip(centres, simple, wavelength)])
-    return EnergyReadout(channel, simple, rng.uniform(0, 2 * np.pi, n), window,
-                         gain=_lognormal(rng, 0.3, 0.5, n), baseline=_lognormal(rng, 1.0, 0.5, n))
+    latents = EnergyReadout(channel, simple, rng.uniform(0, 2 * np.pi, k), window)
+    return _mixture_area(latents, N_PRIMATE_NEURONS, _POPULATIONS["V1"], rng, groups=channel // N_ORIENTATIONS)
 
 
-def _build_v2(rng: np.random.Generator) -> TextureReadout:
-    """80 V2 units on the two finer scales, Gaussian windows of sigma 4-7 px near the centre.
+def _build_v2(rng: np.random.Generator) -> MixtureArea:
+    """80 V2 neurons on 16 texture latents of the two finer scales, Gaussian windows of sigma
+    4-7 px near the centre.
 
-    Each unit's product pairs its channel with itself (30 %), a neighbouring orientation (40 %) or
-    the other scale (30 %).
+    Each latent's product pairs its channel with itself (30 %), a neighbouring orientation (40 %)
+    or the other scale (30 %).
     """
-    n = N_PRIMATE_NEURONS
-    scale = rng.integers(0, V2_SCALES, n)
-    orientation = rng.integers(0, N_ORIENTATIONS, n)
-    kind = rng.choice(["same", "orientation", "scale"], size=n, p=[0.3, 0.4, 0.3])
+    k = _POPULATIONS["V2"].n_latents
+    scale = _balanced(V2_SCALES, k, rng)
+    orientation = rng.integers(0, N_ORIENTATIONS, k)
+    kind = rng.choice(["same", "orientation", "scale"], size=k, p=[0.3, 0.4, 0.3])
     partner_scale = np.where(kind == "scale", V2_SCALES - 1 - scale, scale)
-    turn = np.where(kind == "orientation", rng.choice([-1, 1], n), 0)
+    turn = np.where(kind == "orientation", rng.choice([-1, 1], k), 0)
     partner = partner_scale * N_ORIENTATIONS + (orientation + turn) % N_ORIENTATIONS
-    centres = SIZE / 2 + rng.normal(0.0, 3.0, (n, 2))
-    window = np.stack([_lattice_window(c, s) for c, s in zip(centres, rng.uniform(4.0, 7.0, n))])
-    return TextureReadout(scale * N_ORIENTATIONS + orientation, partner, rng.uniform(0.0, 0.2, n), window,
-                          gain=_lognormal(rng, 0.6, 0.5, n), baseline=_lognormal(rng, 1.0, 0.5, n))
+    centres = SIZE / 2 + rng.normal(0.0, 3.0, (k, 2))
+    window = np.stack([_lattice_window(c, s) for c, s in zip(centres, rng.uniform(4.0, 7.0, k))])
+    latents = TextureReadout(scale * N_ORIENTATIONS + orientation, partner, rng.uniform(0.0, 0.2, k), window)
+    return _mixture_area(latents, N_PRIMATE_NEURONS, _POPULATIONS["V2"], rng, groups=scale)
 
 
-def _build_visp(rng: np.random.Generator) -> EnergyReadout:
-    """50 VISp units on the mouse bank: 30 % simple, complex pooling sigma = 0.2 wavelength.
+def _build_visp(rng: np.random.Generator) -> MixtureArea:
+    """50 VISp neurons on 14 energy latents of the mouse bank: 30 % simple, complex pooling
+    sigma = 0.2 wavelength.
 
-    Wavelengths 8, 16 and 32 px are drawn with probabilities 0.45, 0.4 and 0.15.
+    Wavelengths 8, 16 and 32 px take shares 0.45, 0.4 and 0.15 of the latents.
     """
-    n = N_MOUSE_NEURONS
-    scale = rng.choice(len(MOUSE_WAVELENGTHS), n, p=[0.45, 0.4, 0.15])
-    channel = scale * N_ORIENTATIONS + rng.integers(0, N_ORIENTATIONS, n)
+    k = _POPULATIONS["VISp"].n_latents
+    scale = _balanced(len(MOUSE_WAVELENGTHS), k, rng, shares=(0.45, 0.4, 0.15))
+    channel = scale * N_ORIENTATIONS + rng.integers(0, N_ORIENTATIONS, k)
     wavelength = np.asarray(MOUSE_WAVELENGTHS)[channel // N_ORIENTATIONS]
-    simple = rng.random(n) < 0.3
-    centres = SIZE / 2 + rng.normal(0.0, 6.0, (n, 2))
+    simple = rng.random(k) < 0.3
+    centres = SIZE / 2 + rng.normal(0.0, 6.0, (k, 2))
     window = np.stack([_lattice_window(c, 0.0 if s else 0.2 * w)
                        for c, s, w in zip(centres, simple, wavelength)])
-    return EnergyReadout(channel, simple, rng.uniform(0, 2 * np.pi, n), window,
-                         gain=_lognormal(rng, 0.5, 0.5, n), baseline=_lognormal(rng, 0.5, 0.5, n))
+    latents = EnergyReadout(channel, simple, rng.uniform(0, 2 * np.pi, k), window)
+    return _mixture_area(latents, N_MOUSE_NEURONS, _POPULATIONS["VISp"], rng, groups=scale)
+
+
+def _balanced(n_groups: int, n: int, rng: np.random.Generator, shares=None) -> np.ndarray:
+    """``n`` group labels in random order, each group ``0..n_groups - 1`` appearing in proportion
+    to ``shares`` (equal by default) as closely as rounding allows."""
+    shares = np.full(n_groups, 1.0 / n_groups) if shares is None else np.asarray(shares, dtype=float)
+    counts = np.floor(shares * n).astype(int)
+    counts[np.argsort(counts - shares * n)[:n - counts.sum()]] += 1  # largest remainders first
+    return rng.permutation(np.repeat(np.arange(n_groups), counts))
+
+
+def _mixture_area(latents: nn.Module, n_neurons: int, population: _AreaPopulation, rng: np.random.Generator,
+                  groups: np.ndarray | None = None) -> MixtureArea:
+    """Neurons that each mix 1-3 distinct latents (``MIXTURE_SIZES``) with Dirichlet(2) weights;
+    log-normal gains (log-sd ``GAIN_SIGMA``) and baselines (``BASELINE_SIGMA``).
+
+    A neuron's first latent is drawn uniformly; with ``groups`` (one label per latent, e.g. its
+    spatial scale) the others come from the first one's group, as far as it has enough.
+    """
+    groups = np.zeros(latents.n_latents, dtype=int) if groups is None else np.asarray(groups)
+    weights = np.zeros((n_neurons, latents.n_latents))
+    for row in weights:
+        first = rng.integers(latents.n_latents)
+        same = np.flatnonzero((groups == groups[first]) & (np.arange(latents.n_latents) != first))
+        other = np.flatnonzero(groups != groups[first])
+        n_more = rng.choice(MIXTURE_SIZES, p=MIXTURE_PROBABILITIES) - 1
+        more = rng.permutation(same)[:n_more]
+        more = np.concatenate([more, rng.permutation(other)[:n_more - len(more)]]).astype(int)
+        inputs = np.concatenate([[first], more])
+        row[inputs] = rng.dirichlet(np.full(len(inputs), 2.0))
+    return MixtureArea(latents, weights, np.full(n_neurons, population.exponent),
+                       gain=_lognormal(rng, population.gain, GAIN_SIGMA, n_neurons),
+                       baseline=_lognormal(rng, population.baseline, BASELINE_SIGMA, n_neurons),
+                       saturation=population.saturation)
 
 
 def _build_mouse_hierarchy(n_channels: int, rng: np.random.Generator) -> MouseHierarchy:
@@ -460,16 +585,17 @@ def _sparse_mix(n_channels: int, rng: np.random.Generator) -> np.ndarray:
     return mix
 
 
-def _build_mouse_area(spec: _MouseAreaSpec, n_channels: int, rng: np.random.Generator) -> LevelReadout:
-    """50 units reading one of ``spec.levels`` through Gaussian windows around ``spec.readout_sigma``."""
-    n = N_MOUSE_NEURONS
-    level = rng.choice(spec.levels, n)
-    channels = np.stack([rng.choice(n_channels, 2, replace=False) for _ in range(n)])
-    weights = rng.dirichlet([2.0, 2.0], n)
-    centres = SIZE / 2 + rng.normal(0.0, 6.0, (n, 2))
-    sigma = spec.readout_sigma * rng.uniform(0.8, 1.25, n)
-    return LevelReadout(level, channels, weights, centres, sigma, spec.exponent,
-                        gain=_lognormal(rng, 0.5, 0.5, n), baseline=_lognormal(rng, 0.5, 0.5, n))
+def _build_mouse_area(area: str, spec: _MouseAreaSpec, n_channels: int, rng: np.random.Generator) -> MixtureArea:
+    """50 neurons on latents that read one of ``spec.levels`` through Gaussian windows around
+    ``spec.readout_sigma``."""
+    k = _POPULATIONS[area].n_latents
+    level = np.asarray(spec.levels)[_balanced(len(spec.levels), k, rng)]
+    channels = np.stack([rng.choice(n_channels, 2, replace=False) for _ in range(k)])
+    weights = rng.dirichlet([2.0, 2.0], k)
+    centres = SIZE / 2 + rng.normal(0.0, 6.0, (k, 2))
+    sigma = spec.readout_sigma * rng.uniform(0.8, 1.25, k)
+    latents = LevelReadout(level, channels, weights, centres, sigma, spec.exponent)
+    return _mixture_area(latents, N_MOUSE_NEURONS, _POPULATIONS[area], rng, groups=level)
 
 
 def _energy(quadrature: torch.Tensor) -> torch.Tensor:
