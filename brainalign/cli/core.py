@@ -1,15 +1,14 @@
-"""The ``brainalign`` command line: parse options, call :mod:`brainalign.api`, print. No science here."""
+"""`demo`, `extract`, `score` and `report`: the main pipeline."""
 
 from __future__ import annotations
 
-import functools
 import json
-import sys
 
 import click
 
-from . import __version__
-from .errors import BrainalignError
+from . import main
+from ._common import (checkpoint_option, json_option, layers_option, quiet_option, results_option,
+                      seed_option, user_errors)
 
 EPILOG_SCORE = """\b
 Examples:
@@ -18,51 +17,6 @@ Examples:
   brainalign score alexnet_bn64 --checkpoint ckpt.pth --benchmark 'sim.*' --objective simclr
   brainalign score --activations acts.nc --assembly recordings.nc
 """
-
-
-def _fail(error: BrainalignError) -> None:
-    line = f"error: {error.message}"
-    if error.hint:
-        line += f" (hint: {error.hint})"
-    click.echo(line, err=True)
-    sys.exit(2)
-
-
-def user_errors(command):
-    """Turn every BrainalignError into one line on stderr and exit code 2."""
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except BrainalignError as error:
-            _fail(error)
-    return wrapper
-
-
-quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
-json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON on stdout.")
-seed_option = click.option("--seed", type=int, default=0, show_default=True,
-                           help="Seed of the random initialisation (ignored with --checkpoint).")
-checkpoint_option = click.option("--checkpoint", type=click.Path(), default=None,
-                                 help="Weights file (a plain PyTorch state dict); random init when absent.")
-layers_option = click.option("--layers", default="all", show_default=True,
-                             help="Comma-separated layer names, or 'all' for the model's declared inventory.")
-results_option = click.option("--results", type=click.Path(file_okay=False), default="brainalign-results",
-                              show_default=True, help="Results directory (one JSON record per score).")
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="brainalign")
-def main():
-    """How brain-like is a vision model?
-
-    brainalign extracts layer activations from a model (timm, torchvision, its own zoo, or your
-    checkpoint) and scores them against neural recordings: PLS neural predictivity with
-    split-half noise ceilings, per layer and per brain area, into a leaderboard.
-
-    Start with `brainalign demo` (offline, about two minutes), then `brainalign models list`
-    and `brainalign benchmarks list`.
-    """
 
 
 @main.command(short_help="Score the demo models on the simulated benchmark and print the leaderboard.")
@@ -76,7 +30,7 @@ def demo(out, seed, quiet, as_json):
     """Score a positive control (the simulator's own rates), a pixel baseline, AlexNet-BN-64 and
     ResNet-18 (random init) on every simulated area, print the leaderboard and write
     OUT/leaderboard.csv. Runs offline in a few minutes on 2 CPU cores."""
-    from . import api
+    from .. import api
 
     result = api.demo(out, seed=seed, progress=not quiet)
     if as_json:
@@ -114,7 +68,7 @@ def extract(model, stimuli, layers, checkpoint, seed, output, overwrite, batch_s
     Example:
       brainalign extract alexnet_bn64 --stimuli images/ --layers features.3,features.7 -o acts.nc
     """
-    from . import api
+    from .. import api
 
     activations = api.extract(model, stimuli=stimuli, layers=layers, checkpoint=checkpoint, seed=seed,
                               output=output, overwrite=overwrite, batch_size=batch_size, device=device,
@@ -154,8 +108,8 @@ def score(model, benchmarks, area, layers, checkpoint, seed, activations, assemb
           convention, results, batch_size, device, quiet, as_json):
     """Score MODEL's layers with PLS-25 neural predictivity (brainscore protocol) and write one
     JSON record per layer and benchmark to --results."""
-    from . import api
-    from .errors import InputError
+    from .. import api
+    from ..errors import InputError
 
     if activations or assembly:
         if not (activations and assembly) or model:
@@ -189,75 +143,11 @@ def score(model, benchmarks, area, layers, checkpoint, seed, activations, assemb
 def report(results, csv_path, layers_csv, overwrite, as_json):
     """Print the leaderboard: per model and benchmark, the layer committed on the selection
     stimuli and its ceiled score on the held-out stimuli; the mean over benchmarks ranks models."""
-    from . import api
+    from .. import api
 
     tables = api.report(results, csv=csv_path, layers_csv=layers_csv, overwrite=overwrite)
     if as_json:
         click.echo(tables["leaderboard"].to_json(orient="records", indent=2))
         return
-    from .reports import format_table
+    from ..reports import format_table
     click.echo(format_table(tables["summary"]))
-
-
-@main.group(short_help="List models and their layers.")
-def models():
-    """Models: timm:NAME, torchvision:NAME, and brainalign's zoo."""
-
-
-@models.command("list", short_help="List zoo models (and timm/torchvision names matching a pattern).")
-@click.argument("pattern", required=False)
-@user_errors
-def models_list(pattern):
-    """List zoo models; with PATTERN (e.g. 'timm:resnet*'), list matching timm/torchvision names too."""
-    from .models import list_models
-
-    for name in list_models(pattern):
-        click.echo(name)
-
-
-@models.command("layers", short_help="List a model's addressable layers with output shapes.")
-@click.argument("model")
-@checkpoint_option
-@seed_option
-@click.option("--all", "show_all", is_flag=True, help="Every named module, not just the default inventory.")
-@json_option
-@user_errors
-def models_layers(model, checkpoint, seed, show_all, as_json):
-    """Print MODEL's layers and their output shapes at the model's input size; '*' marks the
-    default inventory scored by `--layers all`."""
-    from .models import layer_shapes, load_model
-
-    loaded = load_model(model, checkpoint=checkpoint, seed=seed)
-    names = loaded.layers if show_all else loaded.default_layers
-    shapes = layer_shapes(loaded, list(names))
-    if as_json:
-        click.echo(json.dumps({n: list(shapes.get(n, ())) for n in names}, indent=2))
-        return
-    for name in names:
-        mark = "*" if name in loaded.default_layers else " "
-        shape = "x".join(map(str, shapes[name])) if name in shapes else "(not called)"
-        click.echo(f"{mark} {name:<40} {shape}")
-
-
-@main.group(short_help="List benchmarks.")
-def benchmarks():
-    """Benchmarks: a dataset, a metric protocol and a version."""
-
-
-@benchmarks.command("list", short_help="List registered benchmarks with their area and species.")
-@json_option
-@user_errors
-def benchmarks_list(as_json):
-    """List benchmark identifiers with area and species."""
-    from .benchmarks.registry import benchmark_info, list_benchmarks
-
-    infos = [benchmark_info(b) for b in list_benchmarks()]
-    if as_json:
-        click.echo(json.dumps(infos, indent=2))
-        return
-    for info in infos:
-        click.echo(f"{info['identifier']:<16} {info['region']:<8} {info['species']}")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,30 @@
+"""The ``brainalign`` command line: parse options, call the library, print. No science here.
+
+Each command group lives in its own module of this package and registers itself on :func:`main`.
+"""
+
+from __future__ import annotations
+
+import click
+
+from .. import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="brainalign")
+def main():
+    """How brain-like is a vision model?
+
+    brainalign extracts layer activations from a model (timm, torchvision, its own zoo, or your
+    checkpoint) and scores them against neural recordings: PLS neural predictivity with
+    split-half noise ceilings, per layer and per brain area, into a leaderboard.
+
+    Start with `brainalign demo` (offline, about two minutes), then `brainalign models list`
+    and `brainalign benchmarks list`.
+    """
+
+
+from . import benchmarks, core, models  # noqa: E402,F401  (registers the commands)
+
+if __name__ == "__main__":
+    main()
