@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -10,16 +11,17 @@ import xarray as xr
 from tqdm.auto import tqdm
 
 from ._io import check_writable, sha256_file, write_text_atomic
-from .activations import extract_activations, load_activations, save_activations
+from .activations import extract_activations, features_for_scoring, load_activations, preflight, save_activations
 from .benchmarks.base import NeuralBenchmark
 from .benchmarks.registry import benchmarks_for_area, list_benchmarks, load_benchmark
-from .benchmarks.scoring import LayerScore, score_layers
+from .benchmarks.scoring import LayerScore, ScoreOptions, score_layers
 from .errors import DataError, InputError
 from .metrics.conventions import DEFAULT_CONVENTION
 from .models import load_model, resolve_layers
 from .models.base import LoadedModel
 from .neural.io import read_assembly
-from .reports import ResultsStore, format_table, layer_table, leaderboard, summary
+from .reports import ResultsStore, format_table, layer_table, leaderboard, summary, summary_long
+from .reports.metadata import model_metadata
 from .reports.store import new_record
 from .stimuli import resolve_stimuli
 
@@ -28,18 +30,24 @@ DEFAULT_RESULTS = Path("brainalign-results")
 
 def extract(model: str, *, stimuli: str, layers=None, checkpoint: str | None = None, seed: int = 0,
             output: str | os.PathLike | None = None, overwrite: bool = False, batch_size: int = 32,
-            device: str = "cpu", progress: bool = True) -> dict[str, xr.DataArray]:
+            device: str = "cpu", progress: bool = True, checkpoint_format: str | None = None,
+            trust_checkpoint: bool = False, allow_partial: bool = False,
+            tokens: str = "patches") -> dict[str, xr.DataArray]:
     """Activations of ``model`` on ``stimuli`` ({layer: DataArray(stimulus, unit)}), optionally saved.
 
     ``stimuli`` is a registered set name, a folder of images or a zip of images. ``layers`` is
     None/"all" (the model's declared inventory), a comma-separated string or a list. With
     ``output``, a NetCDF4 file is written atomically (refused if it exists, unless ``overwrite``).
+    ``checkpoint_format``, ``trust_checkpoint``, ``allow_partial`` and ``tokens`` go to
+    :func:`brainalign.models.load_model`.
     """
     if output is not None:
         check_writable(output, overwrite=overwrite)
-    loaded = load_model(model, checkpoint=checkpoint, seed=seed)
+    loaded = load_model(model, checkpoint=checkpoint, seed=seed, checkpoint_format=checkpoint_format,
+                        trust_checkpoint=trust_checkpoint, allow_partial=allow_partial, tokens=tokens)
     chosen = resolve_layers(loaded, layers)
     stimulus_set = resolve_stimuli(stimuli)
+    preflight(loaded, len(stimulus_set), chosen, batch_size=batch_size, stream=False)  # refuse now, not OOM later
     activations = extract_activations(loaded, stimulus_set, chosen, batch_size=batch_size, device=device,
                                       progress=progress)
     if output is not None:
@@ -67,9 +75,21 @@ def _expand(name: str) -> list[str]:
     return matches
 
 
-def _metric_record(benchmark: NeuralBenchmark) -> dict:
-    return {"name": "pls_predictivity", "protocol": benchmark.protocol.name,
-            "parameters": benchmark.protocol.to_dict(), "stratify": benchmark.stratify_coord}
+def _metric_record(benchmark: NeuralBenchmark, options: ScoreOptions | None = None) -> dict:
+    """The metric of a record: its name says the regression (and a non-default protocol)."""
+    options = options or ScoreOptions()
+    name = f"{options.regression}_predictivity"
+    if options.protocol != "brainalign":  # the default protocol keeps the historical name
+        name += f"@{options.protocol}"
+    parameters = benchmark.protocol.to_dict()
+    if options.protocol == "nayebi2023":
+        from .benchmarks.base import NayebiProtocol
+        protocol = benchmark.protocol
+        if not isinstance(protocol, NayebiProtocol):
+            protocol = NayebiProtocol(n_components=protocol.n_components)
+        parameters = protocol.to_dict()
+    return {"name": name, "protocol": options.protocol, "regression": options.regression,
+            "parameters": parameters, "options": options.to_dict(), "stratify": benchmark.stratify_coord}
 
 
 def _benchmark_record(benchmark: NeuralBenchmark) -> dict:
@@ -77,44 +97,134 @@ def _benchmark_record(benchmark: NeuralBenchmark) -> dict:
             "species": benchmark.species, "dataset": benchmark.dataset}
 
 
-def _records(model_record: dict, benchmark: NeuralBenchmark, scores: list[LayerScore]) -> list[dict]:
+def _records(model_record: dict, benchmark: NeuralBenchmark, scores: list[LayerScore],
+             options: ScoreOptions | None = None) -> list[dict]:
     records = []
     for s in scores:
         score = {k: getattr(s, k) for k in ("raw", "error", "per_split", "ceiling", "ceiling_per_split", "ceiled",
-                                            "convention", "n_stimuli", "n_neuroids", "n_units", "notes")}
+                                            "convention", "n_stimuli", "n_neuroids", "n_units", "notes", "ci",
+                                            "ceiling_note", "details")}
+        score["ci_low"], score["ci_high"] = (s.ci or {}).get("raw", (None, None))
         selection = {k: getattr(s, k) for k in ("selection_raw", "heldout_raw", "heldout_ceiling", "heldout_ceiled",
-                                                "n_selection", "n_heldout")}
-        selection.update(seed=benchmark.protocol.selection_seed, fraction=benchmark.protocol.selection_fraction)
+                                                "n_selection", "n_heldout", "heldout_ci")}
+        selection.update(seed=benchmark.protocol.selection_seed, fraction=benchmark.protocol.selection_fraction,
+                         mode="none" if s.protocol == "brainscore" else "selection/held-out")
         records.append(new_record(model=model_record, benchmark=_benchmark_record(benchmark), layer=s.layer,
-                                  metric=_metric_record(benchmark), score=score, layer_selection=selection))
+                                  metric=_metric_record(benchmark, options), score=score, layer_selection=selection))
     return records
+
+
+def commit_layers(records: list[dict]) -> dict[str, str]:
+    """``--layers auto``: each region's layer, best mean ``selection_raw`` over its benchmarks' records.
+
+    Marks every record with ``layer_selection.auto = {"region_layer_map", "committed"}`` (in place)
+    and returns the map. The committed layer's held-out score (``heldout_*``) is then the
+    reported one: the layer was chosen on the other half of the stimuli.
+    """
+    by_region: dict[str, dict[str, list]] = {}
+    for record in records:
+        value = record["layer_selection"].get("selection_raw")
+        if value is None or value != value:
+            raise InputError("--layers auto needs a selection/held-out split",
+                             hint="use --protocol brainalign (the default) or nayebi2023")
+        by_region.setdefault(record["benchmark"]["region"], {}).setdefault(record["layer"], []).append(value)
+    mapping = {region: max(layers, key=lambda layer: sum(layers[layer]) / len(layers[layer]))
+               for region, layers in by_region.items()}
+    for record in records:
+        record["layer_selection"]["auto"] = {
+            "region_layer_map": mapping, "committed": mapping[record["benchmark"]["region"]] == record["layer"]}
+    return mapping
 
 
 def score(model: str, *, benchmarks=None, area: str | None = None, layers=None, checkpoint: str | None = None,
           seed: int = 0, results: str | os.PathLike = DEFAULT_RESULTS, objective: str | None = None,
-          tag: str | None = None, convention: str = DEFAULT_CONVENTION, batch_size: int = 32,
-          device: str = "cpu", progress: bool = True) -> list[dict]:
+          tag: str | None = None, epoch: int | None = None, convention: str = DEFAULT_CONVENTION,
+          batch_size: int = 32, device: str = "cpu", precision: str = "fp32", max_memory=None,
+          progress: bool = True, options: ScoreOptions | None = None, checkpoint_format: str | None = None,
+          trust_checkpoint: bool = False, allow_partial: bool = False, tokens: str = "patches") -> list[dict]:
     """Score every chosen layer of ``model`` on each benchmark; write and return one record per layer.
 
+    ``checkpoint_format``, ``trust_checkpoint``, ``allow_partial`` and ``tokens`` go to
+    :func:`brainalign.models.load_model`.
+
+    ``options`` (:class:`ScoreOptions`) picks the protocol (``brainalign`` default, ``brainscore``,
+    ``nayebi2023``), the regression (PLS or ridge) and the bootstrap. ``layers="auto"`` scores
+    every declared layer and commits each region to the layer best on the selection stimuli
+    (:func:`commit_layers`; the map is stored in every record's ``layer_selection.auto``).
+
+    ``device``/``precision`` (fp32, fp16, bf16) set the forward pass, recorded under
+    ``model.extraction``. ``max_memory`` (e.g. ``"3GB"``) bounds the estimated peak: layers that do
+    not fit are streamed to disk and scored from out-of-core kernels (see ``features_for_scoring``).
+
     ``benchmarks`` is a list of identifiers or shell patterns (``sim.*``); ``area`` picks every
-    benchmark of that area instead.
+    benchmark of that area instead. ``objective`` and ``epoch`` override what the checkpoint
+    records (solo-learn ``args.json``, Lightning ``hyper_parameters``, the file name's epoch).
     """
     identifiers = _benchmark_ids(benchmarks, area)
-    loaded = load_model(model, checkpoint=checkpoint, seed=seed)
-    chosen = resolve_layers(loaded, layers)
-    model_record = {**loaded.provenance(), "objective": objective, "tag": tag}
+    options = options or ScoreOptions()
+    auto = layers == "auto"
+    if auto and options.protocol == "brainscore":
+        raise InputError("--layers auto needs a selection/held-out split, which the brainscore protocol has not",
+                         hint="use --protocol brainalign (the default) or nayebi2023")
+    loaded = load_model(model, checkpoint=checkpoint, seed=seed, checkpoint_format=checkpoint_format,
+                        trust_checkpoint=trust_checkpoint, allow_partial=allow_partial, tokens=tokens)
+    chosen = resolve_layers(loaded, None if auto else layers)
+    model_record = {**loaded.provenance(), "tag": tag,
+                    **model_metadata(loaded.spec, checkpoint, objective=objective, epoch=epoch),
+                    "extraction": {"device": device, "precision": precision}}
     store = ResultsStore(results)
     records, grams = [], {}
     for identifier in tqdm(identifiers, desc=f"score {loaded.spec}", unit="benchmark", disable=not progress,
                            leave=False):
         benchmark = load_benchmark(identifier)
-        activations = extract_activations(loaded, benchmark.load_stimuli(), chosen, batch_size=batch_size,
-                                          device=device, progress=progress)
-        scores = score_layers(benchmark, activations, convention=convention, gram_cache=grams)
-        for record in _records(model_record, benchmark, scores):
-            store.write(record)
-            records.append(record)
+        activations, _ = features_for_scoring(  # streamed kernels only for the PLS path below
+            loaded, benchmark.load_stimuli(), chosen, batch_size=batch_size, device=device, precision=precision,
+            max_memory=max_memory, stream=False if hasattr(benchmark, "score_layers") else None, progress=progress)
+        if hasattr(benchmark, "score_layers"):  # RSA / texture benchmarks score and describe themselves
+            layer_records = benchmark.score_layers(activations, convention=convention)
+            new = [new_record(model=model_record, benchmark=_benchmark_record(benchmark), layer=r.layer,
+                              metric=r.metric, score=r.score, layer_selection=r.layer_selection)
+                   for r in layer_records]
+        else:
+            scores = [dataclasses.replace(s, n_units=activations[s.layer].attrs["n_units"])  # kernel features: real width
+                      for s in score_layers(benchmark, activations, convention=convention, gram_cache=grams,
+                                            options=options)]
+            new = _records(model_record, benchmark, scores, options)
+        records.extend(new)
+    if auto:
+        commit_layers([r for r in records if r.get("layer_selection", {}).get("mode") == "selection/held-out"])
+    for record in records:
+        store.write(record)
     return records
+
+
+def compare(model_a: str, model_b: str, *, benchmark: str, layers_a=None, layers_b=None,
+            checkpoint_a: str | None = None, checkpoint_b: str | None = None, seed: int = 0,
+            convention: str = DEFAULT_CONVENTION, options: ScoreOptions | None = None, batch_size: int = 32,
+            device: str = "cpu", progress: bool = True) -> dict:
+    """Paired comparison of two models on one benchmark (same splits, same bootstrap resamples).
+
+    Returns the committed layer, raw score and CI of each model and the difference A - B with its
+    CI and two-sided bootstrap p-value (:func:`brainalign.benchmarks.scoring.compare_layers`).
+    """
+    from .benchmarks.scoring import compare_layers
+
+    bench = load_benchmark(benchmark)
+    if hasattr(bench, "score_layers"):
+        raise InputError(f"compare works on neural predictivity benchmarks; {benchmark} is scored differently")
+    activations = []
+    for spec, layers, checkpoint in ((model_a, layers_a, checkpoint_a), (model_b, layers_b, checkpoint_b)):
+        loaded = load_model(spec, checkpoint=checkpoint, seed=seed)
+        chosen = resolve_layers(loaded, None if layers in (None, "auto") else layers)
+        if len(chosen) > 1 and options is not None and options.protocol == "brainscore":
+            raise InputError(f"{spec} has {len(chosen)} layers; the brainscore protocol compares one layer per model",
+                             hint="pass --layers-a/--layers-b LAYER, or use --protocol brainalign")
+        features, _ = features_for_scoring(loaded, bench.load_stimuli(), chosen, batch_size=batch_size,
+                                           device=device, progress=progress)
+        activations.append(features)
+    result = compare_layers(bench, *activations, convention=convention, options=options)
+    result["models"]["A"]["spec"], result["models"]["B"]["spec"] = model_a, model_b
+    return result
 
 
 def _assembly_benchmarks(path: Path, stratify: str | None) -> list[NeuralBenchmark]:
@@ -138,13 +248,14 @@ def _assembly_benchmarks(path: Path, stratify: str | None) -> list[NeuralBenchma
 def score_files(activations: str | os.PathLike, assembly: str | os.PathLike, *, layers=None,
                 stratify: str | None = None, results: str | os.PathLike = DEFAULT_RESULTS,
                 objective: str | None = None, tag: str | None = None,
-                convention: str = DEFAULT_CONVENTION) -> list[dict]:
+                convention: str = DEFAULT_CONVENTION, options: ScoreOptions | None = None) -> list[dict]:
     """Score precomputed activations (``brainalign extract`` output) against an assembly file.
 
     Stimuli are matched by ``stimulus_id``; each ``region`` of the assembly is scored separately.
     """
     features = load_activations(activations)
-    if layers not in (None, "all"):
+    auto = layers == "auto"
+    if layers not in (None, "all", "auto"):
         wanted = layers.split(",") if isinstance(layers, str) else list(layers)
         unknown = [layer for layer in wanted if layer not in features]
         if unknown:
@@ -152,35 +263,64 @@ def score_files(activations: str | os.PathLike, assembly: str | os.PathLike, *, 
                              hint=f"layers there: {', '.join(features)}")
         features = {layer: features[layer] for layer in wanted}
     provenance = next(iter(features.values())).attrs["provenance"]["model"]
-    model_record = {**provenance, "objective": objective, "tag": tag}
+    model_record = {**provenance, "tag": tag,
+                    **model_metadata(provenance["spec"], provenance.get("checkpoint"), objective=objective)}
     store, records, grams = ResultsStore(results), [], {}
     for benchmark in _assembly_benchmarks(Path(assembly), stratify):
         for record in _records(model_record, benchmark,
-                               score_layers(benchmark, features, convention=convention, gram_cache=grams)):
-            store.write(record)
+                               score_layers(benchmark, features, convention=convention, gram_cache=grams,
+                                            options=options), options):
             records.append(record)
+    if auto:
+        commit_layers(records)
+    for record in records:
+        store.write(record)
     return records
 
 
 def report(results: str | os.PathLike = DEFAULT_RESULTS, *, csv: str | os.PathLike | None = None,
-           layers_csv: str | os.PathLike | None = None, overwrite: bool = False) -> dict[str, pd.DataFrame]:
-    """Leaderboard tables from a results directory; optionally written as CSV (atomically).
+           layers_csv: str | os.PathLike | None = None, summary_csv: str | os.PathLike | None = None,
+           html: str | os.PathLike | None = None, markdown: str | os.PathLike | None = None,
+           overwrite: bool = False, title: str = "brainalign leaderboard") -> dict:
+    """Leaderboard tables from a results directory; optionally written (atomically) as files.
 
-    Returns ``{"summary": wide table, "leaderboard": model x benchmark rows, "layers": per-layer rows}``.
+    ``csv``: one row per (model, benchmark, metric), the committed layer; ``layers_csv``: one row
+    per (model, benchmark, metric, layer); ``summary_csv``: tidy per-benchmark, per-area and
+    overall scores; ``html``: the self-contained report; ``markdown``: the summary tables.
+    Unreadable or foreign files in the results directory are skipped with a warning each.
+
+    Returns ``{"summary": wide table, "leaderboard": ..., "layers": ..., "summary_long": ...,
+    "skipped": [(file, reason)], "superseded": int}``.
     """
-    for path in (csv, layers_csv):
+    import warnings
+
+    from .reports.html import render_html
+    from .reports.markdown import render_markdown
+
+    outputs = {"csv": csv, "layers_csv": layers_csv, "summary_csv": summary_csv, "html": html, "markdown": markdown}
+    for path in outputs.values():
         if path is not None:
             check_writable(path, overwrite=overwrite)
-    records = ResultsStore(results).latest()
+    scan = ResultsStore(results).scan()
+    for name, reason in scan.skipped:
+        warnings.warn(f"skipping {name}: {reason}", stacklevel=2)
+    records = scan.current
     if not records:
         raise InputError(f"no score records in {results}", hint="run `brainalign score` or `brainalign demo` first")
     layers = layer_table(records)
     board = leaderboard(layers)
-    if csv is not None:
-        write_text_atomic(csv, board.to_csv(index=False))
-    if layers_csv is not None:
-        write_text_atomic(layers_csv, layers.to_csv(index=False))
-    return {"summary": summary(board), "leaderboard": board, "layers": layers}
+    tables = {"summary": summary(board), "leaderboard": board, "layers": layers, "summary_long": summary_long(board),
+              "skipped": scan.skipped, "superseded": len(scan.records) - len(records)}
+    texts = {"csv": lambda: board.to_csv(index=False), "layers_csv": lambda: layers.to_csv(index=False),
+             "summary_csv": lambda: tables["summary_long"].to_csv(index=False),
+             "html": lambda: render_html(layers=layers, board=board, records=records, superseded=tables["superseded"],
+                                         skipped=scan.skipped, results=str(results), title=title),
+             "markdown": lambda: render_markdown(board, title=title, n_records=len(records),
+                                                 skipped=len(scan.skipped))}
+    for name, path in outputs.items():
+        if path is not None:
+            write_text_atomic(path, texts[name]())
+    return tables
 
 
 DEMO_MODELS = (
@@ -192,6 +332,10 @@ DEMO_MODELS = (
 )
 
 
+# the default protocol with 200 bootstrap replicates (instead of 1000) keeps the demo within minutes
+DEMO_OPTIONS = ScoreOptions(n_boot=200)
+
+
 def demo(out: str | os.PathLike = "brainalign-demo", *, seed: int = 0, progress: bool = True) -> dict:
     """Score the demo models on every simulated area and write ``leaderboard.csv`` under ``out``.
 
@@ -201,6 +345,95 @@ def demo(out: str | os.PathLike = "brainalign-demo", *, seed: int = 0, progress:
     out = Path(out)
     results = out / "results"
     for spec, layers, _ in tqdm(DEMO_MODELS, desc="demo", unit="model", disable=not progress):
-        score(spec, benchmarks=["sim.*"], layers=layers, seed=seed, results=results, progress=progress)
+        score(spec, benchmarks=["sim.*"], layers=layers, seed=seed, results=results, progress=progress,
+              options=DEMO_OPTIONS)
     tables = report(results, csv=out / "leaderboard.csv", layers_csv=out / "layers.csv", overwrite=True)
     return {**tables, "out": out, "table": format_table(tables["summary"])}
+
+
+# --- psychometric curves and error consistency (brainalign.psychometrics) ------------------------
+
+def _psychometric_records(parts: list[dict], model_record: dict, results, plot, title: str) -> list[dict]:
+    """Stamp, store and (optionally) plot psychometric record parts (see ``psychometrics.records``)."""
+    from .psychometrics.plot import plot_curves
+
+    records = [new_record(model=model_record, kind="psychometric", **p) for p in parts]
+    store = ResultsStore(results)
+    for record in records:
+        store.write(record)
+    drawable = [{**p["curve"], "label": p["benchmark"]["identifier"]} for p in parts if "levels" in p["curve"]]
+    if plot is not None and drawable:
+        plot_curves(drawable, plot, title=title)
+    return records
+
+
+def psychometric(model: str, *, task: str, layer: str | None = None, logits: bool = False,
+                 stimuli: str | None = None, levels=None, checkpoint: str | None = None, seed: int = 0,
+                 results: str | os.PathLike = DEFAULT_RESULTS, plot: str | os.PathLike | None = None,
+                 n_per_class: int = 32, max_features: int | None = 64, readout_noise: float = 0.0,
+                 pixel_noise: float | None = None, batch_size: int = 32, device: str = "cpu",
+                 overwrite: bool = False, progress: bool = True) -> list[dict]:
+    """Psychometric curve(s) of ``model`` on ``task``; one ``kind: psychometric`` record per curve.
+
+    ``task`` is an image condition (contrast, noise, low-pass, ...; needs ``stimuli`` whose
+    images sit in folders named after their 16-class category, default the silhouette images)
+    or a parametric task (grating-contrast, spatial-frequency, orientation, texture-naturalness).
+    Decisions: ``logits`` (16-way ImageNet mapping) or a cross-validated readout of ``layer``.
+    """
+    from .psychometrics import curves as pc
+    from .psychometrics.records import curve_parts
+    from .psychometrics.responses import LOGITS
+
+    from .psychometrics.plot import check_plot_path
+
+    if plot is not None:
+        check_plot_path(plot, overwrite=overwrite)
+    if logits and layer:
+        raise InputError("give --layer or --logits, not both")
+    if task not in pc.task_names():
+        raise InputError(f"unknown task {task!r}", hint=f"known tasks: {', '.join(pc.task_names())}")
+    loaded = load_model(model, checkpoint=checkpoint, seed=seed)
+    options = dict(batch_size=batch_size, device=device, progress=progress, seed=seed)
+    if task in pc.TASKS:
+        chosen = LOGITS if logits else (layer or loaded.default_layers[-1])
+        found = pc.parametric_task_curves(loaded, task, layer=chosen, levels=levels, n_per_class=n_per_class,
+                                          max_features=max_features, readout_noise=readout_noise,
+                                          pixel_noise=pixel_noise, **options)
+    else:
+        chosen = layer or LOGITS
+        stimulus_set = resolve_stimuli(stimuli) if stimuli else pc.experiment_images("silhouette")
+        found = [pc.condition_curve(loaded, task, stimulus_set, layer=chosen, levels=levels,
+                                    max_features=max_features if chosen != LOGITS else None,
+                                    readout_noise=readout_noise, **options)]
+    parts = [curve_parts(curve, layer=chosen, seed=seed) for curve in found]
+    return _psychometric_records(parts, loaded.provenance(), results, plot, f"{loaded.spec} · {task} · {chosen}")
+
+
+def psychometric_humans(experiment: str, *, results: str | os.PathLike = DEFAULT_RESULTS,
+                        plot: str | os.PathLike | None = None, exclude: bool = True, raw_data=None,
+                        overwrite: bool = False) -> dict:
+    """The humans of a model-vs-human experiment: accuracy per condition, fitted curve, error consistency.
+
+    ``raw_data`` is a folder of experiment folders of trial CSVs (default: the shared model-vs-human data).
+    """
+    from .psychometrics.curves import human_curve
+    from .psychometrics.plot import check_plot_path
+    from .psychometrics.records import HUMANS_MODEL, human_parts
+
+    if plot is not None:
+        check_plot_path(plot, overwrite=overwrite)
+    parts = [human_parts(human_curve(experiment, root=raw_data, exclude=exclude))]
+    return _psychometric_records(parts, dict(HUMANS_MODEL), results, plot, f"humans · {experiment}")[0]
+
+
+def consistency(model: str, *, experiment: str, checkpoint: str | None = None, seed: int = 0,
+                results: str | os.PathLike = DEFAULT_RESULTS, batch_size: int = 32, device: str = "cpu",
+                progress: bool = True) -> dict:
+    """16-way decisions of ``model`` on an experiment's images (edge, silhouette) and their error
+    consistency with every human; one ``kind: psychometric`` record."""
+    from .psychometrics.curves import model_consistency
+    from .psychometrics.records import consistency_parts
+
+    loaded = load_model(model, checkpoint=checkpoint, seed=seed)
+    result = model_consistency(loaded, experiment, batch_size=batch_size, device=device, progress=progress)
+    return _psychometric_records([consistency_parts(result)], loaded.provenance(), results, None, "")[0]

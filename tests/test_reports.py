@@ -1,48 +1,29 @@
-"""Results store and leaderboard: newest record wins, corrupt files are skipped, layer commitment."""
+"""Leaderboard tables, CSV / HTML / Markdown reports: numbers against hand-computed values."""
 
-import json
+import re
+from statistics import mean
 
+import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
+from test_reports_data import BENCHMARKS, LAYERS, MODELS, all_records, expected_score, neural_record
 
-from brainalign.reports import ResultsStore, layer_table, leaderboard, summary
+from brainalign import api
+from brainalign.cli import main
+from brainalign.reports import ResultsStore, area_scores, layer_table, leaderboard, summary
 from brainalign.reports.store import new_record
 
 
-def _record(layer, selection, heldout, *, spec="m", bench="sim.V1", raw=0.5):
+def _record(layer, selection, heldout, *, spec="m"):
     return new_record(
         model={"spec": spec, "weights_sha256": "ab" * 32, "seed": 0, "checkpoint": None},
-        benchmark={"identifier": bench, "version": "1", "region": bench.split(".")[1], "species": "macaque"},
+        benchmark={"identifier": "sim.V1", "version": "1", "region": "V1", "species": "macaque"},
         layer=layer, metric={"name": "pls_predictivity", "protocol": "brainscore"},
-        score={"raw": raw, "error": 0.01, "ceiling": 0.8, "ceiled": raw**2 / 0.8, "convention": "r2/c",
+        score={"raw": 0.5, "error": 0.01, "ceiling": 0.8, "ceiled": 0.3125, "convention": "r2/c",
                "n_stimuli": 100, "n_neuroids": 10, "n_units": 50},
         layer_selection={"selection_raw": selection, "heldout_raw": 0.4, "heldout_ceiling": 0.8,
                          "heldout_ceiled": heldout})
-
-
-def test_newest_record_of_a_key_wins_and_both_are_kept(tmp_path):
-    store = ResultsStore(tmp_path)
-    old = _record("l1", 0.5, 0.1)
-    new = _record("l1", 0.5, 0.2)
-    new["created"] = "9999" + new["created"][4:]
-    store.write(new)
-    store.write(old)
-    assert len(store.read_all()) == 2
-    [latest] = store.latest()
-    assert latest["layer_selection"]["heldout_ceiled"] == 0.2
-
-
-def test_corrupt_and_foreign_json_are_skipped_with_a_warning(tmp_path):
-    store = ResultsStore(tmp_path)
-    store.write(_record("l1", 0.5, 0.1))
-    (store.records_dir / "broken.json").write_text("{ not json")
-    (store.records_dir / "foreign.json").write_text(json.dumps({"hello": 1}))
-    with pytest.warns(UserWarning) as caught:
-        records = store.read_all()
-    assert len(records) == 1
-    messages = sorted(str(w.message) for w in caught)
-    assert len(messages) == 2
-    assert "broken.json" in messages[1] and "foreign.json" in messages[0]
 
 
 def test_leaderboard_commits_on_selection_and_reports_heldout():
@@ -52,7 +33,171 @@ def test_leaderboard_commits_on_selection_and_reports_heldout():
     best = board.set_index("model").loc["m (seed 0)"]
     assert best["layer"] == "l2"            # best on the selection half ...
     assert best["score"] == pytest.approx(0.25)  # ... scored on the held-out half, not l3's 0.90
-    assert best["n_layers"] == 3
+    assert best["n_layers"] == 3 and best["commitment"] == "held-out"
     wide = summary(board)
     assert list(wide.index) == ["m (seed 0)", "other (seed 0)"]
-    assert isinstance(wide, pd.DataFrame) and wide.loc["other (seed 0)", "mean"] == pytest.approx(0.10)
+    assert wide.loc["other (seed 0)", "mean"] == pytest.approx(0.10)
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    records = all_records()
+    layers = layer_table(records)
+    return records, layers, leaderboard(layers)
+
+
+def test_layer_table_has_every_scored_record_and_marks_one_committed_layer(synthetic):
+    records, layers, board = synthetic
+    assert len(layers) == len(MODELS) * len(BENCHMARKS) * len(LAYERS) + 2   # + RSA + psychometric; not the gaze record
+    assert list(layers.loc[layers["model"].str.startswith("pixels"), "depth"].unique()) == [0, 1, 2, 3]
+    committed = layers[layers["committed"]]
+    assert len(committed) == len(board) == len(MODELS) * len(BENCHMARKS) + 2
+    for label, (_, _, _, _, _, _, best) in MODELS.items():
+        rows = committed[committed["weights_sha256"] == (label.encode().hex() * 64)[:64]]
+        assert set(rows.loc[rows["metric"] == "pls_predictivity", "layer"]) == {LAYERS[best]}
+
+
+def test_area_means_and_overall_by_hand(synthetic):
+    _, _, board = synthetic
+    areas = area_scores(board)
+    top = areas.loc["timm:resnet18 @ rn18-ep=30.ckpt [73696d63]"]
+    mouse = mean(expected_score("simclr-e30", b) for b in ("sim.VISp", "sim.VISl"))
+    assert top["mouse"] == pytest.approx(mouse)
+    assert top["V1"] == pytest.approx(expected_score("simclr-e30", "sim.V1"))
+    assert top["behaviour"] == pytest.approx(0.9)
+    assert top["overall"] == pytest.approx(mean([mouse, top["V1"], top["V2"], 0.9]))
+    alexnet = areas.loc["alexnet_bn64 @ alexnet.pth [73757065]"]
+    assert alexnet["V1"] == pytest.approx(mean([expected_score("supervised", "sim.V1"), 0.5]))   # PLS and RSA
+    assert alexnet["coverage"] == pytest.approx(5 / 6) and pd.isna(alexnet["behaviour"])
+    rsa = board[(board["metric"] == "rsa")].iloc[0]
+    assert rsa["commitment"] == "same data" and (rsa["ci_low"], rsa["ci_high"]) == (0.25, 0.35)
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    root = tmp_path_factory.mktemp("report")
+    store = ResultsStore(root / "results")
+    for record in all_records():
+        store.write(record)
+    store.write(neural_record("pixels", "sim.V1", 0, heldout_shift=0.05))     # supersedes one record
+    (store.records_dir / "broken.json").write_text('{"schema": "brainalign.score/1", "key"')
+    (store.records_dir / "foreign.json").write_text('[1, 2, 3]')
+    out = {name: root / name for name in ("board.csv", "layers.csv", "summary.csv", "report.html", "report.md")}
+    result = CliRunner().invoke(main, ["report", "--results", str(root / "results"), "--csv", str(out["board.csv"]),
+                                       "--layers-csv", str(out["layers.csv"]), "--summary-csv", str(out["summary.csv"]),
+                                       "--html", str(out["report.html"]), "--markdown", str(out["report.md"])])
+    return result, out
+
+
+def test_report_cli_skips_corrupt_files_with_a_warning(written):
+    result, out = written
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 2 and "broken.json" in warnings[0] and "foreign.json" in warnings[1]
+    assert all(path.is_file() for path in out.values())
+
+
+def test_csv_tables(written):
+    _, out = written
+    layers, board, tidy = (pd.read_csv(out[n]) for n in ("layers.csv", "board.csv", "summary.csv"))
+    for column in ("raw", "ceiling", "ceiled", "convention", "ci_low", "ci_high", "n_stimuli", "n_neuroids",
+                   "protocol", "benchmark_version", "weights_sha256", "objective", "architecture", "epoch"):
+        assert column in layers.columns, column
+    assert len(layers) == len(MODELS) * len(BENCHMARKS) * len(LAYERS) + 2
+    assert not layers.duplicated(["model", "benchmark", "metric", "layer"]).any()
+    assert len(board) == layers["committed"].sum()
+    pixel_v1 = board[(board["model"] == "pixels (seed 0)") & (board["benchmark"] == "sim.V1")].iloc[0]
+    assert pixel_v1["raw_heldout"] == pytest.approx(0.2 + 0.05)        # the superseding record is reported
+    overall = tidy[tidy["level"] == "overall"].set_index("model")["score"]
+    assert overall.idxmax() == "timm:resnet18 @ rn18-ep=30.ckpt [73696d63]"
+    assert set(tidy["level"]) == {"benchmark", "area", "overall"}
+
+
+def test_markdown_summary(written):
+    _, out = written
+    text = out["report.md"].read_text()
+    rows = [line for line in text.splitlines() if re.match(r"\| \d+ \|", line)]
+    assert len(rows) == len(MODELS)
+    assert rows[0].split(" | ")[1] == "timm:resnet18 @ rn18-ep=30.ckpt [73696d63]"
+    assert "2 unreadable file(s) skipped" in text
+
+
+def test_html_is_self_contained_and_has_every_section(written):
+    _, out = written
+    html = out["report.html"].read_text()
+    without_namespaces = html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert not re.search(r"https?://|//cdn|@import|url\(|<script[^>]+src=|<img[^>]+src=\"(?!data:)", without_namespaces)
+    assert html.count("<svg") == (len(MODELS)           # layer profiles
+                                  + 2                   # model and neural RDM of the RSA record
+                                  + 1                   # psychometric curve
+                                  + 1)                  # score vs epoch of the simclr run (3 epochs)
+    assert "model RDM (sim.V1, conv3)" in html and "psychometric: psy.contrast (fit: threshold 0.25, width 0.3)" in html
+    assert "score vs training epoch: simclr/rn18 (simclr)" in html
+    assert re.search(r"<td>eye-tracking</td><td class=\"num\">1</td>", html)        # unknown kind listed
+    assert "<code>broken.json</code>" in html and "1 superseded record(s)" in html
+    assert html.count('<tr data-model=') == len(MODELS) + len(MODELS) * len(BENCHMARKS) + 2
+
+
+def test_report_errors_are_one_line_and_leave_no_file(tmp_path):
+    runner = CliRunner()
+    empty = runner.invoke(main, ["report", "--results", str(tmp_path / "none")])
+    assert empty.exit_code == 2 and empty.stderr.startswith("error: no score records")
+    store = ResultsStore(tmp_path / "r")
+    store.write(neural_record("pixels", "sim.V1", 0))
+    (tmp_path / "exists.html").write_text("mine")
+    refused = runner.invoke(main, ["report", "--results", str(tmp_path / "r"), "--csv", str(tmp_path / "new.csv"),
+                                   "--html", str(tmp_path / "exists.html")])
+    assert refused.exit_code == 2 and "--overwrite" in refused.stderr
+    assert (tmp_path / "exists.html").read_text() == "mine" and not (tmp_path / "new.csv").exists()
+
+
+def test_scored_model_carries_metadata_into_the_report(tmp_path):
+    records = api.score("pixels", benchmarks=["sim.V1"], results=tmp_path, objective="SimCLR", epoch=3, progress=False)
+    model = records[0]["model"]
+    assert (model["objective"], model["epoch"], model["architecture"]) == ("simclr", 3, "pixels")
+    assert model["metadata_source"] == {"objective": "flag", "epoch": "flag", "architecture": "model spec"}
+    tables = api.report(tmp_path)
+    row = tables["leaderboard"].iloc[0]
+    assert (row["objective"], row["epoch"], row["score"]) == ("simclr", 3,
+                                                              records[0]["layer_selection"]["heldout_ceiled"])
+
+
+def test_large_rdms_are_block_averaged_exactly():
+    from brainalign.reports.plots import _block_mean, heatmap
+
+    matrix = np.random.default_rng(0).random((120, 120))
+    assert np.allclose(_block_mean(matrix, 60), matrix.reshape(60, 2, 60, 2).mean(axis=(1, 3)))
+    svg = heatmap(matrix, title="rdm", max_cells=60)
+    assert svg.count("<rect") == 60 * 60 and "120→60 block means" in svg
+
+
+def test_psychometric_records_of_the_psychometrics_package_are_drawn(tmp_path):
+    from brainalign.psychometrics.records import curve_parts
+    from brainalign.reports.figures import psychometric_curves
+    from test_reports_data import model_record
+
+    levels, accuracy = [0.01, 0.1, 1.0], [0.52, 0.7, 0.95]
+    curve = {"task": "contrast", "decision": "2afc", "levels": levels, "accuracy": accuracy, "n_trials": [20, 20, 20],
+             "chance": 0.5, "human": {"levels": levels, "accuracy": [0.5, 0.8, 0.99]},
+             "fit": {"threshold": 0.08, "width": 0.5, "lapse": 0.01, "guess": 0.5, "scale": "log",
+                     "x": [0.01, 0.1, 1.0], "prediction": [0.51, 0.72, 0.94]}}
+    record = new_record(model=model_record("pixels"), kind="psychometric", **curve_parts(curve, layer="pixels", seed=0))
+    drawn = psychometric_curves(record)
+    assert drawn["model"] == (levels, accuracy) and drawn["human"][1] == [0.5, 0.8, 0.99]
+    assert drawn["fit"] == ([0.01, 0.1, 1.0], [0.51, 0.72, 0.94]) and drawn["log"]
+    assert drawn["params"] == {"threshold": 0.08, "width": 0.5, "lapse": 0.01}
+    store = ResultsStore(tmp_path / "r")
+    store.write(neural_record("pixels", "sim.V1", 0))
+    store.write(record)
+    tables = api.report(tmp_path / "r", html=tmp_path / "r.html")
+    assert len(tables["leaderboard"]) == 1                # a curve record has no leaderboard score
+    html = (tmp_path / "r.html").read_text()
+    assert "psychometric: psychometric.contrast (fit: threshold 0.08, width 0.5, lapse 0.01)" in html
+    assert "log10 stimulus level" in html and 'id="other"' not in html
+
+
+def test_rsa_style_ci_list_and_ceiling_bounds_reach_the_tables():
+    record = neural_record("pixels", "sim.V1", 0)
+    record["score"].update(ci=[0.1, 0.3], ceiling_lower=0.6, ceiling_upper=0.8)
+    [row] = layer_table([record]).to_dict("records")
+    assert (row["ci_low"], row["ci_high"], row["ceiling_lower"], row["ceiling_upper"]) == (0.1, 0.3, 0.6, 0.8)

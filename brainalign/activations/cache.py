@@ -7,22 +7,33 @@ or image therefore misses the cache instead of returning stale activations.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import tempfile
 from pathlib import Path
+from typing import Callable, Iterator
 
 import numpy as np
 
 from .. import __version__
-from .._io import atomic_path, sha256_bytes
+from .._io import sha256_bytes
 from ..config import cache_dir
 
 CACHE_FORMAT = "1"
 
 
-def activation_key(*, weights_sha256: str, stimuli_hash: str, layer: str, preprocessing: dict) -> str:
-    """Hex sha256 identifying one layer's activations for one model on one stimulus set."""
+def activation_key(*, weights_sha256: str, stimuli_hash: str, layer: str, preprocessing: dict,
+                   variant: dict | None = None) -> str:
+    """Hex sha256 identifying one layer's activations for one model on one stimulus set.
+
+    ``variant`` (e.g. ``{"precision": "fp16"}`` or ``{"kind": "kernel"}``) separates derived or
+    differently computed entries; None keeps the plain float32 activations' key.
+    """
     record = {"format": CACHE_FORMAT, "brainalign": __version__, "weights": weights_sha256,
               "stimuli": stimuli_hash, "layer": layer, "preprocessing": preprocessing}
+    if variant:
+        record["variant"] = variant
     return sha256_bytes(json.dumps(record, sort_keys=True).encode())
 
 
@@ -45,8 +56,31 @@ class ActivationCache:
         except (OSError, ValueError):
             return None
 
-    def put(self, key: str, values: np.ndarray) -> None:
-        """Store ``values`` under ``key`` atomically."""
-        with atomic_path(self._path(key)) as tmp:
-            with open(tmp, "wb") as handle:
-                np.save(handle, np.ascontiguousarray(values, dtype=np.float32))
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[Callable[[str, tuple], np.ndarray]]:
+        """Yield ``create(key, shape)``: a float32 ``.npy`` memmap to fill in place.
+
+        On leaving the block every created array is flushed and renamed into the cache
+        atomically; on an error none is kept. Filling the memmap writes the cache entry as the
+        values arrive, with no second in-memory copy and no separate save.
+        """
+        created: list[tuple[np.memmap, Path, Path]] = []
+
+        def create(key: str, shape: tuple) -> np.ndarray:
+            path = self._path(key)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            os.close(fd)
+            array = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape)
+            created.append((array, Path(tmp), path))
+            return array
+
+        try:
+            yield create
+            for array, tmp, path in created:
+                array.flush()
+                os.replace(tmp, path)
+        finally:
+            for _, tmp, _ in created:
+                if tmp.exists():
+                    tmp.unlink()

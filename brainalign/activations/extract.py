@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+from typing import Iterator
+
 import numpy as np
 import torch
 import xarray as xr
 from tqdm.auto import tqdm
 
-from ..errors import ModelError
+from ..errors import InputError, ModelError
 from ..models.base import LoadedModel
 from ..models.layers import record_outputs
 from ..stimuli.stimulus_set import StimulusSet
 from .cache import ActivationCache, activation_key
+from .device import autocast, check_precision, resolve_device
 
 
 def extract_activations(model: LoadedModel, stimuli: StimulusSet, layers, *, batch_size: int = 32,
-                        device: str = "cpu", cache: ActivationCache | None = None,
+                        device: str = "cpu", precision: str = "fp32", cache: ActivationCache | None = None,
                         use_cache: bool = True, progress: bool = True) -> dict[str, xr.DataArray]:
     """Activations of ``layers`` for every stimulus.
 
@@ -25,6 +29,8 @@ def extract_activations(model: LoadedModel, stimuli: StimulusSet, layers, *, bat
     stimuli : StimulusSet of n_stimuli images.
     layers : sequence of layer names (already resolved against ``model.layers``).
     batch_size : images per forward pass.
+    device : torch device of the forward pass (``cuda`` fails with one line when absent).
+    precision : ``fp32``, or ``fp16`` / ``bf16`` autocast (cached under a separate key).
     use_cache : read and write the content-keyed cache.
 
     Returns
@@ -34,18 +40,20 @@ def extract_activations(model: LoadedModel, stimuli: StimulusSet, layers, *, bat
         coordinate ``stimulus_id`` and the layer's unflattened shape in ``attrs["layer_shape"]``.
     """
     cache = cache or ActivationCache()
+    check_precision(precision)
+    variant = None if precision == "fp32" else {"precision": precision}
     keys = {layer: activation_key(weights_sha256=model.weights_sha256, stimuli_hash=stimuli.content_hash,
-                                  layer=layer, preprocessing=model.preprocessing.to_dict()) for layer in layers}
+                                  layer=layer, preprocessing=model.preprocessing.to_dict(), variant=variant)
+            for layer in layers}
     found = {layer: cache.get(key) for layer, key in keys.items()} if use_cache else {}
     shapes = {}
     missing = [layer for layer in layers if found.get(layer) is None]
     if missing:
-        computed, shapes = _run_forward(model, stimuli, missing, batch_size=batch_size, device=device,
-                                        progress=progress)
-        for layer, values in computed.items():
-            if use_cache:
-                cache.put(keys[layer], values)
-            found[layer] = values
+        with cache.writer() if use_cache else contextlib.nullcontext() as create:
+            allocate = (lambda layer, shape: create(keys[layer], shape)) if use_cache else None
+            computed, shapes = _run_forward(model, stimuli, missing, batch_size=batch_size, device=device,
+                                            precision=precision, progress=progress, allocate=allocate)
+        found.update(computed)
     return {layer: _as_dataarray(np.asarray(found[layer]), stimuli, layer, shapes.get(layer)) for layer in layers}
 
 
@@ -58,37 +66,68 @@ def _as_dataarray(values: np.ndarray, stimuli: StimulusSet, layer: str, shape) -
 
 
 def _load_batch(model: LoadedModel, stimuli: StimulusSet, indices: range) -> torch.Tensor:
+    """Preprocessed input (batch, channels, size, size); one vectorised call when the images share a size."""
     images = [torch.from_numpy(stimuli.load(i)).permute(2, 0, 1)[None] for i in indices]
+    if len({image.shape for image in images}) == 1:
+        return model.preprocessing(torch.cat(images))
     return torch.cat([model.preprocessing(image) for image in images])
 
 
-def _run_forward(model: LoadedModel, stimuli: StimulusSet, layers: list[str], *, batch_size: int,
-                 device: str, progress: bool) -> tuple[dict[str, np.ndarray], dict[str, tuple]]:
+def iter_batches(model: LoadedModel, stimuli: StimulusSet, layers, *, batch_size: int = 32, device: str = "cpu",
+                 precision: str = "fp32", progress: bool = True) -> Iterator[tuple[range, dict[str, np.ndarray]]]:
+    """One forward pass per batch of stimuli; yield ``(indices, {layer: float32 (batch, *layer_shape)})``.
+
+    Only one batch of outputs is alive at a time, so callers can stream them to disk. Raises
+    ModelError for a layer that outputs a non-tensor or never runs.
+    """
+    if batch_size < 1:
+        raise InputError(f"batch size must be at least 1, got {batch_size}")
     n = len(stimuli)
-    module = model.module.to(device)
-    arrays: dict[str, np.ndarray] = {}
-    shapes: dict[str, tuple] = {}
+    target = resolve_device(device)
+    module = model.module.to(target)
+    seen: set[str] = set()
     with record_outputs(module, layers) as outputs, torch.inference_mode(), \
             tqdm(total=n, desc=f"extract {model.spec}", unit="img", disable=not progress, leave=False) as bar:
         for start in range(0, n, batch_size):
             batch = range(start, min(start + batch_size, n))
             outputs.clear()
-            module(_load_batch(model, stimuli, batch).to(device))
+            inputs = _load_batch(model, stimuli, batch).to(target)
+            with autocast(target, precision):
+                module(inputs)
+            arrays = {}
             for layer, output in outputs.items():
                 if not isinstance(output, torch.Tensor):
                     raise ModelError(f"layer {layer!r} of {model.spec} outputs a {type(output).__name__}, "
                                      "not a tensor", hint=f"see `brainalign models layers {model.spec} --all`")
-                if layer not in arrays:
-                    shapes[layer] = tuple(output.shape[1:])
-                    arrays[layer] = np.empty((n, int(np.prod(shapes[layer]))), dtype=np.float32)
-                arrays[layer][batch.start:batch.stop] = output.reshape(len(batch), -1).to("cpu", torch.float32).numpy()
+                arrays[layer] = output.to("cpu", torch.float32).numpy()
+            outputs.clear()
+            seen.update(arrays)
+            _check_all_recorded(layers, seen, model.spec)
+            yield batch, arrays
             bar.update(len(batch))
-    _check_all_recorded(layers, arrays, model.spec)
+
+
+def _run_forward(model: LoadedModel, stimuli: StimulusSet, layers: list[str], *, batch_size: int,
+                 device: str, precision: str, progress: bool,
+                 allocate=None) -> tuple[dict[str, np.ndarray], dict[str, tuple]]:
+    """Fill one (n_stimuli, n_units) float32 array per layer; ``allocate(layer, shape)`` supplies
+    each array (e.g. a cache memmap), else ``np.empty``."""
+    allocate = allocate or (lambda layer, shape: np.empty(shape, dtype=np.float32))
+    n = len(stimuli)
+    arrays: dict[str, np.ndarray] = {}
+    shapes: dict[str, tuple] = {}
+    for batch, outputs in iter_batches(model, stimuli, layers, batch_size=batch_size, device=device,
+                                       precision=precision, progress=progress):
+        for layer, output in outputs.items():
+            if layer not in arrays:
+                shapes[layer] = tuple(output.shape[1:])
+                arrays[layer] = allocate(layer, (n, int(np.prod(shapes[layer]))))
+            arrays[layer][batch.start:batch.stop] = output.reshape(len(batch), -1)
     return arrays, shapes
 
 
-def _check_all_recorded(layers: list[str], arrays: dict, spec: str) -> None:
-    silent = [layer for layer in layers if layer not in arrays]
+def _check_all_recorded(layers, recorded, spec: str) -> None:
+    silent = [layer for layer in layers if layer not in recorded]
     if silent:
         raise ModelError(f"layer(s) {', '.join(silent)} of {spec} were never called in the forward pass",
                          hint="choose layers from `brainalign models layers MODEL`")

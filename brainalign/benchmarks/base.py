@@ -40,6 +40,33 @@ class BrainScoreProtocol:
 
 
 @dataclass(frozen=True)
+class NayebiProtocol:
+    """The ``nayebi2023`` protocol (METHODS.md): noise-corrected PLS predictivity from single trials.
+
+    PLS with ``n_components`` fit jointly over the units; ``n_splits`` image splits with
+    ``train_frac`` of the images for training (split s permuted by ``RandomState(s)``);
+    ``n_halves`` trial split-halves per split (half i shuffled by ``RandomState(i)``); per unit
+    ``r(F1(X), T2) / sqrt(SB(r(F1(X), F2(X))) SB(r(T1, T2)))`` on the test images, mean over
+    splits x halves, median over units. Ceiling: inter-animal consistency ("holdout": the other
+    animals' pooled units predict each animal's, same formula), over animals with at least the
+    ``min_unit_percentile`` of the unit counts. Layer commitment as in
+    :class:`BrainScoreProtocol`.
+    """
+
+    name: str = "nayebi2023"
+    n_components: int = 25
+    n_splits: int = 10
+    train_frac: float = 0.5
+    n_halves: int = 100
+    min_unit_percentile: float = 75.0
+    selection_fraction: float = 0.5
+    selection_seed: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class NeuralBenchmark:
     """A named neural benchmark.
 

@@ -32,8 +32,16 @@ def register_benchmark(identifier: str, factory: Callable[[], NeuralBenchmark], 
     _BENCHMARKS[identifier] = _Entry(factory, region, species)
 
 
+def is_registered(identifier: str) -> bool:
+    """Whether ``identifier`` is registered already (without triggering registration)."""
+    return identifier in _BENCHMARKS
+
+
 def _ensure_registered() -> None:
     from . import simulated  # noqa: F401  (registers sim.*)
+    from . import kriegeskorte2008, simulated_rsa, texture  # noqa: F401  (RSA and texture benchmarks)
+    from .real import register_available
+    register_available()  # real-data benchmarks whose files exist (cowley2023.V4, imported.*)
 
 
 def list_benchmarks(pattern: str | None = None) -> list[str]:

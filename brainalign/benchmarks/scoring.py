@@ -1,9 +1,27 @@
-"""Score layer activations on a neural benchmark with the ``brainscore`` protocol."""
+"""Score layer activations on a neural benchmark under a named protocol.
+
+Protocols (``ScoreOptions.protocol``; every record stores the name and its parameters):
+
+- ``brainalign`` (default): Brain-Score's regression, splits and split-half ceiling
+  (:class:`.base.BrainScoreProtocol`), plus brainalign's layer commitment (the layer is chosen
+  on a *selection* half of the stimuli and reported on the *held-out* half) and bootstrap
+  confidence intervals over stimuli and neuroids.
+- ``brainscore``: Brain-Score exactly: the same full-data numbers, no selection/held-out split.
+  Bootstrap intervals are still reported next to them (they change no number).
+- ``nayebi2023``: noise-corrected PLS predictivity from single trials with the inter-animal
+  ceiling (:class:`.base.NayebiProtocol`, :mod:`brainalign.metrics.nayebi`); intervals
+  resample neuroids only.
+
+Degenerate data never give a silent number: a single repetition gives a NaN ceiling with its
+reason in ``ceiling_note``; constant neuroids are NaN for every split and named in ``notes``;
+too few stimuli for the splits, or NaN responses after averaging, raise :class:`DataError`.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -12,18 +30,65 @@ from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from threadpoolctl import threadpool_limits
 
 from .._io import sha256_bytes
-from ..errors import DataError
-from ..metrics.ceiling import spearman_brown_split_half
+from ..errors import DataError, InputError
+from ..metrics.bootstrap import bootstrap_samples, interval
+from ..metrics.ceiling import spearman_brown_split_half, split_half_means
 from ..metrics.conventions import DEFAULT_CONVENTION, ceiled_score
+from ..metrics.nayebi import interanimal_consistency, noise_corrected_predictivity
 from ..metrics.pls import linear_kernel
 from ..metrics.predictivity import cross_validated_predictivity
+from ..metrics.ridge import DEFAULT_ALPHAS
 from ..metrics.splits import brainscore_splits
 from ..neural.assembly import stimulus_metadata, trial_array
-from .base import BrainScoreProtocol, NeuralBenchmark
+from .base import BrainScoreProtocol, NayebiProtocol, NeuralBenchmark
 
 # Below this many stimuli the per-split PLS fits are many small (n x n) products, where BLAS threads
 # cost more in synchronisation than they gain: one thread ran the demo 2.8x faster on 2 cores.
 SINGLE_THREAD_BELOW = 1024
+
+PROTOCOLS = ("brainalign", "brainscore", "nayebi2023")
+DEFAULT_PROTOCOL = "brainalign"
+REGRESSIONS = ("pls", "ridge")
+
+
+@dataclass(frozen=True)
+class ScoreOptions:
+    """How to score, beyond the benchmark's own protocol constants (all recorded).
+
+    Attributes
+    ----------
+    protocol : one of :data:`PROTOCOLS`.
+    regression : ``"pls"`` (PLS-25, the protocols' own) or ``"ridge"`` (per-neuroid RidgeCV
+        over ``alphas`` by leave-one-out); ``nayebi2023`` supports PLS only.
+    n_boot : bootstrap replicates for the confidence intervals (0: none).
+    bootstrap_seed, bootstrap_over, ci_level : the bootstrap's seed, resampled axes and level.
+    backend : ``"numpy"`` or ``"torch"`` for the ridge fits.
+    """
+
+    protocol: str = DEFAULT_PROTOCOL
+    regression: str = "pls"
+    alphas: tuple = DEFAULT_ALPHAS
+    n_boot: int = 1000
+    bootstrap_seed: int = 0
+    bootstrap_over: tuple = ("stimuli", "neuroids")
+    ci_level: float = 0.95
+    backend: str = "numpy"
+
+    def __post_init__(self):
+        if self.protocol not in PROTOCOLS:
+            raise InputError(f"unknown protocol {self.protocol!r}", hint=f"use one of {', '.join(PROTOCOLS)}")
+        if self.regression not in REGRESSIONS:
+            raise InputError(f"unknown regression {self.regression!r}", hint="use 'pls' or 'ridge'")
+        if self.protocol == "nayebi2023" and self.regression != "pls":
+            raise InputError("the nayebi2023 protocol maps with PLS only", hint="drop --metric ridge")
+        if self.n_boot < 0:
+            raise InputError(f"n_boot must be >= 0, got {self.n_boot}")
+
+    def to_dict(self) -> dict:
+        record = asdict(self)
+        record["alphas"] = list(self.alphas) if self.regression == "ridge" else None
+        record["bootstrap_over"] = list(self.bootstrap_over)
+        return record
 
 
 @dataclass(frozen=True)
@@ -48,6 +113,12 @@ class LayerScore:
     n_selection: int
     n_heldout: int
     notes: list  # warnings raised while fitting (e.g. PLS power iterations that hit max_iter, as in sklearn)
+    protocol: str = DEFAULT_PROTOCOL
+    regression: str = "pls"
+    ci: dict | None = None          # bootstrap CIs of raw, ceiling and ceiled on the full data
+    heldout_ci: dict | None = None  # the same on the held-out part
+    ceiling_note: str | None = None  # why the ceiling is NaN, when it is
+    details: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -59,6 +130,7 @@ class _Target:
     mean: np.ndarray           # (n_stimuli, n_neuroids)
     stimulus_ids: np.ndarray   # (n_stimuli,)
     labels: np.ndarray | None  # (n_stimuli,) stratification labels
+    animals: np.ndarray | None  # (n_neuroids,) animal / subject of each neuroid
 
 
 def _target(benchmark: NeuralBenchmark) -> _Target:
@@ -68,7 +140,13 @@ def _target(benchmark: NeuralBenchmark) -> _Target:
     if benchmark.stratify_coord is not None:
         metadata = stimulus_metadata(assembly, trials.stimulus_ids)
         labels = metadata[benchmark.stratify_coord].to_numpy()
-    return _Target(trials.values, trials.mean(), trials.stimulus_ids, labels)
+    animals = None
+    for name in ("animal", "subject"):
+        if name in assembly.coords and assembly[name].dims == ("neuroid",):
+            order = pd.Index(assembly["neuroid_id"].values.astype(str)).get_indexer(trials.neuroid_ids)
+            animals = assembly[name].values.astype(str)[order]
+            break
+    return _Target(trials.values, trials.mean(), trials.stimulus_ids, labels, animals)
 
 
 def check_stimulus_ids(activations: xr.DataArray, stimulus_ids: np.ndarray, *, layer: str) -> pd.Index:
@@ -94,7 +172,7 @@ def align_features(activations: xr.DataArray, stimulus_ids: np.ndarray, *, layer
     return values
 
 
-def selection_partition(n_stimuli: int, labels, protocol: BrainScoreProtocol) -> tuple[np.ndarray, np.ndarray]:
+def selection_partition(n_stimuli: int, labels, protocol) -> tuple[np.ndarray, np.ndarray]:
     """Sorted indices of the layer-selection part and the held-out part of the stimuli."""
     kwargs = dict(n_splits=1, train_size=protocol.selection_fraction, random_state=protocol.selection_seed)
     splitter = StratifiedShuffleSplit(**kwargs) if labels is not None else ShuffleSplit(**kwargs)
@@ -107,34 +185,84 @@ def _splits(labels, n: int, protocol: BrainScoreProtocol):
                              random_state=protocol.random_state, stratify=labels)
 
 
-def _ceiling(responses: np.ndarray, protocol: BrainScoreProtocol):
-    return spearman_brown_split_half(responses, n_splits=protocol.ceiling_splits,
-                                     random_state=protocol.random_state)
+class _Ceiling:
+    """The split-half ceiling of some stimuli, or NaN with the reason it cannot be computed."""
+
+    def __init__(self, responses: np.ndarray, protocol: BrainScoreProtocol):
+        self.value, self.per_split, self.halves, self.note, self.samples = np.nan, [], None, None, None
+        if responses.shape[0] < 2:
+            self.note = (f"no split-half ceiling: {responses.shape[0]} repetition per stimulus "
+                         "(the ceiling needs at least 2)")
+            return
+        try:
+            result = spearman_brown_split_half(responses, n_splits=protocol.ceiling_splits,
+                                               random_state=protocol.random_state)
+        except DataError as error:
+            self.note = f"no split-half ceiling: {error.message}"
+            return
+        self.value, self.per_split = float(result.ceiling), [float(v) for v in result.per_split]
+        self.halves = split_half_means(responses, n_splits=protocol.ceiling_splits,
+                                       random_state=protocol.random_state)
+
+
+def _constant_neuroids(mean: np.ndarray) -> list[int]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        spread = np.nanmax(mean, axis=0) - np.nanmin(mean, axis=0)
+    return [int(i) for i in np.flatnonzero(~(spread > 0))]
+
+
+def _ci(result, Y, splits, ceiling: _Ceiling, options: ScoreOptions, convention: str) -> dict | None:
+    """Bootstrap CIs of raw, ceiling and ceiled; the ceiling's replicates are drawn once per part
+    (the resamples depend only on the seed, so every layer shares them)."""
+    if options.n_boot == 0:
+        return None
+    with threadpool_limits(1):  # many small products: BLAS threads only add contention
+        samples = bootstrap_samples(result.predictions, Y, splits,
+                                    ceiling_halves=ceiling.halves if ceiling.samples is None else None,
+                                    n_boot=options.n_boot, seed=options.bootstrap_seed, over=options.bootstrap_over)
+    if ceiling.samples is None and samples.ceiling is not None:
+        ceiling.samples = samples.ceiling
+    samples = dataclasses.replace(samples, ceiling=ceiling.samples)
+    ci = {"level": options.ci_level, "n_boot": options.n_boot, "seed": options.bootstrap_seed,
+          "over": list(options.bootstrap_over), "raw": interval(samples.raw, options.ci_level)}
+    if samples.ceiling is not None:
+        ci["ceiling"] = interval(samples.ceiling, options.ci_level)
+        ci["ceiled"] = interval(samples.ceiled(convention), options.ci_level)
+    return ci
 
 
 def score_layers(benchmark: NeuralBenchmark, activations: dict[str, xr.DataArray], *,
-                 convention: str = DEFAULT_CONVENTION, gram_cache: dict | None = None) -> list[LayerScore]:
+                 convention: str = DEFAULT_CONVENTION, gram_cache: dict | None = None,
+                 options: ScoreOptions | None = None) -> list[LayerScore]:
     """Score each layer of ``activations`` ({layer: DataArray(stimulus, unit)}) on ``benchmark``.
 
-    Returns one LayerScore per layer, in the order given. The full-data score follows the
-    protocol exactly; the selection / held-out scores implement the layer commitment of
-    :class:`BrainScoreProtocol`. ``gram_cache`` (a dict the caller keeps for one model) shares each layer's
-    (n_stimuli, n_stimuli) kernel between benchmarks that use the same stimuli.
+    Returns one LayerScore per layer, in the order given. ``gram_cache`` (a dict the caller keeps
+    for one model) shares each layer's (n_stimuli, n_stimuli) kernel between benchmarks that use
+    the same stimuli. See the module docstring for the protocols.
     """
+    options = options or ScoreOptions()
     gram_cache = {} if gram_cache is None else gram_cache
-    protocol = benchmark.protocol
     target = _target(benchmark)
     for layer, array in activations.items():
         check_stimulus_ids(array, target.stimulus_ids, layer=layer)
+    if options.protocol == "nayebi2023":
+        return _score_nayebi(benchmark, activations, target, convention=convention, options=options)
+    protocol = benchmark.protocol
     n = len(target.stimulus_ids)
     labels = target.labels
+    with_split = options.protocol == "brainalign"
     selection, heldout = selection_partition(n, labels, protocol)
     part_labels = (None, None) if labels is None else (labels[selection], labels[heldout])
-    splits = {"full": _splits(labels, n, protocol),
-              "selection": _splits(part_labels[0], len(selection), protocol),
-              "heldout": _splits(part_labels[1], len(heldout), protocol)}
-    ceiling = _ceiling(target.responses, protocol)
-    heldout_ceiling = _ceiling(target.responses[:, heldout], protocol)
+    splits = {"full": _splits(labels, n, protocol)}
+    if with_split:
+        splits.update(selection=_splits(part_labels[0], len(selection), protocol),
+                      heldout=_splits(part_labels[1], len(heldout), protocol))
+    ceiling = _Ceiling(target.responses, protocol)
+    heldout_ceiling = _Ceiling(target.responses[:, heldout], protocol) if with_split else None
+    constant = _constant_neuroids(target.mean)
+    fit = dict(n_components=protocol.n_components, regression=options.regression, alphas=options.alphas,
+               backend=options.backend)
 
     scores = []
     for layer, array in activations.items():
@@ -146,22 +274,177 @@ def score_layers(benchmark: NeuralBenchmark, activations: dict[str, xr.DataArray
         blas_threads = 1 if n < SINGLE_THREAD_BELOW else None
         with warnings.catch_warnings(record=True) as caught, threadpool_limits(blas_threads):
             warnings.simplefilter("always")
-            full = cross_validated_predictivity(features, target.mean, splits=splits["full"],
-                                                n_components=protocol.n_components, gram=gram)
+            full = cross_validated_predictivity(features, target.mean, splits=splits["full"], gram=gram, **fit)
             parts = {}
-            for name, index in (("selection", selection), ("heldout", heldout)):
-                parts[name] = cross_validated_predictivity(
-                    features[index], target.mean[index], splits=splits[name],
-                    n_components=protocol.n_components, gram=gram[np.ix_(index, index)])
+            if with_split:
+                for name, index in (("selection", selection), ("heldout", heldout)):
+                    parts[name] = cross_validated_predictivity(
+                        features[index], target.mean[index], splits=splits[name],
+                        gram=gram[np.ix_(index, index)], **fit)
+        notes = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
+        if constant:
+            notes.append(f"{len(constant)} constant neuroid(s) have no defined r and are left out of the "
+                         f"medians (indices {constant[:10]}{'...' if len(constant) > 10 else ''})")
+        details = {"constant_neuroids": len(constant), "reduction": array.attrs.get("reduction") or "none",
+                   "representation": array.attrs.get("representation", "features")}
+        if full.alphas is not None:
+            details["ridge_alpha_median"] = float(np.median(full.alphas))
+        heldout_values = (np.nan, np.nan, np.nan, np.nan)
+        heldout_ci = None
+        if with_split:
+            heldout_values = (float(parts["selection"].raw), float(parts["heldout"].raw), heldout_ceiling.value,
+                              float(ceiled_score(parts["heldout"].raw, heldout_ceiling.value, convention)))
+            heldout_ci = _ci(parts["heldout"], target.mean[heldout], splits["heldout"], heldout_ceiling,
+                             options, convention)
         scores.append(LayerScore(
             layer=layer, raw=float(full.raw), error=float(full.error),
             per_split=[float(v) for v in full.per_split],
-            ceiling=float(ceiling.ceiling), ceiling_per_split=[float(v) for v in ceiling.per_split],
-            ceiled=float(ceiled_score(full.raw, ceiling.ceiling, convention)), convention=convention,
+            ceiling=ceiling.value, ceiling_per_split=ceiling.per_split,
+            ceiled=float(ceiled_score(full.raw, ceiling.value, convention)), convention=convention,
             n_stimuli=n, n_neuroids=target.mean.shape[1], n_units=features.shape[1],
-            selection_raw=float(parts["selection"].raw), heldout_raw=float(parts["heldout"].raw),
-            heldout_ceiling=float(heldout_ceiling.ceiling),
-            heldout_ceiled=float(ceiled_score(parts["heldout"].raw, heldout_ceiling.ceiling, convention)),
-            n_selection=len(selection), n_heldout=len(heldout),
-            notes=sorted({f"{w.category.__name__}: {w.message}" for w in caught})))
+            selection_raw=heldout_values[0], heldout_raw=heldout_values[1],
+            heldout_ceiling=heldout_values[2], heldout_ceiled=heldout_values[3],
+            n_selection=len(selection) if with_split else 0, n_heldout=len(heldout) if with_split else 0,
+            notes=notes, protocol=options.protocol, regression=options.regression,
+            ci=_ci(full, target.mean, splits["full"], ceiling, options, convention), heldout_ci=heldout_ci,
+            ceiling_note=ceiling.note if heldout_ceiling is None or ceiling.note else heldout_ceiling.note,
+            details=details))
     return scores
+
+
+class _AnimalCeiling:
+    """Inter-animal consistency of some images, or NaN with the reason."""
+
+    def __init__(self, target: _Target, images: np.ndarray, protocol: NayebiProtocol):
+        self.value, self.note, self.animals, self.n_components = np.nan, None, [], None
+        if target.animals is None or len(set(target.animals)) < 2:
+            self.note = ("no inter-animal ceiling: the assembly names fewer than 2 animals "
+                         "(neuroid coordinate 'animal' or 'subject')")
+            return
+        by_animal = {name: target.responses[:, images][:, :, target.animals == name]
+                     for name in sorted(set(target.animals))}
+        try:
+            result, self.animals = interanimal_consistency(
+                by_animal, n_components=protocol.n_components, n_splits=protocol.n_splits,
+                train_frac=protocol.train_frac, n_halves=protocol.n_halves,
+                min_unit_percentile=protocol.min_unit_percentile)
+        except (DataError, InputError) as error:
+            self.note = f"no inter-animal ceiling: {error.message}"
+            return
+        self.value, self.n_components = result.score, result.n_components
+
+
+def _score_nayebi(benchmark, activations, target: _Target, *, convention, options) -> list[LayerScore]:
+    protocol = (benchmark.protocol if isinstance(benchmark.protocol, NayebiProtocol)
+                else NayebiProtocol(n_components=benchmark.protocol.n_components))
+    n = len(target.stimulus_ids)
+    if target.responses.shape[0] < 2:
+        raise DataError(f"the nayebi2023 protocol needs single-trial responses; {benchmark.identifier} has "
+                        f"{target.responses.shape[0]} repetition per stimulus",
+                        hint="use --protocol brainscore for trial-averaged data")
+    selection, heldout = selection_partition(n, target.labels, protocol)
+    everything = np.arange(n)
+    with threadpool_limits(1 if n < SINGLE_THREAD_BELOW else None):
+        ceiling, heldout_ceiling = [_AnimalCeiling(target, part, protocol) for part in (everything, heldout)]
+    kwargs = dict(n_components=protocol.n_components, n_splits=protocol.n_splits, train_frac=protocol.train_frac,
+                  n_halves=protocol.n_halves)
+    scores = []
+    for layer, array in activations.items():
+        features = align_features(array, target.stimulus_ids, layer=layer)
+        with warnings.catch_warnings(record=True) as caught, threadpool_limits(1 if n < SINGLE_THREAD_BELOW else None):
+            warnings.simplefilter("always")
+            results = {name: noise_corrected_predictivity(features[index], target.responses[:, index], **kwargs)
+                       for name, index in (("full", everything), ("selection", selection), ("heldout", heldout))}
+        full, held = results["full"], results["heldout"]
+        notes = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
+        if full.n_nan_units:
+            notes.append(f"{full.n_nan_units} unit(s) have no defined noise-corrected score (negative "
+                         "split-half reliability or constant responses) and are left out of the median")
+        scores.append(LayerScore(
+            layer=layer, raw=full.score, error=float(np.nanstd(full.per_split) / np.sqrt(len(full.per_split))),
+            per_split=[float(v) for v in full.per_split], ceiling=float(ceiling.value), ceiling_per_split=[],
+            ceiled=float(ceiled_score(full.score, ceiling.value, convention)), convention=convention,
+            n_stimuli=n, n_neuroids=target.mean.shape[1], n_units=features.shape[1],
+            selection_raw=results["selection"].score, heldout_raw=held.score,
+            heldout_ceiling=float(heldout_ceiling.value),
+            heldout_ceiled=float(ceiled_score(held.score, heldout_ceiling.value, convention)),
+            n_selection=len(selection), n_heldout=len(heldout), notes=notes, protocol="nayebi2023",
+            regression="pls", ci=_unit_ci(full.per_unit, options), heldout_ci=_unit_ci(held.per_unit, options),
+            ceiling_note=ceiling.note, details={"nan_units": full.n_nan_units, "ceiling_animals": ceiling.animals,
+                                                "ceiling_n_components": ceiling.n_components,
+                                                "parameters": protocol.to_dict()}))
+    return scores
+
+
+def _unit_ci(per_unit: np.ndarray, options: ScoreOptions) -> dict | None:
+    """Bootstrap over units of the median noise-corrected score (the protocol has no stimulus resampling)."""
+    if options.n_boot == 0:
+        return None
+    values = per_unit[np.isfinite(per_unit)]
+    rng = np.random.default_rng(options.bootstrap_seed)
+    samples = np.median(values[rng.integers(0, len(values), size=(options.n_boot, len(values)))], axis=1)
+    return {"level": options.ci_level, "n_boot": options.n_boot, "seed": options.bootstrap_seed,
+            "over": ["neuroids"], "raw": interval(samples, options.ci_level)}
+
+
+def compare_layers(benchmark: NeuralBenchmark, activations_a: dict[str, xr.DataArray],
+                   activations_b: dict[str, xr.DataArray], *, convention: str = DEFAULT_CONVENTION,
+                   options: ScoreOptions | None = None) -> dict:
+    """Paired comparison of two models on one benchmark, with identical splits and resamples.
+
+    Each model with several layers is first committed to its best layer on the selection
+    stimuli (``brainalign`` protocol); both are then scored on the held-out stimuli with the
+    same splits, and the same bootstrap resamples of stimuli and neuroids give the CI and
+    two-sided p-value of the difference A - B of the raw scores (the ceiling is common, so
+    the ceiled difference has the same sign and p-value). With ``brainscore`` each model must
+    come with one layer, scored on all the stimuli.
+    """
+    from ..metrics.bootstrap import paired_comparison
+
+    options = options or ScoreOptions()
+    if options.protocol == "nayebi2023":
+        raise InputError("compare supports the brainalign and brainscore protocols",
+                         hint="use --protocol brainalign")
+    if options.n_boot < 1:
+        raise InputError("compare needs bootstrap replicates", hint="pass --bootstrap 1000")
+    chosen = {}
+    for name, activations in (("A", activations_a), ("B", activations_b)):
+        if len(activations) == 1:
+            chosen[name] = next(iter(activations))
+        elif options.protocol == "brainscore":
+            raise InputError(f"model {name} has {len(activations)} layers; the brainscore protocol compares one "
+                             "layer per model", hint="pass --layers-a/--layers-b LAYER, or use --protocol brainalign")
+        else:
+            scores = score_layers(benchmark, activations, convention=convention,
+                                  options=dataclasses.replace(options, n_boot=0))
+            chosen[name] = max(scores, key=lambda s: s.selection_raw).layer
+    target = _target(benchmark)
+    protocol = benchmark.protocol
+    index = np.arange(len(target.stimulus_ids))
+    if options.protocol == "brainalign":
+        index = selection_partition(len(index), target.labels, protocol)[1]
+    labels = None if target.labels is None else target.labels[index]
+    splits = _splits(labels, len(index), protocol)
+    Y = target.mean[index]
+    ceiling = _Ceiling(target.responses[:, index], protocol)
+    results, samples = {}, {}
+    for name, activations in (("A", activations_a), ("B", activations_b)):
+        features = align_features(activations[chosen[name]], target.stimulus_ids, layer=chosen[name])[index]
+        with warnings.catch_warnings(), threadpool_limits(1 if len(index) < SINGLE_THREAD_BELOW else None):
+            warnings.simplefilter("ignore")
+            results[name] = cross_validated_predictivity(
+                features, Y, splits=splits, n_components=protocol.n_components, regression=options.regression,
+                alphas=options.alphas, backend=options.backend)
+        samples[name] = bootstrap_samples(results[name].predictions, Y, splits, ceiling_halves=ceiling.halves,
+                                          n_boot=options.n_boot, seed=options.bootstrap_seed,
+                                          over=options.bootstrap_over)
+    paired = paired_comparison(results["A"].raw, results["B"].raw, samples["A"], samples["B"],
+                               level=options.ci_level)
+    models = {name: {"layer": chosen[name], "raw": float(results[name].raw),
+                     "raw_ci": interval(samples[name].raw, options.ci_level),
+                     "ceiled": float(ceiled_score(results[name].raw, ceiling.value, convention))}
+              for name in ("A", "B")}
+    return {"benchmark": benchmark.identifier, "protocol": options.protocol, "regression": options.regression,
+            "stimuli": "held-out" if options.protocol == "brainalign" else "all", "n_stimuli": len(index),
+            "ceiling": ceiling.value, "convention": convention, "models": models,
+            "difference": paired.to_dict(), "options": options.to_dict()}

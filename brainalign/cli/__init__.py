@@ -24,7 +24,7 @@ def main():
     """
 
 
-from . import benchmarks, core, models  # noqa: E402,F401  (registers the commands)
+from . import benchmarks, compare, core, data, models, psychometric, results, run  # noqa: E402,F401  (registers the commands)
 
 if __name__ == "__main__":
     main()

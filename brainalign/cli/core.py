@@ -7,8 +7,9 @@ import json
 import click
 
 from . import main
-from ._common import (checkpoint_option, json_option, layers_option, quiet_option, results_option,
-                      seed_option, user_errors)
+from ._scoring import scoring_options
+from ._common import (checkpoint_load_options, checkpoint_option, json_option, layers_option, quiet_option,
+                      results_option, seed_option, user_errors)
 
 EPILOG_SCORE = """\b
 Examples:
@@ -16,6 +17,9 @@ Examples:
   brainalign score timm:resnet18 --area V2 --layers layer2,layer3
   brainalign score alexnet_bn64 --checkpoint ckpt.pth --benchmark 'sim.*' --objective simclr
   brainalign score --activations acts.nc --assembly recordings.nc
+  brainalign score alexnet_bn64 --benchmark sim.V1 --layers auto          # commit a layer per area
+  brainalign score pixels --benchmark cowley2023.V4 --protocol brainscore --metric ridge
+  brainalign score alexnet_bn64 --benchmark sim.VISp --protocol nayebi2023 --bootstrap 200
 """
 
 
@@ -49,6 +53,7 @@ def demo(out, seed, quiet, as_json):
 @click.option("--stimuli", required=True, help="A registered stimulus set (e.g. 'sim'), a folder of images or a .zip.")
 @layers_option
 @checkpoint_option
+@checkpoint_load_options
 @seed_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Output .nc file.")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
@@ -57,7 +62,8 @@ def demo(out, seed, quiet, as_json):
 @quiet_option
 @json_option
 @user_errors
-def extract(model, stimuli, layers, checkpoint, seed, output, overwrite, batch_size, device, quiet, as_json):
+def extract(model, stimuli, layers, checkpoint, load_options, seed, output, overwrite, batch_size, device, quiet,
+            as_json):
     """Extract activations of MODEL's layers for every image of --stimuli.
 
     MODEL is timm:NAME, torchvision:NAME or a zoo name (see `brainalign models list`).
@@ -72,7 +78,7 @@ def extract(model, stimuli, layers, checkpoint, seed, output, overwrite, batch_s
 
     activations = api.extract(model, stimuli=stimuli, layers=layers, checkpoint=checkpoint, seed=seed,
                               output=output, overwrite=overwrite, batch_size=batch_size, device=device,
-                              progress=not quiet)
+                              progress=not quiet, **load_options)
     summary = {layer: list(array.shape) for layer, array in activations.items()}
     if as_json:
         click.echo(json.dumps({"output": output, "layers": summary}, indent=2))
@@ -88,6 +94,7 @@ def extract(model, stimuli, layers, checkpoint, seed, output, overwrite, batch_s
 @click.option("--area", default=None, help="Score every benchmark of this area (e.g. V1, V2, VISp).")
 @layers_option
 @checkpoint_option
+@checkpoint_load_options
 @seed_option
 @click.option("--activations", type=click.Path(dir_okay=False), default=None,
               help="Precomputed activations from `brainalign extract` (instead of MODEL).")
@@ -96,18 +103,25 @@ def extract(model, stimuli, layers, checkpoint, seed, output, overwrite, batch_s
 @click.option("--stratify", default=None, help="With --assembly: stimulus coordinate to stratify the splits by.")
 @click.option("--objective", default=None, help="Training objective recorded with the scores (e.g. simclr).")
 @click.option("--tag", default=None, help="Free-form label recorded with the scores.")
-@click.option("--convention", type=click.Choice(["r2/c", "r/c", "(r/c)2"]), default="r2/c", show_default=True,
-              help="How raw r and ceiling c combine into the ceiled score (raw and ceiling are always kept).")
+@click.option("--epoch", type=int, default=None,
+              help="Training epoch of --checkpoint (default: read from the checkpoint or its file name).")
+@scoring_options
 @results_option
 @click.option("--batch-size", type=int, default=32, show_default=True)
-@click.option("--device", default="cpu", show_default=True)
+@click.option("--device", default="cpu", show_default=True, help="torch device of the forward pass, e.g. cuda.")
+@click.option("--precision", type=click.Choice(["fp32", "fp16", "bf16"]), default="fp32", show_default=True,
+              help="Forward-pass precision (fp16/bf16: autocast); recorded in each record's model.extraction.")
+@click.option("--max-memory", default=None,
+              help="Memory budget, e.g. 3GB (default: 80% of free memory); wider layers are streamed to disk.")
 @quiet_option
 @json_option
 @user_errors
-def score(model, benchmarks, area, layers, checkpoint, seed, activations, assembly, stratify, objective, tag,
-          convention, results, batch_size, device, quiet, as_json):
-    """Score MODEL's layers with PLS-25 neural predictivity (brainscore protocol) and write one
-    JSON record per layer and benchmark to --results."""
+def score(model, benchmarks, area, layers, checkpoint, load_options, seed, activations, assembly, stratify, objective, tag, epoch,
+          convention, options, results, batch_size, device, precision, max_memory, quiet, as_json):
+    """Score MODEL's layers with neural predictivity (PLS-25 or ridge) under --protocol and write one
+    JSON record per layer and benchmark to --results, with raw r, ceiling, ceiled score (and its
+    convention) and bootstrap CIs. --layers auto commits each area to the layer best on a
+    selection half of the stimuli and reports it on the held-out half."""
     from .. import api
     from ..errors import InputError
 
@@ -115,39 +129,84 @@ def score(model, benchmarks, area, layers, checkpoint, seed, activations, assemb
         if not (activations and assembly) or model:
             raise InputError("--activations and --assembly go together, without MODEL")
         records = api.score_files(activations, assembly, layers=layers, stratify=stratify, results=results,
-                                  objective=objective, tag=tag, convention=convention)
+                                  objective=objective, tag=tag, convention=convention, options=options)
     else:
         if not model:
             raise InputError("missing MODEL", hint="e.g. `brainalign score alexnet_bn64 --benchmark sim.V1`")
         records = api.score(model, benchmarks=list(benchmarks), area=area, layers=layers, checkpoint=checkpoint,
-                            seed=seed, results=results, objective=objective, tag=tag, convention=convention,
-                            batch_size=batch_size, device=device, progress=not quiet)
+                            seed=seed, results=results, objective=objective, tag=tag, epoch=epoch, convention=convention,
+                            batch_size=batch_size, device=device, precision=precision, max_memory=max_memory,
+                            progress=not quiet, options=options, **load_options)
     if as_json:
         click.echo(json.dumps(records, indent=2))
         return
     for r in records:
-        s = r["score"]
-        click.echo(f"{r['benchmark']['identifier']:<14} {r['layer']:<24} raw {s['raw']:.3f} ± {s['error']:.3f}  "
-                   f"ceiling {s['ceiling']:.3f}  ceiled({s['convention']}) {s['ceiled']:.3f}")
-    click.echo(f"{len(records)} record(s) written to {results}")
+        click.echo(_score_line(r))
+    auto = next((r["layer_selection"]["auto"] for r in records if (r.get("layer_selection") or {}).get("auto")), None)
+    if auto:
+        for region, layer in auto["region_layer_map"].items():
+            click.echo(f"--layers auto: {region} -> {layer} (chosen on the selection stimuli; report its held-out score)")
+    metrics = sorted({f"protocol {r['metric']['protocol']}, metric {r['metric'].get('name')}" for r in records})
+    click.echo(f"{len(records)} record(s) written to {results} ({'; '.join(metrics)})")
 
 
-@main.command(short_help="Leaderboard tables from a results directory.")
+def _score_line(r: dict) -> str:
+    s, sel = r["score"], r.get("layer_selection") or {}
+    line = f"{r['benchmark']['identifier']:<14} {str(r['layer']):<24} raw {s['raw']:.3f} ± {s['error']:.3f}"
+    if s.get("ci_low") is not None:
+        line += f" [{s['ci_low']:.3f}, {s['ci_high']:.3f}]"
+    line += f"  ceiling {s['ceiling']:.3f}  ceiled({s['convention']}) {s['ceiled']:.3f}"
+    if sel.get("heldout_ceiled") is not None and sel.get("heldout_ceiled") == sel.get("heldout_ceiled"):
+        line += f"  held-out ceiled {sel['heldout_ceiled']:.3f}"
+    if s.get("ceiling_note"):
+        line += f"  ({s['ceiling_note']})"
+    return line
+
+
+EPILOG_REPORT = """\b
+Examples:
+  brainalign report                                  # print the leaderboard of ./brainalign-results
+  brainalign report --results runs/ --csv board.csv --layers-csv layers.csv --summary-csv summary.csv
+  brainalign report --results runs/ --html report.html --markdown report.md --overwrite
+"""
+
+
+@main.command(short_help="Leaderboard tables and reports (CSV, HTML, Markdown) from a results directory.",
+              epilog=EPILOG_REPORT)
 @results_option
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None,
-              help="Write the model x benchmark leaderboard here.")
-@click.option("--layers-csv", type=click.Path(dir_okay=False), default=None, help="Write the per-layer table here.")
-@click.option("--overwrite", is_flag=True, help="Replace existing CSV files.")
+              help="Write the model x benchmark leaderboard (committed layer) here.")
+@click.option("--layers-csv", type=click.Path(dir_okay=False), default=None,
+              help="Write the per-layer table (one row per model, benchmark, layer) here.")
+@click.option("--summary-csv", type=click.Path(dir_okay=False), default=None,
+              help="Write the tidy summary (per benchmark, per area, overall) here.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the self-contained HTML report here (sortable tables, layer profiles, provenance).")
+@click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False), default=None,
+              help="Write a Markdown summary here.")
+@click.option("--title", default="brainalign leaderboard", show_default=True, help="Title of the HTML/Markdown.")
+@click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @json_option
 @user_errors
-def report(results, csv_path, layers_csv, overwrite, as_json):
+def report(results, csv_path, layers_csv, summary_csv, html_path, markdown_path, title, overwrite, as_json):
     """Print the leaderboard: per model and benchmark, the layer committed on the selection
-    stimuli and its ceiled score on the held-out stimuli; the mean over benchmarks ranks models."""
+    stimuli and its ceiled score on the held-out stimuli; the mean over areas ranks models.
+    Files in RESULTS that are not readable records are reported on stderr and skipped."""
+    import warnings
+
     from .. import api
 
-    tables = api.report(results, csv=csv_path, layers_csv=layers_csv, overwrite=overwrite)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tables = api.report(results, csv=csv_path, layers_csv=layers_csv, summary_csv=summary_csv, html=html_path,
+                            markdown=markdown_path, overwrite=overwrite, title=title)
+    for warning in caught:
+        click.echo(f"warning: {warning.message}", err=True)
     if as_json:
         click.echo(tables["leaderboard"].to_json(orient="records", indent=2))
         return
     from ..reports import format_table
     click.echo(format_table(tables["summary"]))
+    for path in (csv_path, layers_csv, summary_csv, html_path, markdown_path):
+        if path:
+            click.echo(f"wrote {path}", err=True)

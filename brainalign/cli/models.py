@@ -1,4 +1,4 @@
-"""`brainalign models ...`: list models and their layers."""
+"""`brainalign models ...`: list models, their layers, and what a checkpoint holds."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import json
 import click
 
 from . import main
-from ._common import checkpoint_option, json_option, seed_option, user_errors
+from ._common import checkpoint_load_options, checkpoint_option, json_option, seed_option, user_errors
 
-@main.group("models", short_help="List models and their layers.")
+
+@main.group("models", short_help="List models, their layers, and inspect checkpoints.")
 def models_group():
     """Models: timm:NAME, torchvision:NAME, and brainalign's zoo."""
 
@@ -28,22 +29,72 @@ def models_list(pattern):
 @models_group.command("layers", short_help="List a model's addressable layers with output shapes.")
 @click.argument("model")
 @checkpoint_option
+@checkpoint_load_options
 @seed_option
-@click.option("--all", "show_all", is_flag=True, help="Every named module, not just the default inventory.")
+@click.option("--all", "show_all", is_flag=True,
+              help="Every addressable layer: modules, repeated calls (NAME:1) and residual additions.")
 @json_option
 @user_errors
-def models_layers(model, checkpoint, seed, show_all, as_json):
+def models_layers(model, checkpoint, load_options, seed, show_all, as_json):
     """Print MODEL's layers and their output shapes at the model's input size; '*' marks the
-    default inventory scored by `--layers all`."""
-    from ..models import layer_shapes, load_model
+    default inventory scored by `--layers all`. With --all, also repeated calls of a module
+    (`NAME:1`, ...) and graph nodes that are not modules (residual additions such as
+    `layer1.0.add`); vision transformer token layers are shown as --tokens gives them.
 
-    loaded = load_model(model, checkpoint=checkpoint, seed=seed)
-    names = loaded.layers if show_all else loaded.default_layers
-    shapes = layer_shapes(loaded, list(names))
+    \b
+    Examples:
+      brainalign models layers alexnet_bn64
+      brainalign models layers streamnet_six            # VISp ... VISam area outputs
+      brainalign models layers timm:resnet18 --all      # modules, NAME:1 calls, layer1.0.add ...
+      brainalign models layers timm:vit_small_patch16_224 --tokens cls
+    """
+    from ..models import layer_shapes, load_model
+    from ..models.layers import layer_inventory
+
+    loaded = load_model(model, checkpoint=checkpoint, seed=seed, **load_options)
+    if show_all:
+        rows = dict(layer_inventory(loaded))
+    else:
+        rows = {name: (shape, "module") for name, shape in layer_shapes(loaded).items()}
     if as_json:
-        click.echo(json.dumps({n: list(shapes.get(n, ())) for n in names}, indent=2))
+        click.echo(json.dumps({n: None if s is None else list(s) for n, (s, _) in rows.items()}, indent=2))
         return
-    for name in names:
-        mark = "*" if name in loaded.default_layers else " "
-        shape = "x".join(map(str, shapes[name])) if name in shapes else "(not called)"
-        click.echo(f"{mark} {name:<40} {shape}")
+    for name, (shape, kind) in rows.items():
+        mark = "*" if name in loaded.default_layers or not show_all else " "
+        text = "x".join(map(str, shape)) if shape else "(not called)" if shape is None else "-"
+        click.echo(f"{mark} {name:<40} {text:<16} {'' if kind == 'module' else kind}".rstrip())
+
+
+@models_group.command("inspect", short_help="Show what a checkpoint holds, without building a model.")
+@click.argument("ckpt", type=click.Path())
+@click.option("--checkpoint-format", default="auto", show_default=True,
+              help="Force a layout instead of detecting it (see `brainalign extract --help`).")
+@click.option("--trust-checkpoint", is_flag=True,
+              help="Allow full unpickling if weights-only loading refuses the file (runs code from it).")
+@json_option
+@user_errors
+def models_inspect(ckpt, checkpoint_format, trust_checkpoint, as_json):
+    """Print CKPT's format, the entry and prefix its backbone was found under, how many keys would
+    be loaded and dropped, and the architecture its keys look like.
+
+    \b
+    Examples:
+      brainalign models inspect moco_v2_800ep_pretrain.pth.tar
+      brainalign models inspect last.ckpt --trust-checkpoint
+    """
+    from ..models.inspection import inspect_checkpoint
+
+    info = inspect_checkpoint(ckpt, format=checkpoint_format, trust=trust_checkpoint)
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    click.echo(f"format:    {info['format']} ({info['codebase']})")
+    click.echo(f"entry:     {info['entry'] or '(top level)'}; prefix stripped: {info['prefix_stripped'] or '(none)'}")
+    click.echo(f"backbone:  {info['keys']} tensors, {info['parameters']:,} values")
+    dropped = f" (e.g. {', '.join(info['dropped_examples'])})" if info["dropped_examples"] else ""
+    click.echo(f"dropped:   {info['dropped']} keys{dropped}; other keys: {info['other']}")
+    if info["ignored_entries"]:
+        click.echo(f"ignored:   {', '.join(info['ignored_entries'])}")
+    click.echo(f"family:    {info['family'] or 'unknown (compare the keys below with `brainalign models layers`)'}")
+    for key, shape in info["first_keys"].items():
+        click.echo(f"  {key:<40} {'x'.join(map(str, shape)) or 'scalar'}")

@@ -39,7 +39,7 @@ from brainalign.errors import DataError
 from brainalign.metrics.correlation import pearson_columns, spearman_brown
 from brainalign.metrics.splits import brainscore_aggregate, shuffle_split_sizes
 
-__all__ = ["SplitHalfCeiling", "spearman_brown_split_half"]
+__all__ = ["SplitHalfCeiling", "spearman_brown_split_half", "split_half_means"]
 
 
 @dataclass(frozen=True)
@@ -128,6 +128,24 @@ def spearman_brown_split_half(responses, *, n_splits=10, random_state=1):
         per_neuroid = np.nanmean(corrected, axis=0)
     return SplitHalfCeiling(ceiling=ceiling, error=error, per_split=per_split,
                             per_neuroid=per_neuroid, per_split_neuroid=corrected)
+
+
+def split_half_means(responses, *, n_splits=10, random_state=1):
+    """The half-averaged responses of each ceiling split (for bootstrap resampling).
+
+    Parameters
+    ----------
+    responses : array-like of shape (n_repetitions, n_stimuli, n_neuroids)
+
+    Returns
+    -------
+    halves : list of (ndarray, ndarray) of shape (n_stimuli, n_neuroids)
+        The ``nanmean`` of each half of :func:`spearman_brown_split_half`'s splits, in order.
+    """
+    responses = _check_responses(responses)
+    splitter = ShuffleSplit(n_splits, train_size=0.5, test_size=None, random_state=random_state)
+    return [(_half_mean(responses[first]), _half_mean(responses[second]))
+            for first, second in splitter.split(np.zeros(responses.shape[0]))]
 
 
 def _half_mean(half):

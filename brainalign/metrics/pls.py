@@ -214,8 +214,9 @@ def kernel_cv_pls_predict(gram, Y, splits, *, n_components=25, max_iter=500, tol
     gram : ndarray of shape (n_stimuli, n_stimuli)
         Linear kernel ``K = X X^T`` of the features (float64), e.g. from :func:`linear_kernel`.
         Any column-centring of X is allowed: each split is re-centred on its train mean.
-    Y : ndarray of shape (n_stimuli, n_targets)
-        Targets.
+    Y : ndarray of shape (n_stimuli, n_targets) or (n_splits, n_stimuli, n_targets)
+        Targets; a 3-D array gives every split its own targets (e.g. one trial half per fit,
+        as the ``nayebi2023`` protocol needs; each split is then fit on ``Y[i]``).
     splits : sequence of (ndarray, ndarray)
         ``(train_idx, test_idx)`` pairs of indices into the stimuli.
     n_components : int, default=25
@@ -266,6 +267,8 @@ def kernel_cv_pls_predict(gram, Y, splits, *, n_components=25, max_iter=500, tol
     gram, Y = _check_kernel_inputs(gram, Y)
     _check_iteration_options(max_iter, tol)
     splits = [(np.asarray(train), np.asarray(test)) for train, test in splits]
+    if Y.ndim == 3 and len(Y) != len(splits):
+        raise DataError(f"per-split targets for {len(Y)} splits, but {len(splits)} splits given")
     by_size = {}
     for i, (train, _) in enumerate(splits):
         _check_n_components(n_components, n_samples=len(train))
@@ -274,15 +277,17 @@ def kernel_cv_pls_predict(gram, Y, splits, *, n_components=25, max_iter=500, tol
     # the splits with equal train sizes are fitted together, as many as fit in _BATCH_BYTES
     batches = []
     for n_train, members in by_size.items():
-        r = min(n_train, Y.shape[1])
+        n_targets = Y.shape[-1]
+        r = min(n_train, n_targets)
         per_split = 8 * (n_train * r + r * r + 4 * n_components * n_train
-                         + (Y.shape[1] > n_train) * 2 * Y.shape[1] * n_train)
+                         + (n_targets > n_train) * 2 * n_targets * n_train)
         size = max(1, _BATCH_BYTES // per_split)
         batches += [members[i:i + size] for i in range(0, len(members), size)]
     for members in batches:
         kernels = _SplitKernels(gram, np.stack([splits[i][0] for i in members]))
         fits, y_means, group_report = _batched_nipals(
-            kernels, Y, n_components=n_components, max_iter=max_iter, tol=tol)
+            kernels, Y if Y.ndim == 2 else Y[members], n_components=n_components,
+            max_iter=max_iter, tol=tol)
         report.merge(group_report)
         # the dual regression matrix is A pinv(P^T K A) Q^T (scipy's pinv cut-off, as sklearn)
         product, index = kernels.product(np.stack([fit.x_weights for fit in fits]))
@@ -481,7 +486,8 @@ def _batched_nipals(kernels, Y, *, n_components, max_iter, tol):
     """scikit-learn's PLS2 NIPALS loop (mode A, regression deflation) for several train sets.
 
     ``kernels`` is a :class:`_SplitKernels` over ``n_splits`` train sets of ``n`` stimuli and
-    ``Y`` (n_stimuli, n_targets) the targets of all the stimuli. Returns one
+    ``Y`` (n_stimuli, n_targets) the targets of all the stimuli, or (n_splits, n_stimuli,
+    n_targets) with each split's own targets. Returns one
     :class:`_KernelFit` per split, the train means of Y (n_splits, n_targets) and a
     :class:`_Report`.
 
@@ -498,7 +504,10 @@ def _batched_nipals(kernels, Y, *, n_components, max_iter, tol):
     The first G of every split comes from ``Y^T K Y`` over all the stimuli (:func:`_initial_G`)
     when the train sets hold at least two thirds of them, else from :func:`_refresh`.
     """
-    Y_all, Y = Y, Y[kernels.trains]
+    if Y.ndim == 3:  # each split's own targets over all the stimuli
+        Y_all, Y = None, np.take_along_axis(Y, kernels.trains[:, :, None], axis=1)
+    else:
+        Y_all, Y = Y, Y[kernels.trains]
     n_splits, n, n_targets = Y.shape
     y_mean = Y.mean(axis=1)
     Y_residual = Y - y_mean[:, None, :]
@@ -516,7 +525,7 @@ def _batched_nipals(kernels, Y, *, n_components, max_iter, tol):
                     "snm,snm->sm", Y_residual, Y_residual),
                 T=np.zeros((n_splits, n_components, n)), trace=traces,
                 zero_trace=traces * n * _EPS, refreshed=np.empty((n_splits, 2)))
-    if W is None and kernels.complements is not None:
+    if W is None and kernels.complements is not None and Y_all is not None:
         st.G[:] = _initial_G(kernels, Y_all)
         st.F_diag[:] = np.einsum("snr,snr->sr", B, B)
         st.G_trace[:] = np.trace(st.G, axis1=1, axis2=2)
@@ -1042,7 +1051,7 @@ def _check_kernel_inputs(gram, Y):
     Y = np.asarray(Y, dtype=np.float64)
     if gram.ndim != 2 or gram.shape[0] != gram.shape[1]:
         raise DataError(f"the kernel must be a square 2-D array, got shape {gram.shape}")
-    if Y.ndim != 2 or Y.shape[0] != gram.shape[0]:
+    if Y.ndim not in (2, 3) or Y.shape[-2] != gram.shape[0]:
         raise DataError(
             f"targets of shape {Y.shape} do not match a kernel over {gram.shape[0]} stimuli",
             hint="pass Y of shape (n_stimuli, n_targets) in the kernel's stimulus order",

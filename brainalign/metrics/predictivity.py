@@ -13,7 +13,7 @@ the splits and the aggregation). Here the PLS fits run in kernel form
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from numbers import Integral
 
 import numpy as np
@@ -21,6 +21,7 @@ import numpy as np
 from brainalign.errors import DataError, InputError
 from brainalign.metrics.correlation import pearson_columns
 from brainalign.metrics.pls import kernel_cv_pls_predict, linear_kernel
+from brainalign.metrics.ridge import DEFAULT_ALPHAS, kernel_cv_ridge_predict
 from brainalign.metrics.splits import brainscore_aggregate
 
 __all__ = ["PredictivityResult", "cross_validated_predictivity"]
@@ -40,16 +41,23 @@ class PredictivityResult:
         Median over neuroids of the held-out r, per split.
     per_split_neuroid : ndarray of shape (n_splits, n_neuroids)
         Held-out Pearson r of each neuroid in each split (NaN where undefined).
+    predictions : list of ndarray of shape (n_test, n_neuroids)
+        Held-out predictions per split (for bootstrap intervals and paired tests).
+    alphas : ndarray of shape (n_splits, n_neuroids) or None
+        Ridge penalty chosen per split and neuroid (``regression="ridge"`` only).
     """
 
     raw: float
     error: float
     per_split: np.ndarray
     per_split_neuroid: np.ndarray
+    predictions: list = field(default_factory=list, repr=False)
+    alphas: np.ndarray | None = None
 
 
-def cross_validated_predictivity(X, Y, *, splits, n_components=25, gram=None):
-    """Cross-validated PLS predictivity of neural responses from model features.
+def cross_validated_predictivity(X, Y, *, splits, n_components=25, gram=None, regression="pls",
+                                 alphas=DEFAULT_ALPHAS, backend="numpy"):
+    """Cross-validated PLS (or ridge) predictivity of neural responses from model features.
 
     Parameters
     ----------
@@ -64,6 +72,13 @@ def cross_validated_predictivity(X, Y, *, splits, n_components=25, gram=None):
     gram : ndarray of shape (n_stimuli, n_stimuli), default=None
         Precomputed ``linear_kernel(X)``, to score several targets against one layer without
         recomputing it. ``X`` is then only used for its shape.
+    regression : {"pls", "ridge"}, default="pls"
+        ``"ridge"``: ridge with a per-neuroid penalty chosen by leave-one-out over ``alphas``
+        (:func:`.ridge.kernel_cv_ridge_predict`), instead of PLS.
+    alphas : sequence of float, default=DEFAULT_ALPHAS
+        Ridge penalty grid (one value: plain ridge).
+    backend : {"numpy", "torch"}, default="numpy"
+        Array backend of the ridge fits (PLS always runs in NumPy).
 
     Returns
     -------
@@ -98,8 +113,15 @@ def cross_validated_predictivity(X, Y, *, splits, n_components=25, gram=None):
     >>> round(result.raw, 2), round(result.error, 3)
     (0.84, 0.022)
     """
-    Y, gram = _check_inputs(X, Y, gram=gram, splits=splits, n_components=n_components)
-    predictions = kernel_cv_pls_predict(gram, Y, splits, n_components=n_components)
+    if regression not in ("pls", "ridge"):
+        raise InputError(f"unknown regression {regression!r}", hint="use 'pls' or 'ridge'")
+    Y, gram = _check_inputs(X, Y, gram=gram, splits=splits,
+                            n_components=n_components if regression == "pls" else 1)
+    chosen = None
+    if regression == "pls":
+        predictions = kernel_cv_pls_predict(gram, Y, splits, n_components=n_components)
+    else:
+        predictions, chosen = kernel_cv_ridge_predict(gram, Y, splits, alphas=alphas, backend=backend)
     per_split_neuroid = np.stack([pearson_columns(prediction, Y[test])
                                   for prediction, (_, test) in zip(predictions, splits)])
     if np.all(np.isnan(per_split_neuroid)):
@@ -109,7 +131,7 @@ def cross_validated_predictivity(X, Y, *, splits, n_components=25, gram=None):
         )
     raw, error, per_split = brainscore_aggregate(per_split_neuroid)
     return PredictivityResult(raw=raw, error=error, per_split=per_split,
-                              per_split_neuroid=per_split_neuroid)
+                              per_split_neuroid=per_split_neuroid, predictions=predictions, alphas=chosen)
 
 
 def _check_inputs(X, Y, *, gram, splits, n_components):

@@ -95,6 +95,9 @@ class LoadedModel:
     weights_sha256 : sha256 of the checkpoint file, or of the parameters for a random init.
     checkpoint : path of the checkpoint, or None for a random init.
     seed : the seed used for a random init (None when a checkpoint was loaded).
+    tokens : for vision transformers, what token layers output: ``"patches"`` (a grid),
+        ``"cls"`` or ``"all"``; see :func:`brainalign.models.layers.record_outputs`.
+    info : source, description and, with a checkpoint, the load summary.
     """
 
     spec: str
@@ -105,6 +108,7 @@ class LoadedModel:
     weights_sha256: str
     checkpoint: str | None = None
     seed: int | None = None
+    tokens: str = "patches"
     info: dict = field(default_factory=dict)
 
     def provenance(self) -> dict:
@@ -115,4 +119,5 @@ class LoadedModel:
             "weights_sha256": self.weights_sha256,
             "seed": self.seed,
             "preprocessing": self.preprocessing.to_dict(),
+            **({"checkpoint_load": self.info["checkpoint"]} if "checkpoint" in self.info else {}),
         }

@@ -1,9 +1,13 @@
-"""Safe, loud checkpoint reading: weights-only unpickling, prefix cleaning, strict loading.
+"""Safe, loud checkpoint reading: weights-only unpickling, format detection, checked loading.
 
-Reading is split so that more formats can be added without touching the rest:
-:func:`load_state_dict` reads a file into a flat ``{key: tensor}`` mapping (today: a plain or
-wrapped ``torch.save`` state dict), :func:`clean_state_dict` removes wrapper prefixes and
-:func:`apply_state_dict` loads the result strictly into a module.
+Three steps, each its own function:
+
+- :func:`read_checkpoint` reads a file with ``torch.load(weights_only=True)`` (full unpickling
+  only when the caller trusts the file), detects its layout (see
+  :mod:`brainalign.models.checkpoint_formats`) and returns the backbone weights;
+- :func:`apply_checkpoint` loads them into a module: shapes must match, missing backbone keys
+  and unexpected keys are errors unless ``allow_partial``, and it returns a summary;
+- :func:`summary_line` turns that summary into the one line the CLI prints.
 """
 
 from __future__ import annotations
@@ -19,74 +23,73 @@ from pathlib import Path
 import torch
 
 from ..errors import FileFormatError, ModelError
+from .checkpoint_formats import (FORMATS, WRAPPER_PREFIXES, Backbone, detect_format, extract_backbone,
+                                 resolve_format_name)
 
-#: Top-level keys under which training scripts nest the state dict; unwrapped by load_state_dict.
-WRAPPER_KEYS = ("state_dict", "model_state_dict")
-
-#: Prefixes added by ``nn.DataParallel`` / DDP (``module.``) and ``torch.compile`` (``_orig_mod.``).
-WRAPPER_PREFIXES = ("module.", "_orig_mod.")
+#: Checkpoint key prefixes of classifier heads: dropped when the model has no such module.
+HEAD_PREFIXES = ("fc.", "head.", "heads.", "classifier.", "last_linear.")
 
 _SHOWN = 5  # how many key names an error message lists
 
 
-def load_state_dict(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict]:
-    """Read a state dict from a ``torch.save`` file, never running arbitrary pickled code.
+def read_checkpoint(path: str | os.PathLike, *, format: str | None = None, trust: bool = False) -> Backbone:
+    """Read the backbone weights of a checkpoint written by any supported codebase.
 
     Parameters
     ----------
     path : str or PathLike
-        A file written by ``torch.save(module.state_dict(), path)``, optionally wrapped as
-        ``{"state_dict": ...}`` or ``{"model_state_dict": ...}`` (other top-level entries such as
-        ``epoch`` are ignored), with keys optionally prefixed by ``module.`` or ``_orig_mod.``.
+        A ``torch.save`` file (``.pt``, ``.pth``, ``.ckpt``, ``.pth.tar``).
+    format : str, optional
+        A name from :data:`brainalign.models.checkpoint_formats.FORMATS` (or an alias); None or
+        ``"auto"`` detects it from the keys.
+    trust : bool, default=False
+        Allow full unpickling when ``weights_only=True`` refuses the file (e.g. Lightning
+        hyper-parameters stored as ``argparse.Namespace``). That runs code from the file.
 
     Returns
     -------
-    state_dict : dict of str to Tensor
-        Cleaned keys in file order; tensors on the CPU.
-    info : dict
-        ``path``, ``wrapper_key`` (the unwrapped key or None), ``prefixes_stripped`` (list of
-        str) and ``n_tensors``.
+    Backbone
+        ``state_dict`` with backbone keys (all prefixes stripped), plus the format, entry, prefix,
+        dropped keys, leftovers and whether it was read with full unpickling (``trusted``).
 
     Raises
     ------
     FileFormatError
-        The path is missing, a directory, empty, truncated or corrupt, or holds no mapping of
-        tensors.
+        Missing path, a directory, an empty, truncated or corrupt file, no mapping of tensors, or
+        a forced ``format`` whose entries are absent.
     ModelError
-        The file holds pickled Python objects that only full unpickling could rebuild;
-        brainalign refuses that for safety.
+        The file needs full unpickling and ``trust`` is False.
 
     Examples
     --------
     >>> import tempfile
-    >>> path = Path(tempfile.mkdtemp()) / "w.pt"
-    >>> torch.save({"state_dict": {"module.fc.weight": torch.zeros(2, 3)}}, path)
-    >>> sd, info = load_state_dict(path)
-    >>> list(sd), info["wrapper_key"], info["prefixes_stripped"]
-    (['fc.weight'], 'state_dict', ['module.'])
+    >>> path = Path(tempfile.mkdtemp()) / "moco.pth.tar"
+    >>> torch.save({"epoch": 200, "arch": "resnet50", "state_dict": {
+    ...     "module.encoder_q.conv1.weight": torch.zeros(1), "module.encoder_k.conv1.weight": torch.zeros(1),
+    ...     "module.queue": torch.zeros(1)}}, path)
+    >>> b = read_checkpoint(path)
+    >>> b.format, b.prefix, list(b.state_dict), b.dropped
+    ('moco', 'module.encoder_q.', ['conv1.weight'], ['module.encoder_k.conv1.weight', 'module.queue'])
     """
     path = _check_file(Path(path))
-    obj = _torch_load(path)
-    obj, wrapper_key = _unwrap(obj, path)
-    state_dict, stripped = clean_state_dict(obj)
-    info = {"path": str(path), "wrapper_key": wrapper_key, "prefixes_stripped": list(stripped),
-            "n_tensors": len(state_dict)}
-    return state_dict, info
+    forced = resolve_format_name(format)
+    obj, trusted = _torch_load(path, trust=trust)
+    if not isinstance(obj, Mapping):
+        raise FileFormatError(f"checkpoint {path} holds a {type(obj).__name__}, not a mapping of tensors",
+                              hint="save a state dict: torch.save(model.state_dict(), path)")
+    backbone = extract_backbone(obj, forced or detect_format(obj), path)
+    backbone.trusted = trusted
+    return backbone
 
 
 def clean_state_dict(
         state_dict: Mapping[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], tuple[str, ...]]:
-    """Strip the wrapper prefixes in :data:`WRAPPER_PREFIXES` from the start of every key.
-
-    Parameters
-    ----------
-    state_dict : mapping of str to Tensor
+    """Strip the wrapper prefixes ``module.`` / ``_orig_mod.`` (any number, any order) from every key.
 
     Returns
     -------
     cleaned : dict of str to Tensor
-        Same order and tensors, keys without leading ``module.`` / ``_orig_mod.`` (any number,
-        in any order, e.g. ``_orig_mod.module.fc.weight`` becomes ``fc.weight``).
+        Same order and tensors.
     stripped : tuple of str
         The prefixes that were found, sorted.
 
@@ -97,82 +100,120 @@ def clean_state_dict(
 
     Examples
     --------
-    >>> clean_state_dict({"module.fc.bias": torch.zeros(1)})[0].keys()
+    >>> clean_state_dict({"_orig_mod.module.fc.bias": torch.zeros(1)})[0].keys()
     dict_keys(['fc.bias'])
     """
-    cleaned: dict[str, torch.Tensor] = {}
-    stripped: set[str] = set()
-    for key, value in state_dict.items():
-        new_key = key
-        while prefix := next((p for p in WRAPPER_PREFIXES if new_key.startswith(p)), None):
-            stripped.add(prefix)
-            new_key = new_key[len(prefix):]
-        if new_key in cleaned:
-            raise FileFormatError(f"checkpoint keys {key!r} and another both become {new_key!r} "
-                                  "once wrapper prefixes are stripped",
-                                  hint="save the unwrapped model's state_dict() instead")
-        cleaned[new_key] = value
-    return cleaned, tuple(sorted(stripped))
+    backbone = extract_backbone(dict(state_dict), "plain", "state dict")
+    stripped = tuple(sorted(p for p in WRAPPER_PREFIXES if p in backbone.prefix))
+    return backbone.state_dict, stripped
 
 
-def apply_state_dict(module: torch.nn.Module, state_dict: Mapping[str, torch.Tensor], *,
-                     model_name: str = "the model") -> dict:
-    """Load ``state_dict`` into ``module`` strictly: same keys, same shapes.
+def apply_checkpoint(module: torch.nn.Module, backbone: Backbone, *, model_name: str = "the model",
+                     head: tuple[str, ...] = (), allow_partial: bool = False) -> dict:
+    """Load ``backbone`` into ``module`` and say what happened.
 
     Parameters
     ----------
     module : torch.nn.Module
-    state_dict : mapping of str to Tensor
-        Cleaned keys (see :func:`clean_state_dict`).
-    model_name : str, default="the model"
-        Used in error messages, e.g. the model spec.
+    backbone : Backbone
+        From :func:`read_checkpoint`.
+    model_name : str
+        Used in messages, e.g. the model spec.
+    head : tuple of str
+        Module names of the model's classifier (e.g. ``("fc",)``). SSL checkpoints carry no
+        classifier: those keys may be missing (they keep their initial values and are listed as
+        ``head_missing``).
+    allow_partial : bool, default=False
+        Load what matches instead of failing on missing backbone keys or unexpected keys.
 
     Returns
     -------
-    info : dict
-        ``keys_loaded``: the number of entries loaded.
+    dict
+        ``format``, ``codebase``, ``entry``, ``prefix_stripped``, ``keys_loaded``, ``keys_dropped``,
+        ``dropped`` (first keys), ``missing``, ``head_missing``, ``unexpected``, ``remapped``,
+        ``trusted``.
 
     Raises
     ------
     ModelError
-        Keys the module needs are missing, keys it does not have are present, or a tensor's
-        shape differs from the module's; the message names the count and the first few keys.
+        A tensor's shape differs from the model's (always; names the key and both shapes),
+        backbone keys are missing or keys are unexpected (unless ``allow_partial``).
     """
     expected = module.state_dict()
-    missing = [k for k in expected if k not in state_dict]
-    unexpected = [k for k in state_dict if k not in expected]
-    if missing:
-        raise ModelError(f"checkpoint lacks {len(missing)} of the {len(expected)} entries "
-                         f"{model_name} needs: {_first(missing)}",
-                         hint=_key_hint(missing, unexpected, model_name))
-    if unexpected:
-        raise ModelError(f"checkpoint has {len(unexpected)} entries {model_name} does not have: "
-                         f"{_first(unexpected)}", hint=_key_hint(list(expected), unexpected, model_name))
-    for key, target in expected.items():
-        shape = tuple(state_dict[key].shape)
-        if shape != tuple(target.shape):
-            raise ModelError(f"checkpoint entry {key!r} has shape {shape} but {model_name} expects "
-                             f"{tuple(target.shape)}",
-                             hint=f"check that the checkpoint was trained with the architecture "
-                                  f"of {model_name} (same widths and number of classes)")
-    module.load_state_dict(state_dict, strict=True)
-    return {"keys_loaded": len(expected)}
+    state_dict, remapped = _remap_sequential_indices(dict(backbone.state_dict), module)
+    head_prefixes = tuple(f"{h}." for h in head)
+    dropped = list(backbone.dropped)
+    unexpected = []
+    modules = {k.rsplit(".", 1)[0] for k in expected}
+    for key in [k for k in state_dict if k not in expected]:
+        if key.startswith(HEAD_PREFIXES) and key.rsplit(".", 1)[0] not in modules:  # a head the model lacks
+            dropped.append(backbone.prefix + key)
+        else:
+            unexpected.append(key)
+        del state_dict[key]
+    unexpected += backbone.other
+    missing = [k for k in expected if k not in state_dict and not k.endswith("num_batches_tracked")]
+    head_missing = [k for k in missing if k.startswith(head_prefixes)]
+    missing = [k for k in missing if k not in head_missing]
+    for key, value in state_dict.items():
+        if tuple(value.shape) != tuple(expected[key].shape):
+            from .inspection import guess_family
+
+            guess = guess_family(backbone.state_dict)
+            raise ModelError(f"checkpoint entry {key!r} has shape {tuple(value.shape)} but {model_name} expects "
+                             f"{tuple(expected[key].shape)}",
+                             hint=(f"its keys look like {guess}; " if guess else "") +
+                                  f"check that the checkpoint was trained with the architecture of {model_name} "
+                                  "(same widths, patch size and number of classes)")
+    if missing and not allow_partial:
+        raise ModelError(f"checkpoint lacks {len(missing)} of the {len(expected)} entries {model_name} needs: "
+                         f"{_first(missing)}", hint=_mismatch_hint(backbone, unexpected, state_dict, model_name))
+    if unexpected and not allow_partial:
+        raise ModelError(f"checkpoint has {len(unexpected)} entries {model_name} does not have: {_first(unexpected)}",
+                         hint=_mismatch_hint(backbone, unexpected, state_dict, model_name))
+    module.load_state_dict(state_dict, strict=False)
+    return {**_describe(backbone), "keys_loaded": len(state_dict), "keys_dropped": len(dropped),
+            "dropped": dropped[:_SHOWN], "missing": missing, "head_missing": head_missing,
+            "unexpected": unexpected, "remapped": remapped}
+
+
+def apply_state_dict(module: torch.nn.Module, state_dict: Mapping[str, torch.Tensor], *,
+                     model_name: str = "the model", allow_partial: bool = False) -> dict:
+    """Load a plain, already-clean ``state_dict`` with the checks of :func:`apply_checkpoint`."""
+    backbone = Backbone(state_dict=dict(state_dict), format="plain", entry="", prefix="")
+    return apply_checkpoint(module, backbone, model_name=model_name, allow_partial=allow_partial)
+
+
+def summary_line(info: Mapping) -> str:
+    """One line saying what a checkpoint load did (format, prefix, loaded/dropped/missing/unexpected).
+
+    Examples
+    --------
+    >>> summary_line({"format": "moco", "entry": "state_dict", "prefix_stripped": "module.encoder_q.",
+    ...               "keys_loaded": 120, "keys_dropped": 130, "missing": [], "head_missing": ["fc.weight"],
+    ...               "unexpected": [], "trusted": False})
+    "checkpoint: format moco, entry 'state_dict', prefix 'module.encoder_q.' stripped; 120 keys loaded, 130 dropped, 0 missing, 0 unexpected; head left at its initial values: fc.weight"
+    """
+    where = f"entry {info['entry']!r}" if info.get("entry") else "top level"
+    prefix = f"prefix {info['prefix_stripped']!r} stripped" if info.get("prefix_stripped") else "no prefix"
+    line = (f"checkpoint: format {info['format']}, {where}, {prefix}; {info['keys_loaded']} keys loaded, "
+            f"{info['keys_dropped']} dropped, {len(info['missing'])} missing, {len(info['unexpected'])} unexpected")
+    if info["missing"]:
+        line += f" (missing: {_first(info['missing'])})"
+    if info["unexpected"]:
+        line += f" (unexpected: {_first(info['unexpected'])})"
+    if info["head_missing"]:
+        line += f"; head left at its initial values: {_first(info['head_missing'])}"
+    if info.get("remapped"):
+        line += "; Sequential indices renamed to the model's children"
+    if info.get("trusted"):
+        line += "; read with full unpickling (--trust-checkpoint)"
+    return line
 
 
 def state_dict_sha256(state_dict: Mapping[str, torch.Tensor]) -> str:
     """Hex sha256 over a state dict's keys, dtypes, shapes and tensor bytes, in key order.
 
-    Parameters
-    ----------
-    state_dict : mapping of str to Tensor
-
-    Returns
-    -------
-    str
-        64 hex characters; equal for equal weights, whatever device they are on.
-
-    Notes
-    -----
     Each part is length-prefixed as in :func:`brainalign._io.sha256_bytes`, so the hash is
     unambiguous. It identifies a random init; a loaded checkpoint is identified by the sha256 of
     its file instead.
@@ -187,38 +228,82 @@ def state_dict_sha256(state_dict: Mapping[str, torch.Tensor]) -> str:
     return digest.hexdigest()
 
 
+def _describe(backbone: Backbone) -> dict:
+    return {"format": backbone.format, "codebase": FORMATS[backbone.format].codebase, "entry": backbone.entry,
+            "prefix_stripped": backbone.prefix, "n_tensors": len(backbone.state_dict),
+            "trusted": backbone.trusted, "ignored_entries": backbone.ignored_entries}
+
+
+def _remap_sequential_indices(state_dict: dict, module: torch.nn.Module) -> tuple[dict, bool]:
+    """Rename ``N.rest`` keys of ``nn.Sequential(*model.children()[:-1])`` to the model's child names.
+
+    Lightly's examples and benchmarks build the backbone that way, so ``0.weight`` is ``conv1.weight``
+    and ``4.0.conv1.weight`` is ``layer1.0.conv1.weight`` for a torchvision/timm ResNet.
+    """
+    children = [name for name, _ in module.named_children()]
+    if not state_dict or any(c.isdigit() for c in children) \
+            or not all(k.split(".", 1)[0].isdigit() for k in state_dict):
+        return state_dict, False
+    renamed = {}
+    for key, value in state_dict.items():
+        index, rest = key.split(".", 1)
+        if int(index) >= len(children):
+            return state_dict, False
+        renamed[f"{children[int(index)]}.{rest}"] = value
+    return renamed, True
+
+
 def _check_file(path: Path) -> Path:
     if not path.exists():
         raise FileFormatError(f"checkpoint {path} does not exist", hint="check the path")
     if path.is_dir():
         raise FileFormatError(f"checkpoint {path} is a directory, not a file",
-                              hint="pass the .pt/.pth file itself")
+                              hint="pass the .pt/.pth/.ckpt file itself")
     if path.stat().st_size == 0:
         raise FileFormatError(f"checkpoint {path} is empty", hint="the save was interrupted; save it again")
     return path
 
 
-def _torch_load(path: Path):
-    """``torch.load`` with ``weights_only=True``, its many failure types turned into our errors."""
+def _torch_load(path: Path, *, trust: bool):
+    """``torch.load`` with ``weights_only=True`` (full unpickling only if ``trust``); our errors."""
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Detected pickle protocol")
-            return torch.load(path, map_location="cpu", weights_only=True)
+            return torch.load(path, map_location="cpu", weights_only=True), False
     except pickle.UnpicklingError as exc:
         refused = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+        if refused and trust:
+            return _torch_load_untrusted(path), True
         if refused:
-            raise ModelError(f"checkpoint {path} holds a pickled Python object ({refused.group(1)}) "
-                             "that only full unpickling could load; brainalign refuses that for safety",
-                             hint="in the code that made it, save only tensors: "
-                                  "torch.save(model.state_dict(), path)") from None
+            raise ModelError(f"checkpoint {path} holds a pickled Python object ({refused.group(1)}) that only "
+                             "full unpickling could load; brainalign does not unpickle files it is not told to trust",
+                             hint="if you trust where the file came from, pass --trust-checkpoint (this runs code "
+                                  "stored in the file); or save only tensors: torch.save(model.state_dict(), path)"
+                             ) from None
         detail = re.search(r"WeightsUnpickler error:\s*([^\n]+)", str(exc))
         raise _corrupt(path, f"weights-only unpickler: {detail.group(1) if detail else 'refused'}") from None
     except MemoryError:
         raise
     except Exception as exc:  # torch raises RuntimeError, EOFError, KeyError, struct.error, ...
-        first = (str(exc).strip().splitlines() or [""])[0].split(". ")[0]
-        reason = f"{type(exc).__name__}: {first[:120]}" if first else type(exc).__name__
-        raise _corrupt(path, reason) from None
+        raise _corrupt(path, _reason(exc)) from None
+
+
+def _torch_load_untrusted(path: Path):
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=False)
+    except MemoryError:
+        raise
+    except Exception as exc:  # unpickling runs arbitrary code: anything can fail
+        raise FileFormatError(f"checkpoint {path} could not be unpickled ({_reason(exc)})",
+                              hint="it may need the training code's classes importable; "
+                                   "or save only tensors: torch.save(model.state_dict(), path)") from None
+
+
+def _reason(exc: Exception) -> str:
+    first = (str(exc).strip().splitlines() or [""])[0].split(". ")[0]
+    return f"{type(exc).__name__}: {first[:120]}" if first else type(exc).__name__
 
 
 def _corrupt(path: Path, reason: str) -> FileFormatError:
@@ -227,30 +312,19 @@ def _corrupt(path: Path, reason: str) -> FileFormatError:
                                 "plain pickle.dump files are not read")
 
 
-def _unwrap(obj, path: Path) -> tuple[Mapping[str, torch.Tensor], str | None]:
-    """The flat tensor mapping in ``obj``, and the wrapper key it was found under (or None)."""
-    if not isinstance(obj, Mapping):
-        raise FileFormatError(f"checkpoint {path} holds a {type(obj).__name__}, not a mapping of tensors",
-                              hint="save a state dict: torch.save(model.state_dict(), path)")
-    wrapper_key = next((k for k in WRAPPER_KEYS if isinstance(obj.get(k), Mapping)), None)
-    if wrapper_key is not None:
-        obj = obj[wrapper_key]
-    bad = next((k for k, v in obj.items() if not isinstance(k, str) or not isinstance(v, torch.Tensor)), None)
-    if bad is not None:
-        raise FileFormatError(f"checkpoint {path} is not a mapping of names to tensors "
-                              f"(entry {bad!r} is a {type(obj[bad]).__name__})",
-                              hint=f"its keys are {_first(list(obj))}; brainalign unwraps "
-                                   f"{' and '.join(WRAPPER_KEYS)}")
-    return obj, wrapper_key
-
-
 def _first(keys: list) -> str:
     shown = ", ".join(str(k) for k in keys[:_SHOWN])
     return shown + (f", ... ({len(keys) - _SHOWN} more)" if len(keys) > _SHOWN else "")
 
 
-def _key_hint(expected: list[str], unexpected: list[str], model_name: str) -> str:
-    if unexpected:
-        return (f"is this a checkpoint of {model_name}? it has keys like {unexpected[0]!r} "
-                f"where {model_name} has keys like {expected[0]!r}")
-    return f"is this a checkpoint of {model_name}? it looks like a smaller or different architecture"
+def _mismatch_hint(backbone: Backbone, unexpected: list[str], loaded: dict, model_name: str) -> str:
+    from .inspection import guess_family
+
+    guess = guess_family(backbone.state_dict)
+    family = f"its keys look like {guess}; " if guess else ""
+    if unexpected and not loaded:
+        return (f"{family}is this a checkpoint of {model_name}? none of its {len(backbone.state_dict)} backbone "
+                f"keys (like {unexpected[0]!r}) is in {model_name}; see `brainalign models inspect CKPT`")
+    partial = "pass --allow-partial to load what matches, or " if loaded else ""
+    return (f"{family}{partial}check the model and --checkpoint-format "
+            f"(detected {backbone.format}; `brainalign models inspect CKPT` shows the keys)")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import logging
 import math
 import os
 from pathlib import Path
@@ -24,10 +25,13 @@ from torch import nn
 from .._io import sha256_file
 from ..errors import InputError, ModelError
 from .base import IMAGENET_MEAN, IMAGENET_STD, LoadedModel, Preprocessing, seeded
-from .checkpoint import apply_state_dict, load_state_dict, state_dict_sha256
+from .checkpoint import apply_checkpoint, read_checkpoint, state_dict_sha256, summary_line
+from .layers import TOKEN_MODES
 from .registry import ZooEntry, list_zoo, zoo_factory
 
 SOURCES = ("timm", "torchvision", "zoo")
+
+logger = logging.getLogger("brainalign.models")
 
 #: Most layers a default inventory holds (timm CNNs: stages plus one pooled layer).
 MAX_DEFAULT_LAYERS = 12
@@ -75,7 +79,9 @@ def parse_spec(spec: str) -> tuple[str, str]:
     return source, name
 
 
-def load_model(spec: str, *, checkpoint: str | os.PathLike | None = None, seed: int = 0) -> LoadedModel:
+def load_model(spec: str, *, checkpoint: str | os.PathLike | None = None, seed: int = 0,
+               checkpoint_format: str | None = None, trust_checkpoint: bool = False,
+               allow_partial: bool = False, tokens: str = "patches") -> LoadedModel:
     """Build a model from ``spec``, with a seeded random init or the weights in ``checkpoint``.
 
     Parameters
@@ -83,11 +89,21 @@ def load_model(spec: str, *, checkpoint: str | os.PathLike | None = None, seed: 
     spec : str
         See :func:`parse_spec`.
     checkpoint : str or PathLike, optional
-        A local ``torch.save`` state dict (see :func:`brainalign.models.checkpoint.load_state_dict`),
-        loaded strictly.
+        A local checkpoint of any supported codebase (see
+        :mod:`brainalign.models.checkpoint_formats`); its backbone is loaded with checked keys and
+        shapes (see :func:`brainalign.models.checkpoint.apply_checkpoint`).
     seed : int, default=0
         Seed of the random init (``torch.manual_seed`` right before building). Ignored for the
         record when a checkpoint is given.
+    checkpoint_format : str, optional
+        Force a checkpoint format instead of detecting it (``"auto"`` or None detect).
+    trust_checkpoint : bool, default=False
+        Allow full unpickling of a checkpoint that ``weights_only=True`` refuses.
+    allow_partial : bool, default=False
+        Load what matches when backbone keys are missing or unexpected, instead of failing.
+    tokens : {"patches", "cls", "all"}, default="patches"
+        For vision transformers: what token layers output (see
+        :func:`brainalign.models.layers.record_outputs`); other models ignore it.
 
     Returns
     -------
@@ -129,14 +145,21 @@ def load_model(spec: str, *, checkpoint: str | os.PathLike | None = None, seed: 
     source, name = parse_spec(spec)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise InputError(f"seed must be an integer, got {seed!r}", hint="pass e.g. --seed 0")
+    if tokens not in TOKEN_MODES:
+        raise InputError(f"unknown token mode {tokens!r}", hint=f"use one of {', '.join(TOKEN_MODES)}")
     canonical = name if source == "zoo" else f"{source}:{name}"
-    state_dict, ckpt_info = (None, None) if checkpoint is None else load_state_dict(checkpoint)
+    backbone = None if checkpoint is None else read_checkpoint(checkpoint, format=checkpoint_format,
+                                                                trust=trust_checkpoint)
     entry = _BUILDERS[source](name, seed)
     module = entry.module
-    if state_dict is None:
+    ckpt_info = None
+    if backbone is None:
         weights_sha256 = state_dict_sha256(module.state_dict())
     else:
-        ckpt_info.update(apply_state_dict(module, state_dict, model_name=canonical))
+        ckpt_info = apply_checkpoint(module, backbone, model_name=canonical, head=tuple(entry.head),
+                                     allow_partial=allow_partial)
+        ckpt_info["path"] = str(Path(checkpoint).resolve())
+        logger.info(summary_line(ckpt_info))
         weights_sha256 = sha256_file(checkpoint)
     module.eval().requires_grad_(False)
     return LoadedModel(
@@ -148,6 +171,7 @@ def load_model(spec: str, *, checkpoint: str | os.PathLike | None = None, seed: 
         weights_sha256=weights_sha256,
         checkpoint=None if checkpoint is None else str(Path(checkpoint).resolve()),
         seed=seed if checkpoint is None else None,
+        tokens=tokens,
         info={"source": source, "description": entry.description,
               "weights_hash_of": "state_dict" if checkpoint is None else "file",
               **({} if ckpt_info is None else {"checkpoint": ckpt_info})},
@@ -222,9 +246,11 @@ def _build_timm(name: str, seed: int) -> ZooEntry:
                          hint=f"known tags: {', '.join(tags[:8]) or 'none'}; or drop the tag")
     with seeded(seed):
         module = timm.create_model(name, pretrained=False)
+    classifier = module.pretrained_cfg.get("classifier") or ()
     return ZooEntry(module=module, preprocessing=_timm_preprocessing(module, name),
                     default_layers=_timm_default_layers(module),
-                    description=f"timm {name}, no pretrained weights")
+                    description=f"timm {name}, no pretrained weights",
+                    head=(classifier,) if isinstance(classifier, str) else tuple(classifier))
 
 
 def _timm_preprocessing(module: nn.Module, name: str) -> Preprocessing:
@@ -279,7 +305,8 @@ def _build_torchvision(name: str, seed: int) -> ZooEntry:
     preprocessing = Preprocessing(input_size=224, resize=256, crop=224, mean=IMAGENET_MEAN, std=IMAGENET_STD)
     return ZooEntry(module=module, preprocessing=preprocessing,
                     default_layers=_torchvision_default_layers(module),
-                    description=f"torchvision {name}, no pretrained weights")
+                    description=f"torchvision {name}, no pretrained weights",
+                    head=tuple(n for n, _ in module.named_children() if n in _TORCHVISION_HEADS))
 
 
 def _torchvision_default_layers(module: nn.Module) -> tuple[str, ...]:

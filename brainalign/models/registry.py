@@ -25,12 +25,17 @@ from .base import Preprocessing
 
 @dataclass
 class ZooEntry:
-    """What a zoo factory returns: module, preprocessing and the default layer inventory."""
+    """What a zoo factory returns: module, preprocessing and the default layer inventory.
+
+    ``head`` names the classifier modules (e.g. ``("classifier.8",)``): a self-supervised
+    checkpoint may lack their weights, which then keep their initial values.
+    """
 
     module: torch.nn.Module
     preprocessing: Preprocessing
     default_layers: tuple[str, ...]
     description: str = ""
+    head: tuple[str, ...] = ()
 
 
 _ZOO: dict[str, Callable[..., ZooEntry]] = {}

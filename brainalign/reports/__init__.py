@@ -1,6 +1,6 @@
-"""Results store and leaderboard tables."""
+"""Results store, leaderboard tables, and the CSV / HTML / Markdown reports built from them."""
 
-from .leaderboard import format_table, layer_table, leaderboard, summary
+from .leaderboard import area_scores, format_table, layer_table, leaderboard, summary, summary_long
 from .store import ResultsStore
 
-__all__ = ["ResultsStore", "format_table", "layer_table", "leaderboard", "summary"]
+__all__ = ["ResultsStore", "area_scores", "format_table", "layer_table", "leaderboard", "summary", "summary_long"]

@@ -1,23 +1,58 @@
-"""Leaderboard tables from score records: per layer, per model x benchmark, and a wide summary."""
+"""Leaderboard tables from records: per layer, per model x benchmark, per area, and a wide summary.
+
+Every record whose ``score`` has a numeric ``raw`` or ``ceiled`` (neural predictivity, RSA,
+psychometric summaries ...) is a row of the layer table; its *area* comes from the benchmark's
+region and species (mouse areas, V1, V2, V4, IT, behaviour).
+"""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
 
-LAYER_COLUMNS = ["model", "objective", "tag", "weights_sha256", "benchmark", "benchmark_version", "region",
-                 "species", "layer", "raw", "error", "ceiling", "ceiled", "convention", "selection_raw",
-                 "heldout_raw", "heldout_ceiling", "heldout_ceiled", "n_stimuli", "n_neuroids", "n_units",
-                 "protocol", "seed", "created"]
+from .store import record_kind
 
+LAYER_COLUMNS = ["model", "spec", "objective", "architecture", "training_data", "epoch", "run", "tag",
+                 "weights_sha256", "checkpoint", "seed", "kind", "benchmark", "benchmark_version", "region",
+                 "area", "species", "metric", "protocol", "layer", "depth", "raw", "error", "ci_low", "ci_high",
+                 "ceiling", "ceiling_lower", "ceiling_upper", "ceiled", "convention", "selection_raw", "heldout_raw", "heldout_ceiling",
+                 "heldout_ceiled", "committed", "n_stimuli", "n_neuroids", "n_units", "record_id", "created"]
 
+BOARD_COLUMNS = ["model", "objective", "architecture", "training_data", "epoch", "run", "tag", "area", "benchmark", "measure",
+                 "metric", "region", "species", "layer", "score", "raw_heldout", "ceiling_heldout", "ci_low",
+                 "ci_high", "convention", "commitment", "n_layers", "n_stimuli", "n_neuroids", "protocol",
+                 "benchmark_version", "weights_sha256"]
+
+MODEL_COLUMNS = ["objective", "architecture", "training_data", "epoch", "run", "tag", "weights_sha256"]
+
+#: Areas in the order the leaderboard shows them.
+AREAS = ("mouse", "V1", "V2", "V4", "IT", "behaviour")
 AREA_ORDER = ("V1", "V2", "V4", "IT", "VISp", "VISl", "VISrl", "VISal", "VISpm", "VISam")
+DEFAULT_METRIC = "pls_predictivity"
+_BEHAVIOUR = {"behavior", "behaviour", "psychophysics", "human"}
 
 
 def _area_rank(region: str) -> int:
     """Primate areas first, then the mouse areas along their hierarchy, then anything else."""
     return AREA_ORDER.index(region) if region in AREA_ORDER else len(AREA_ORDER)
+
+
+def area_of(region: str | None, species: str | None, kind: str = "neural") -> str:
+    """The leaderboard area of a benchmark: ``mouse``, ``V1``, ``V2``, ``V4``, ``IT``, ``behaviour`` or its region."""
+    region_l, species_l = str(region or "").lower(), str(species or "").lower()
+    if kind == "psychometric" or region_l in _BEHAVIOUR or species_l == "human":
+        return "behaviour"
+    if region in ("V1", "V2", "V4", "IT"):
+        return region
+    if region_l.startswith("vis") or species_l == "mouse":
+        return "mouse"
+    return str(region or "other")
+
+
+def area_sort_key(area: str) -> tuple[int, str]:
+    return (AREAS.index(area) if area in AREAS else len(AREAS), area)
 
 
 def model_label(model: dict) -> str:
@@ -27,52 +62,162 @@ def model_label(model: dict) -> str:
     return f"{model['spec']} (seed {model.get('seed')})"
 
 
+def _number(value) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return math.nan
+    return value
+
+
+def _ci(score: dict) -> dict:
+    """``ci_low``/``ci_high`` of the raw score: the fields themselves, else a two-item ``ci`` list."""
+    low, high = score.get("ci_low"), score.get("ci_high")
+    if low is None and isinstance(score.get("ci"), (list, tuple)) and len(score["ci"]) == 2:
+        low, high = score["ci"]
+    return {"ci_low": _number(low), "ci_high": _number(high)}
+
+
+def has_score(record: dict) -> bool:
+    """Whether a record carries a numeric score that belongs in the leaderboard tables."""
+    score = record.get("score")
+    return isinstance(score, dict) and not (math.isnan(_number(score.get("raw")))
+                                            and math.isnan(_number(score.get("ceiled"))))
+
+
 def layer_table(records: list[dict]) -> pd.DataFrame:
-    """One row per (model, benchmark, layer) record."""
-    rows = []
+    """One row per (model, benchmark, metric, layer) record with a score; ``depth`` is the layer's position
+    in the order the model's layers were scored; ``committed`` marks the layer the leaderboard reports."""
+    rows, order = [], {}
     for record in records:
-        model, bench, score, sel = record["model"], record["benchmark"], record["score"], record["layer_selection"]
+        if not has_score(record):
+            continue
+        model, bench, score = record["model"], record["benchmark"], record["score"]
+        sel, metric, kind = record.get("layer_selection") or {}, record.get("metric") or {}, record_kind(record)
+        label = model_label(model)
+        depths = order.setdefault(label, {})
+        layer = record.get("layer")
+        depths.setdefault(layer, len(depths))
         rows.append({
-            "model": model_label(model), "objective": model.get("objective"), "tag": model.get("tag"),
-            "weights_sha256": model["weights_sha256"], "benchmark": bench["identifier"],
-            "benchmark_version": bench["version"], "region": bench["region"], "species": bench["species"],
-            "layer": record["layer"], "raw": score["raw"], "error": score["error"], "ceiling": score["ceiling"],
-            "ceiled": score["ceiled"], "convention": score["convention"], "selection_raw": sel["selection_raw"],
-            "heldout_raw": sel["heldout_raw"], "heldout_ceiling": sel["heldout_ceiling"],
-            "heldout_ceiled": sel["heldout_ceiled"], "n_stimuli": score["n_stimuli"],
-            "n_neuroids": score["n_neuroids"], "n_units": score["n_units"], "protocol": record["metric"]["protocol"],
-            "seed": model.get("seed"), "created": record["created"],
+            "model": label, "spec": model["spec"], **{c: model.get(c) for c in MODEL_COLUMNS},
+            "checkpoint": model.get("checkpoint"), "seed": model.get("seed"), "kind": kind,
+            "benchmark": bench["identifier"], "benchmark_version": bench.get("version"),
+            "region": bench.get("region"), "area": area_of(bench.get("region"), bench.get("species"), kind),
+            "species": bench.get("species"), "metric": metric.get("name", DEFAULT_METRIC),
+            "protocol": metric.get("protocol"), "layer": layer, "depth": depths[layer],
+            **{k: _number(score.get(k)) for k in ("raw", "error", "ceiling_lower", "ceiling_upper", "ceiled")},
+            **_ci(score),
+            "ceiling": _number(score.get("ceiling", score.get("ceiling_upper"))),
+            "convention": score.get("convention"),
+            **{k: _number(sel.get(k)) for k in ("selection_raw", "heldout_raw", "heldout_ceiling", "heldout_ceiled")},
+            "committed": False,
+            **{k: score.get(k) for k in ("n_stimuli", "n_neuroids", "n_units")},
+            "record_id": record.get("id"), "created": record["created"],
         })
-    return pd.DataFrame(rows, columns=LAYER_COLUMNS)
+    table = pd.DataFrame(rows, columns=LAYER_COLUMNS)
+    for column in ("epoch", "seed", "n_stimuli", "n_neuroids", "n_units"):
+        numbers = pd.to_numeric(table[column], errors="coerce")
+        if (numbers.dropna() % 1 == 0).all():
+            table[column] = numbers.astype("Int64")
+    if not table.empty:
+        table.loc[_committed_index(table), "committed"] = True
+    return table
+
+
+def _committed_index(layers: pd.DataFrame) -> pd.Index:
+    """Per (model, benchmark, metric): the layer best on the selection half, else (no split) best ``raw``."""
+    picks = []
+    for _, group in layers.groupby(["model", "benchmark", "metric"], sort=False):
+        column = "selection_raw" if group["selection_raw"].notna().any() else "raw"
+        picks.append(group[column].idxmax() if group[column].notna().any() else group.index[0])
+    return pd.Index(picks)
+
+
+def measure_name(benchmark: str, metric: str) -> str:
+    """A column name for a (benchmark, metric) pair: the benchmark alone for the default metric."""
+    return benchmark if metric == DEFAULT_METRIC else f"{benchmark} ({metric})"
 
 
 def leaderboard(layers: pd.DataFrame) -> pd.DataFrame:
-    """One row per (model, benchmark): the layer committed on the selection stimuli, scored on the held-out ones.
+    """One row per (model, benchmark, metric): the committed layer and its score.
 
-    ``score`` is that layer's held-out ceiled score; ``raw`` and ``ceiling`` are its held-out r and ceiling.
+    With a selection/held-out split, ``score`` is the held-out ceiled score of the layer committed
+    on the selection stimuli (``commitment`` = ``held-out``); records without a split report the
+    best layer's ceiled score, which is optimistic (``commitment`` = ``same data``).
     """
     if layers.empty:
-        return pd.DataFrame(columns=["model", "benchmark", "region", "layer", "score", "raw", "ceiling",
-                                     "convention", "n_layers"])
-    best = layers.loc[layers.groupby(["model", "benchmark"])["selection_raw"].idxmax()]
-    counts = layers.groupby(["model", "benchmark"]).size().rename("n_layers")
-    table = best.set_index(["model", "benchmark"]).join(counts).reset_index()
-    table = table.rename(columns={"heldout_ceiled": "score", "heldout_raw": "raw_heldout",
-                                  "heldout_ceiling": "ceiling_heldout"})
-    columns = ["model", "objective", "tag", "benchmark", "region", "species", "layer", "score", "raw_heldout",
-               "ceiling_heldout", "convention", "n_layers", "protocol", "benchmark_version", "weights_sha256"]
-    return table[columns].sort_values(["benchmark", "score"], ascending=[True, False]).reset_index(drop=True)
+        return pd.DataFrame(columns=BOARD_COLUMNS)
+    best = layers[layers["committed"]].copy()
+    counts = layers.groupby(["model", "benchmark", "metric"]).size().rename("n_layers")
+    best = best.join(counts, on=["model", "benchmark", "metric"])
+    held = best["heldout_ceiled"].notna()
+    best["score"] = best["heldout_ceiled"].where(held, best["ceiled"])
+    best["raw_heldout"] = best["heldout_raw"].where(held, best["raw"])
+    best["ceiling_heldout"] = best["heldout_ceiling"].where(held, best["ceiling"])
+    best["commitment"] = held.map({True: "held-out", False: "same data"})
+    best["measure"] = [measure_name(b, m) for b, m in zip(best["benchmark"], best["metric"])]
+    return best[BOARD_COLUMNS].sort_values(["benchmark", "metric", "score"], ascending=[True, True, False]) \
+        .reset_index(drop=True)
+
+
+def models_table(board: pd.DataFrame) -> pd.DataFrame:
+    """One row per model: its metadata (first record's), indexed by model label."""
+    return board.drop_duplicates("model").set_index("model")[MODEL_COLUMNS]
+
+
+def area_scores(board: pd.DataFrame) -> pd.DataFrame:
+    """Wide: a row per model, ``overall``, ``coverage`` and a column per area.
+
+    An area's score is the mean over the area's benchmarks the model was scored on; ``overall``
+    is the mean over the areas it was scored in, so six mouse areas weigh as much as one V1
+    benchmark. ``coverage`` is the fraction of all benchmarks in the table that the model was
+    scored on: compare models' overall scores only at equal coverage.
+    """
+    if board.empty:
+        return pd.DataFrame(columns=["overall", "coverage"])
+    wide = board.pivot(index="model", columns="measure", values="score")
+    areas = board.drop_duplicates("measure").set_index("measure")["area"]
+    per_area = pd.DataFrame({area: wide[list(areas.index[areas == area])].mean(axis=1)
+                             for area in sorted(set(areas), key=area_sort_key)})
+    per_area.insert(0, "coverage", wide.notna().mean(axis=1))
+    per_area.insert(0, "overall", per_area.drop(columns="coverage").mean(axis=1))
+    return per_area
 
 
 def summary(board: pd.DataFrame) -> pd.DataFrame:
-    """Wide table: a row per model, a column per benchmark (held-out ceiled score), and their mean; best first."""
+    """Wide table, best first: ``mean`` (over areas, see :func:`area_scores`), the mean of each area with
+    several benchmarks, and every benchmark's held-out ceiled score."""
     if board.empty:
         return pd.DataFrame()
-    wide = board.pivot(index="model", columns="benchmark", values="score")
-    regions = board.drop_duplicates("benchmark").set_index("benchmark")["region"]
-    wide = wide[sorted(wide.columns, key=lambda b: (_area_rank(regions[b]), b))]
-    wide.insert(0, "mean", wide.mean(axis=1, skipna=False))
-    return wide.sort_values("mean", ascending=False)
+    wide = board.pivot(index="model", columns="measure", values="score")
+    info = board.drop_duplicates("measure").set_index("measure")
+    wide = wide[sorted(wide.columns, key=lambda m: (area_sort_key(info.loc[m, "area"]),
+                                                    _area_rank(info.loc[m, "region"]), m))]
+    areas = area_scores(board)
+    crowded = [a for a in areas.columns[2:] if (info["area"] == a).sum() > 1]
+    parts = [areas[["overall"]].rename(columns={"overall": "mean"}),
+             areas[crowded].rename(columns=lambda a: f"{a} (mean)"), wide]
+    return pd.concat(parts, axis=1).sort_values("mean", ascending=False, na_position="last")
+
+
+def summary_long(board: pd.DataFrame) -> pd.DataFrame:
+    """Tidy summary: one row per (model, level, name), level = benchmark | area | overall."""
+    columns = ["model", *MODEL_COLUMNS, "level", "name", "score", "n_benchmarks"]
+    if board.empty:
+        return pd.DataFrame(columns=columns)
+    meta = models_table(board)
+    rows = [{"model": r.model, "level": "benchmark", "name": r.measure, "score": r.score, "n_benchmarks": 1}
+            for r in board.itertuples()]
+    areas = area_scores(board)
+    counts = board.groupby(["model", "area"]).size()
+    for model, row in areas.iterrows():
+        rows += [{"model": model, "level": "area", "name": a, "score": row[a],
+                  "n_benchmarks": int(counts.get((model, a), 0))} for a in areas.columns[2:]]
+        rows.append({"model": model, "level": "overall", "name": "overall", "score": row["overall"],
+                     "n_benchmarks": int(counts[model].sum())})
+    table = pd.DataFrame(rows)
+    table = table.join(meta, on="model")
+    return table[columns]
 
 
 def format_table(wide: pd.DataFrame) -> str:

@@ -113,7 +113,7 @@ def _create(seed: int, num_classes: int | None, description: str) -> ZooEntry:
     with seeded(seed):
         module = AlexNetBN64(num_classes=num_classes)
     return ZooEntry(module=module, preprocessing=PREPROCESSING, default_layers=DEFAULT_LAYERS,
-                    description=description)
+                    description=description, head=() if num_classes is None else ("classifier.8",))
 
 
 @register_model

@@ -1,0 +1,103 @@
+"""Features for kernel-based scoring within a memory budget: in memory, or streamed to kernels.
+
+:func:`features_for_scoring` runs the memory preflight. When the layers fit, it returns plain
+activations (:func:`.extract.extract_activations`, content-cached). When they do not, it streams
+them to a temporary HDF5 file, accumulates each layer's centred linear kernel out of core,
+caches the (n x n) kernel by content and returns :func:`.kernel.kernel_features` instead of the
+activations: identical PLS scores, with ``attrs["n_units"]`` keeping the layer's real width.
+"""
+
+from __future__ import annotations
+
+import tempfile
+
+import numpy as np
+import xarray as xr
+
+from .._io import atomic_path
+from ..config import cache_dir
+from ..models.base import LoadedModel
+from ..stimuli.stimulus_set import StimulusSet
+from .cache import activation_key
+from .device import resolve_device
+from .extract import extract_activations
+from .kernel import centered_gram, kernel_features
+from .preflight import MemoryPlan, preflight
+from .streaming import iter_unit_blocks, stream_activations, stream_layers
+
+
+def features_for_scoring(model: LoadedModel, stimuli: StimulusSet, layers, *, batch_size: int = 32,
+                         device: str = "cpu", precision: str = "fp32", max_memory=None,
+                         stream: bool | None = None,
+                         progress: bool = True) -> tuple[dict[str, xr.DataArray], MemoryPlan]:
+    """``({layer: DataArray(stimulus, unit)}, plan)`` for scoring ``layers`` of ``model`` on ``stimuli``.
+
+    ``max_memory`` (bytes or e.g. ``"3GB"``; default 80% of available memory) and ``stream``
+    (None: decide by the preflight; True / False: force) go to :func:`.preflight.preflight`.
+
+    In ``stream`` mode each DataArray is float64 (n_stimuli, n_stimuli) kernel features with
+    ``attrs["representation"] == "kernel"`` and the real width in ``attrs["n_units"]``; only
+    metrics that see features through their centred linear kernel (PLS predictivity) may use them.
+    """
+    layers = list(layers)
+    resolve_device(device)  # fail before any work when e.g. CUDA is absent
+    plan = preflight(model, len(stimuli), layers, batch_size=batch_size, budget=max_memory, stream=stream,
+                     stream_dir=_stream_dir())
+    if plan.mode == "memory":
+        activations = extract_activations(model, stimuli, layers, batch_size=batch_size, device=device,
+                                          precision=precision, progress=progress)
+        for layer, array in activations.items():
+            array.attrs["n_units"] = int(array.shape[1])
+        return activations, plan
+    grams = streamed_kernels(model, stimuli, layers, batch_size=plan.batch_size, device=device,
+                             precision=precision, progress=progress)
+    result = {}
+    for layer in layers:
+        gram, shape = grams[layer]
+        result[layer] = xr.DataArray(kernel_features(gram), dims=("stimulus", "unit"),
+                                     coords={"stimulus_id": ("stimulus", stimuli.stimulus_ids)}, name=layer,
+                                     attrs={"layer": layer, "layer_shape": shape, "n_units": int(np.prod(shape)),
+                                            "representation": "kernel"})
+    return result, plan
+
+
+def _stream_dir():
+    return cache_dir() / "streams"
+
+
+def _kernel_path(key: str):
+    return cache_dir() / "kernels" / key[:2] / f"{key}.npz"
+
+
+def streamed_kernels(model: LoadedModel, stimuli: StimulusSet, layers, *, batch_size: int, device: str,
+                     precision: str, progress: bool) -> dict[str, tuple[np.ndarray, list[int]]]:
+    """``{layer: (centred kernel (n, n) float64, layer_shape)}``, from the kernel cache or by streaming.
+
+    Missing layers are extracted in one streamed pass to a temporary HDF5 file (deleted after
+    use); each kernel is then accumulated over column blocks and cached atomically.
+    """
+    variant = {"kind": "centred_linear_kernel", "precision": precision}
+    keys = {layer: activation_key(weights_sha256=model.weights_sha256, stimuli_hash=stimuli.content_hash,
+                                  layer=layer, preprocessing=model.preprocessing.to_dict(), variant=variant)
+            for layer in layers}
+    found = {}
+    for layer, key in keys.items():
+        path = _kernel_path(key)
+        if path.is_file():
+            with np.load(path) as stored:
+                found[layer] = (stored["gram"], [int(v) for v in stored["layer_shape"]])
+    missing = [layer for layer in layers if layer not in found]
+    if missing:
+        _stream_dir().mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=_stream_dir()) as folder:
+            stream = stream_activations(model, stimuli, missing, f"{folder}/activations.h5", batch_size=batch_size,
+                                        device=device, precision=precision, progress=progress)
+            info = stream_layers(stream)
+            for layer in missing:
+                gram = centered_gram(iter_unit_blocks(stream, layer), device=device)
+                shape = info[layer]["layer_shape"]
+                with atomic_path(_kernel_path(keys[layer])) as tmp:
+                    with open(tmp, "wb") as handle:
+                        np.savez(handle, gram=gram, layer_shape=np.asarray(shape, dtype=np.int64))
+                found[layer] = (gram, shape)
+    return found

@@ -1,0 +1,84 @@
+"""Out-of-core dimensionality reduction of wide layers (scikit-learn estimators, fed in blocks).
+
+- :func:`sparse_projector`: a seeded :class:`sklearn.random_projection.SparseRandomProjection`
+  applied batch by batch (e.g. as ``transform`` of :func:`.streaming.stream_activations`), so the
+  (n_stimuli x n_units) layer is never formed. Rows are projected independently, so the streamed
+  result equals ``fit_transform`` of the whole matrix with the same seed.
+- :func:`incremental_pca`: :class:`sklearn.decomposition.IncrementalPCA` fitted with
+  ``partial_fit`` over row blocks of a stream file, then applied block by block.
+
+Both return float32 (n_stimuli, n_components) and record their parameters (and seed) in the
+``reduction`` dict they return, for the score record.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable
+
+import numpy as np
+import scipy.sparse
+from sklearn.decomposition import IncrementalPCA
+from sklearn.random_projection import SparseRandomProjection
+
+from ..errors import InputError
+from .streaming import iter_row_blocks, stream_layers
+
+
+def sparse_projector(n_units: int, n_components: int, *, seed: int,
+                     density="auto") -> tuple[Callable[[np.ndarray], np.ndarray], dict]:
+    """``(project, record)``: ``project`` maps float (batch, n_units) to float32 (batch, n_components).
+
+    The projection matrix is sparse (about ``n_components * sqrt(n_units)`` non-zeros with the
+    default density ``1 / sqrt(n_units)``, Li et al. 2006), so it stays small for millions of units.
+    """
+    if not 1 <= n_components:
+        raise InputError(f"n_components must be positive, got {n_components}")
+    projection = SparseRandomProjection(n_components=n_components, density=density, dense_output=True,
+                                        random_state=seed)
+    projection.fit(scipy.sparse.csr_matrix((1, n_units), dtype=np.float32))
+
+    def project(block: np.ndarray) -> np.ndarray:
+        return np.asarray(projection.transform(np.asarray(block, dtype=np.float32)), dtype=np.float32)
+
+    record = {"method": "sparse_random_projection", "n_components": n_components, "seed": seed,
+              "density": float(projection.density_), "n_units": n_units}
+    return project, record
+
+
+def incremental_pca(stream: str | os.PathLike, layer: str, n_components: int, *, block_rows: int = 256
+                    ) -> tuple[np.ndarray, dict]:
+    """``(scores, record)``: the top ``n_components`` PCA scores of ``layer`` in a stream file.
+
+    Fits IncrementalPCA with ``partial_fit`` over row blocks of ``block_rows`` stimuli (the last
+    block is merged into the previous one if smaller than ``n_components``), then transforms block
+    by block. Memory: the (n_components x n_units) components plus one block. The result equals
+    ``IncrementalPCA(n_components, batch_size=block_rows).fit_transform`` of the whole layer.
+    """
+    info = stream_layers(stream)
+    if layer not in info:
+        raise InputError(f"layer {layer!r} is not in {stream}", hint=f"layers there: {', '.join(info)}")
+    if block_rows < n_components:
+        raise InputError(f"block_rows ({block_rows}) must be at least n_components ({n_components})")
+    pca = IncrementalPCA(n_components=n_components, batch_size=block_rows)
+    for block in _merged_blocks(stream, layer, block_rows, n_components):
+        pca.partial_fit(block)
+    scores = np.concatenate([pca.transform(block) for block in iter_row_blocks(stream, layer, block_rows=block_rows)])
+    record = {"method": "incremental_pca", "n_components": n_components, "block_rows": block_rows,
+              "explained_variance_ratio": float(pca.explained_variance_ratio_.sum()),
+              "n_units": info[layer]["n_units"]}
+    return scores.astype(np.float32), record
+
+
+def _merged_blocks(stream, layer, block_rows, minimum):
+    """Row blocks, with a too-small last block merged into the one before (IncrementalPCA needs >= k rows)."""
+    previous = None
+    for block in iter_row_blocks(stream, layer, block_rows=block_rows):
+        if previous is not None and len(block) < minimum:
+            block = np.concatenate([previous, block])
+            previous = None
+        if previous is not None:
+            yield previous
+        previous = block
+    if previous is not None:
+        yield previous

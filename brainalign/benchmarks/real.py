@@ -1,0 +1,110 @@
+"""Benchmarks on real recordings, registered only when their data are on disk.
+
+- ``cowley2023.V4``: macaque V4, session 210325 of Cowley et al. 2023 (50 neurons, 640 images,
+  up to 10 NaN-padded repeats), read from the shared data folder
+  (``$BRAINALIGN_SHARED_DATA/cowley2023-macaque-v4``).
+- ``imported.NAME[.REGION]``: every dataset written by ``brainalign data import`` into the data
+  home, one benchmark per region.
+
+:func:`register_available` is called on every registry lookup; it only looks for files (no data
+is read until a benchmark is loaded) and registers what it has not registered yet.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from .._io import sha256_file
+from ..config import shared_data_dir
+from .base import BrainScoreProtocol, NeuralBenchmark
+from .registry import is_registered, register_benchmark
+
+COWLEY_FOLDER = "cowley2023-macaque-v4"
+COWLEY_SESSION = "210325"
+COWLEY_VERSION = "1"
+COWLEY_CITATION = ("Cowley, B. R., Stan, P. L., Pillow, J. W. & Smith, M. A. (2023). Compact deep neural network "
+                   "models of visual cortex. bioRxiv 2023.11.22.568315. Data: cowleygroup/V4_compact_models (GPL-3.0).")
+
+
+@functools.lru_cache(maxsize=4)
+def _cowley(folder: str):
+    """(assembly, stimulus set, dataset record) of the Cowley V4 session under ``folder``."""
+    from ..neural.assembly import validate_assembly
+    from ..neural.importers.cowley2023 import cowley_assembly, cowley_files
+    from ..stimuli.sources import zip_stimulus_set
+
+    responses_path, zip_path = cowley_files(folder, COWLEY_SESSION)
+    stimuli = zip_stimulus_set(zip_path)
+    assembly = validate_assembly(cowley_assembly(np.load(responses_path), stimuli.stimulus_ids,
+                                                 session=COWLEY_SESSION), nan_policy="missing")
+    record = {"id": f"cowley2023.V4.{COWLEY_SESSION}", "session": COWLEY_SESSION,
+              "files": {p.name: sha256_file(p) for p in (responses_path, zip_path)}}
+    return assembly, stimuli, record
+
+
+def make_cowley2023_v4(folder: str | Path | None = None) -> NeuralBenchmark:
+    """The ``cowley2023.V4`` benchmark (PLS-25, Brain-Score protocol, split-half ceiling)."""
+    folder = str(Path(folder) if folder is not None else shared_data_dir() / COWLEY_FOLDER)
+    assembly, stimuli, record = _cowley(folder)
+    return NeuralBenchmark(
+        identifier="cowley2023.V4", version=COWLEY_VERSION, region="V4", species="macaque",
+        description=f"macaque V4, session {COWLEY_SESSION}: 50 neurons x 640 images, up to 10 repeats "
+                    "(spike counts in 100 ms)",
+        load_assembly=lambda: assembly, load_stimuli=lambda: stimuli, dataset=record, citation=COWLEY_CITATION)
+
+
+def _make_imported(record: dict, region: str | None) -> NeuralBenchmark:
+    from ..neural.importers.dataset import load_imported_assembly, load_imported_stimuli
+
+    name = record["name"]
+    home = Path(record["folder"]).parent.parent
+    assembly = load_imported_assembly(name, home)
+    if region is not None:
+        assembly = assembly.isel(neuroid=assembly["region"].values.astype(str) == region)
+    return NeuralBenchmark(
+        identifier=_imported_id(name, region), version=record["assembly_sha256"][:12],
+        protocol=_protocol_for(int(record["n_stimuli"])),
+        region=region or "unknown", species=record.get("species", "unknown"),
+        description=f"imported dataset {name} ({record.get('importer', '?')})",
+        load_assembly=lambda: assembly, load_stimuli=lambda: load_imported_stimuli(name, home),
+        stratify_coord=record.get("stratify"),
+        dataset={"id": name, "importer": record.get("importer"), "sha256": record["assembly_sha256"],
+                 "time_window": record.get("time_window"), "selection": record.get("selection")})
+
+
+def _protocol_for(n_stimuli: int) -> BrainScoreProtocol:
+    """The brainscore protocol, with PLS components capped below the smallest training split.
+
+    The held-out half of ``n_stimuli`` trains on ``floor(0.9 * n_stimuli / 2)`` stimuli; PLS
+    needs fewer components than that, so small imported sets (e.g. 24 stimuli) get fewer than 25.
+    The number used is recorded with every score.
+    """
+    protocol = BrainScoreProtocol()
+    smallest_train = int(protocol.train_size * (n_stimuli // 2))
+    return replace(protocol, n_components=max(1, min(protocol.n_components, smallest_train - 1)))
+
+
+def _imported_id(name: str, region: str | None) -> str:
+    return f"imported.{name}" + (f".{region}" if region else "")
+
+
+def register_available() -> None:
+    """Register every real-data benchmark whose files exist now (idempotent)."""
+    folder = shared_data_dir() / COWLEY_FOLDER
+    if not is_registered("cowley2023.V4") and (folder / "responses_raw" / f"responses_{COWLEY_SESSION}.npy").is_file():
+        register_benchmark("cowley2023.V4", functools.partial(make_cowley2023_v4, folder), region="V4",
+                           species="macaque")
+    from ..neural.importers.dataset import list_imported
+
+    for record in list_imported():
+        if not record.get("has_images", False) or "assembly_sha256" not in record:
+            continue
+        for region in record.get("regions") or [None]:
+            identifier = _imported_id(record["name"], region)
+            if not is_registered(identifier):
+                register_benchmark(identifier, functools.partial(_make_imported, record, region),
+                                   region=region or "unknown", species=record.get("species", "unknown"))

@@ -1,0 +1,236 @@
+"""RSA benchmarks: a model layer's RDM compared with measured RDMs (one per subject), noise-ceiled.
+
+The target needs no responses, only RDMs over named stimuli (e.g. the Kriegeskorte 2008 IT RDMs).
+Scoring one layer:
+
+1. the layer's RDM over the target's stimuli (``protocol.rdm``, correlation distance by default);
+2. its similarity to each subject's RDM (``protocol.comparison``, rsatoolbox); raw = mean over
+   subjects, error = standard error over subjects (NaN with one subject), ``ci`` = percentile
+   interval of raw over ``protocol.n_bootstrap`` stimulus bootstrap samples (seeded);
+3. the rsatoolbox leave-one-subject-out noise ceiling (lower, upper) with the same comparison;
+   ceiled = raw / upper, i.e. the ``r/c`` convention, because an RDM ceiling is already in the
+   comparison's units (NaN, with a note, when the target has a single subject);
+4. layer commitment, as for the predictivity benchmarks: the stimuli are split once (seeded,
+   stratified when the benchmark names a metadata column) into a selection half and a held-out
+   half; raw, ceiling and ceiled score are also computed on each half's sub-RDMs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+
+from ..errors import DataError
+from ..stimuli.stimulus_set import StimulusSet
+
+SIMILARITY_CONVENTION = "r/c"
+# brainalign.metrics.rsa (and so rsatoolbox, ~2 s to import) is imported when scoring, not when
+# benchmarks are listed.
+
+
+@dataclass(frozen=True)
+class RSAProtocol:
+    """How an RSA benchmark scores a layer (recorded with every score)."""
+
+    name: str = "rsa"
+    rdm: str = "correlation"
+    comparison: str = "spearman"
+    ceiling: str = "leave-one-subject-out (rsatoolbox boot_noise_ceiling); ceiled = raw / upper bound"
+    selection_fraction: float = 0.5
+    selection_seed: int = 0
+    n_bootstrap: int = 200
+    bootstrap_seed: int = 0
+    ci_level: float = 0.95
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LayerRecord:
+    """The parts of one score record that a similarity benchmark fills in (see reports.store.new_record)."""
+
+    layer: str
+    metric: dict
+    score: dict
+    layer_selection: dict
+
+
+@dataclass(frozen=True)
+class RSABenchmark:
+    """A benchmark whose target is a set of RDMs (one per subject) over named stimuli.
+
+    Attributes
+    ----------
+    load_target : returns rsatoolbox RDMs with ``pattern_descriptors["stimulus_id"]`` and, for more
+        than one subject, ``rdm_descriptors["subject"]`` (see ``brainalign.metrics.rsa``).
+    load_stimuli : returns the StimulusSet holding every stimulus id of the target.
+    stratify_coord : stimulus metadata column that stratifies the selection / held-out split, or None.
+    """
+
+    identifier: str
+    version: str
+    region: str
+    species: str
+    description: str
+    load_target: Callable
+    load_stimuli: Callable[[], StimulusSet]
+    stratify_coord: str | None = None
+    protocol: RSAProtocol = field(default_factory=RSAProtocol)
+    dataset: dict = field(default_factory=dict)
+    citation: str = ""
+
+    def score_layers(self, activations: dict[str, xr.DataArray], *, convention: str | None = None) -> list[LayerRecord]:
+        """One LayerRecord per layer of ``activations`` ({layer: DataArray(stimulus, unit)})."""
+        return score_rsa(self, activations, convention=convention)
+
+
+def rdms_from_assembly(assembly: xr.DataArray, *, method: str = "correlation", subject_coord: str = "animal",
+                       name: str = "assembly"):
+    """One RDM per subject (value of ``subject_coord`` on ``neuroid``) from a validated assembly.
+
+    ``correlation`` / ``euclidean`` RDMs use the repetition-averaged responses of the subject's
+    neuroids; ``crossnobis`` cross-validates over repetitions (each must show every stimulus).
+    Returns rsatoolbox RDMs with ``rdm_descriptors["subject"]`` and the sorted stimulus ids.
+    """
+    from ..metrics.rsa import rdm_from_features, rdms_from_matrices, select_stimuli
+    from ..neural.assembly import trial_array
+
+    trials = trial_array(assembly)
+    subjects = (assembly[subject_coord].values.astype(str) if subject_coord in assembly.coords
+                else np.full(assembly.sizes["neuroid"], "subject"))
+    matrices, names = [], sorted(set(subjects))
+    for subject in names:
+        values = trials.values[:, :, subjects == subject]  # (n_repetitions, n_stimuli, n_neuroids)
+        label = f"{name} {subject_coord} {subject}"
+        if method == "crossnobis":
+            if np.isnan(values).any():
+                raise DataError(f"{label}: crossnobis needs every stimulus in every repetition (found NaN)")
+            n_rep, n_stim = values.shape[:2]
+            rdm = rdm_from_features(values.reshape(n_rep * n_stim, -1), np.tile(trials.stimulus_ids, n_rep),
+                                    method=method, folds=np.repeat(np.arange(n_rep), n_stim), name=label)
+        else:
+            mean = np.nanmean(values, axis=0) if np.isnan(values).any() else values.mean(axis=0)
+            rdm = rdm_from_features(mean, trials.stimulus_ids, method=method, name=label)
+        matrices.append(select_stimuli(rdm, trials.stimulus_ids).get_matrices()[0])
+    return rdms_from_matrices(np.stack(matrices), trials.stimulus_ids, subjects=names, measure=method, name=name)
+
+
+def layer_features(activations: xr.DataArray, stimulus_ids: np.ndarray, *, layer: str) -> np.ndarray:
+    """Rows of ``activations`` (stimulus x unit) in the order of ``stimulus_ids``, shape (n_stimuli, n_units).
+
+    DataError if an id is missing or repeated, or if values are not finite.
+    """
+    have = pd.Index(activations["stimulus_id"].values.astype(str))
+    if have.has_duplicates:
+        raise DataError(f"activations of layer {layer!r} repeat stimulus_id {have[have.duplicated()][0]!r}")
+    missing = pd.Index(stimulus_ids).difference(have)
+    if len(missing):
+        raise DataError(f"activations of layer {layer!r} lack {len(missing)} of the target's {len(stimulus_ids)} "
+                        f"stimulus ids (first missing: {missing[0]!r})",
+                        hint="extract on the benchmark's own stimulus set, or check that the ids match")
+    values = np.asarray(activations.values)[have.get_indexer(stimulus_ids)].reshape(len(stimulus_ids), -1)
+    if not np.isfinite(values).all():
+        raise DataError(f"activations of layer {layer!r} contain NaN or infinite values",
+                        hint="check the model's numerics (e.g. input normalisation) for this layer")
+    return values
+
+
+def selection_split(stimulus_ids: np.ndarray, labels, *, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stimulus ids of the layer-selection part and the held-out part (each in target order)."""
+    kwargs = dict(n_splits=1, train_size=fraction, random_state=seed)
+    splitter = StratifiedShuffleSplit(**kwargs) if labels is not None else ShuffleSplit(**kwargs)
+    selection, heldout = next(splitter.split(np.zeros(len(stimulus_ids)), labels))
+    return stimulus_ids[np.sort(selection)], stimulus_ids[np.sort(heldout)]
+
+
+def _ceiling(target, method: str) -> tuple[float, float, str | None]:
+    descriptor = "subject" if "subject" in target.rdm_descriptors else "index"
+    if len(set(target.rdm_descriptors[descriptor])) < 2:
+        return float("nan"), float("nan"), "single-subject target: no noise ceiling can be estimated (NaN)"
+    from ..metrics.rsa import noise_ceiling
+
+    lower, upper = noise_ceiling(target, method=method)
+    return lower, upper, None
+
+
+def _labels(benchmark: RSABenchmark, stimulus_ids: np.ndarray):
+    if benchmark.stratify_coord is None:
+        return None
+    metadata = benchmark.load_stimuli().metadata.set_index("stimulus_id")
+    return metadata.loc[stimulus_ids, benchmark.stratify_coord].to_numpy()
+
+
+def _ceiled(raw: float, upper: float) -> float:
+    return float(raw / upper) if np.isfinite(upper) and upper > 0 else float("nan")
+
+
+def score_rsa(benchmark: RSABenchmark, activations: dict[str, xr.DataArray], *,
+              convention: str | None = None) -> list[LayerRecord]:
+    """Score each layer of ``activations`` on the RSA ``benchmark`` (see the module docstring).
+
+    ``convention`` is accepted for symmetry with the predictivity benchmarks; RDM scores always use
+    ``r/c`` and say so in the record's notes when another convention was asked for.
+    """
+    from ..metrics.rsa import (BOOTSTRAP_COMPARISONS, COMPARISONS, bootstrap_comparisons, compare_rdms,
+                               rdm_from_features, select_stimuli, stimulus_ids_of)
+
+    protocol = benchmark.protocol
+    if protocol.comparison not in COMPARISONS:
+        raise DataError(f"benchmark {benchmark.identifier} asks for unknown comparison {protocol.comparison!r}")
+    target = benchmark.load_target()
+    ids = stimulus_ids_of(target)
+    for layer, array in activations.items():
+        layer_features(array, ids, layer=layer)  # fail before any work on a mismatched layer
+    selection, heldout = selection_split(ids, _labels(benchmark, ids), fraction=protocol.selection_fraction,
+                                         seed=protocol.selection_seed)
+    parts = {"selection": select_stimuli(target, selection), "heldout": select_stimuli(target, heldout)}
+    lower, upper, ceiling_note = _ceiling(target, protocol.comparison)
+    heldout_lower, heldout_upper, _ = _ceiling(parts["heldout"], protocol.comparison)
+    notes = [ceiling_note] if ceiling_note else []
+    if convention not in (None, SIMILARITY_CONVENTION):
+        notes.append(f"RDM ceilings are in the comparison's own units, so ceiled = raw / ceiling (r/c) "
+                     f"rather than {convention}")
+    bootstrap = protocol.n_bootstrap > 0 and protocol.comparison in BOOTSTRAP_COMPARISONS
+    if protocol.n_bootstrap > 0 and not bootstrap:
+        notes.append(f"no stimulus-bootstrap CI (NaN): {protocol.comparison} is not defined on resampled RDMs")
+    subjects = [str(s) for s in target.rdm_descriptors.get("subject", target.rdm_descriptors["index"])]
+    metric = {"name": f"rsa_{protocol.comparison}", "protocol": protocol.name, "parameters": protocol.to_dict(),
+              "stratify": benchmark.stratify_coord}
+    records = []
+    for layer, array in activations.items():
+        features = layer_features(array, ids, layer=layer)
+        model_rdm = rdm_from_features(features, ids, method=protocol.rdm, name=f"layer {layer!r}")
+        per_subject = compare_rdms(model_rdm, target, method=protocol.comparison)
+        part_raw = {name: float(np.mean(compare_rdms(select_stimuli(model_rdm, stimulus_ids_of(rdms)), rdms,
+                                                     method=protocol.comparison)))
+                    for name, rdms in parts.items()}
+        raw = float(per_subject.mean())
+        ci = [float("nan"), float("nan")]
+        if bootstrap:
+            samples = bootstrap_comparisons(model_rdm, target, method=protocol.comparison,
+                                            n_bootstrap=protocol.n_bootstrap, seed=protocol.bootstrap_seed).mean(axis=1)
+            tail = 50 * (1 - protocol.ci_level)
+            ci = [float(v) for v in np.nanpercentile(samples, [tail, 100 - tail])]
+        error = float(per_subject.std(ddof=1) / np.sqrt(len(per_subject))) if len(per_subject) > 1 else float("nan")
+        score = {"raw": raw, "error": error, "ci": ci, "ci_level": protocol.ci_level,
+                 "ci_over": "stimuli (bootstrap, subjects fixed)",
+                 "per_subject": dict(zip(subjects, per_subject.tolist())),
+                 "ceiling": upper, "ceiling_lower": lower, "ceiling_upper": upper,
+                 "ceiled": _ceiled(raw, upper), "ceiled_lower": _ceiled(raw, lower),
+                 "convention": SIMILARITY_CONVENTION, "comparison": protocol.comparison, "rdm": protocol.rdm,
+                 "n_stimuli": len(ids), "n_neuroids": None, "n_units": int(features.shape[1]),
+                 "n_subjects": len(per_subject), "notes": list(notes)}
+        layer_selection = {"mode": "selection/held-out", "selection_raw": part_raw["selection"],
+                           "heldout_raw": part_raw["heldout"],
+                           "heldout_ceiling": heldout_upper, "heldout_ceiling_lower": heldout_lower,
+                           "heldout_ceiled": _ceiled(part_raw["heldout"], heldout_upper),
+                           "n_selection": len(selection), "n_heldout": len(heldout),
+                           "seed": protocol.selection_seed, "fraction": protocol.selection_fraction}
+        records.append(LayerRecord(layer=layer, metric=metric, score=score, layer_selection=layer_selection))
+    return records

@@ -1,0 +1,356 @@
+"""`brainalign data ...`: list, describe, fetch, verify, import and remove datasets."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from . import main
+from ._common import json_option, quiet_option, user_errors
+
+EPILOG_DATA = """\b
+Examples:
+  brainalign data list
+  brainalign data info freemanziemba2013
+  brainalign data fetch freemanziemba2013
+  brainalign data import brainscore assy.nc --csv stim.csv --zip stim.zip --name fz --time-window 50,200
+  brainalign score alexnet_bn64 --benchmark 'imported.fz.*'
+"""
+
+
+@main.group("data", short_help="Datasets: list, fetch, verify, import your own, remove.", epilog=EPILOG_DATA)
+def data_group():
+    """Real datasets through manifests (data_manifests/*.yaml) and importers.
+
+    Downloads go to the data home ($BRAINALIGN_HOME, default ~/.cache/brainalign/data), verified
+    against the manifest's checksums. Imported datasets become benchmarks named
+    imported.NAME.REGION (see `brainalign benchmarks list`).
+    """
+
+
+@data_group.command("list", short_help="List known datasets, their state and licence.")
+@json_option
+@user_errors
+def data_list(as_json):
+    """List every manifest (state: fetched / partial / absent) and every imported dataset."""
+    from ..neural.fetch import downloads_dir
+    from ..neural.importers import list_imported
+    from ..neural.manifests import list_manifests, load_manifest
+
+    rows = []
+    for name in list_manifests():
+        manifest = load_manifest(name)
+        have = sum((downloads_dir(name) / f.name).is_file() for f in manifest.files)
+        state = "fetched" if have == len(manifest.files) else ("partial" if have else "absent")
+        rows.append({"name": name, "title": manifest.title, "species": manifest.species,
+                     "regions": list(manifest.regions), "licence": manifest.licence, "state": state})
+    imported = [{"name": r["name"], "importer": r.get("importer"), "regions": r.get("regions"),
+                 "n_neuroids": r.get("n_neuroids"), "n_stimuli": r.get("n_stimuli")} for r in list_imported()]
+    if as_json:
+        click.echo(json.dumps({"manifests": rows, "imported": imported}, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['name']:<28} {row['state']:<8} {row['species']:<8} {','.join(row['regions']):<28} "
+                   f"{row['licence']}")
+    if imported:
+        click.echo("\nimported:")
+        for row in imported:
+            click.echo(f"  {row['name']:<26} {row['importer']:<18} {','.join(row['regions'] or [])} "
+                       f"({row['n_neuroids']} neuroids x {row['n_stimuli']} stimuli)")
+
+
+@data_group.command("info", short_help="Describe a dataset: source, files, licence, citation.")
+@click.argument("name")
+@json_option
+@user_errors
+def data_info(name, as_json):
+    """Print the manifest of dataset NAME: description, files with URL and hash, licence and terms,
+    citation, and the import command to run after fetching."""
+    from ..neural.manifests import load_manifest
+
+    manifest = load_manifest(name)
+    if as_json:
+        click.echo(json.dumps(manifest.to_dict(), indent=2))
+        return
+    click.echo(f"{manifest.name}: {manifest.title}\n\n{manifest.description}\n")
+    click.echo(f"species: {manifest.species}   regions: {', '.join(manifest.regions)}")
+    if manifest.stimulus_set:
+        click.echo(f"stimulus set: {manifest.stimulus_set}")
+    click.echo(f"licence: {manifest.licence}")
+    if manifest.terms:
+        click.echo(f"terms: {manifest.terms}")
+    if manifest.homepage:
+        click.echo(f"homepage: {manifest.homepage}")
+    click.echo("files:")
+    for f in manifest.files:
+        size = f"{f.size / 1e6:.1f} MB" if f.size else "size unknown"
+        click.echo(f"  {f.name} ({f.role}, {size}, {f.hash or 'no published checksum'})\n    {f.url}")
+    click.echo(f"importer: {manifest.importer} {json.dumps(manifest.import_options)}")
+    if manifest.notes:
+        click.echo(f"notes: {manifest.notes}")
+    click.echo(f"\ncitation:\n{manifest.citation}")
+
+
+@data_group.command("fetch", short_help="Download a dataset's files into the data home, verified.")
+@click.argument("name")
+@quiet_option
+@json_option
+@user_errors
+def data_fetch(name, quiet, as_json):
+    """Download every file of dataset NAME (resuming interrupted downloads), check each checksum,
+    and keep a file only when it matches."""
+    from ..neural.fetch import fetch
+    from ..neural.manifests import load_manifest
+
+    paths = fetch(load_manifest(name), progress=not quiet)
+    if as_json:
+        click.echo(json.dumps([str(p) for p in paths], indent=2))
+        return
+    for path in paths:
+        click.echo(f"ok {path}")
+
+
+@data_group.command("verify", short_help="Check the downloaded files of a dataset against its checksums.")
+@click.argument("name")
+@json_option
+@user_errors
+def data_verify(name, as_json):
+    """Recompute the checksum of each downloaded file of NAME; exit 2 if any is missing or differs."""
+    from ..errors import ChecksumError
+    from ..neural.fetch import verify
+    from ..neural.manifests import load_manifest
+
+    rows = verify(load_manifest(name))
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        for row in rows:
+            click.echo(f"{row['status']:<10} {row['name']}  {row['detail']}")
+    bad = [r for r in rows if r["status"] in ("missing", "mismatch")]
+    if bad:
+        raise ChecksumError(f"{len(bad)} of {len(rows)} file(s) of {name} are {bad[0]['status']} "
+                            f"(first: {bad[0]['name']})", hint=f"run `brainalign data fetch {name}`")
+
+
+@data_group.command("remove", short_help="Delete a dataset's downloaded and imported files.")
+@click.argument("name")
+@user_errors
+def data_remove(name):
+    """Delete everything the data home holds for NAME (downloads, partial downloads, imported data)."""
+    from ..errors import InputError
+    from ..neural.fetch import remove
+
+    removed = remove(name)
+    if not removed:
+        raise InputError(f"nothing stored for {name!r}", hint="`brainalign data list` shows what is stored")
+    for folder in removed:
+        click.echo(f"removed {folder}")
+
+
+@data_group.group("import", short_help="Import recordings (Brain-Score, Allen NWB, generic arrays, RDMs).")
+def data_import():
+    """Import recordings into the data home as a named dataset; it becomes the benchmark
+    imported.NAME.REGION (or imported.NAME without regions)."""
+
+
+def _common(function):
+    options = [
+        click.option("--name", required=True, help="Dataset name in the data home (benchmarks imported.NAME.*)."),
+        click.option("--min-reliability", type=float, default=None,
+                     help="Keep neuroids whose split-half Spearman-Brown reliability is at least this."),
+        click.option("--stratify", default=None, help="Stimulus coordinate that stratifies the benchmark's splits."),
+        click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+                     help="Also write the assembly here (for `brainalign score --assembly`)."),
+        click.option("--overwrite", is_flag=True, help="Replace an imported dataset (and OUTPUT) of that name."),
+        json_option,
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _window(text):
+    if text is None:
+        return None
+    from ..errors import InputError
+    try:
+        start, end = (float(v) for v in text.split(","))
+    except ValueError:
+        raise InputError(f"bad time window {text!r}", hint="give START,END in ms, e.g. 50,200") from None
+    return start, end
+
+
+def _report(summary: dict, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    click.echo(f"imported {summary['name']}: {summary['n_neuroids']} neuroids, {summary['n_presentations']} "
+               f"presentations -> {summary['folder']}")
+    if summary.get("selection"):
+        s = summary["selection"]
+        click.echo(f"kept {s['kept']} of {s['of']} neuroids with reliability >= {s['min_reliability']}")
+    if summary.get("output"):
+        click.echo(f"wrote {summary['output']}")
+    click.echo("benchmarks: " + ", ".join(summary["benchmarks"]))
+
+
+@data_import.command("brainscore", short_help="A Brain-Score assembly (.nc) with its stimulus CSV and zip.")
+@click.argument("assembly", type=click.Path(dir_okay=False))
+@click.option("--csv", "csv_path", required=True, type=click.Path(dir_okay=False), help="Stimulus set CSV.")
+@click.option("--zip", "zip_path", required=True, type=click.Path(dir_okay=False), help="Stimulus set zip.")
+@click.option("--time-window", default=None, help="START,END in ms: average time bins starting in [START, END).")
+@click.option("--sha1", default=None, help="Expected sha1 of ASSEMBLY (checked before reading).")
+@_common
+@user_errors
+def import_brainscore_cmd(assembly, csv_path, zip_path, time_window, sha1, name, min_reliability, stratify,
+                          output, overwrite, as_json):
+    """Import a Brain-Score NetCDF assembly (dims in any order, legacy image_id allowed) and its
+    stimulus set.
+
+    \b
+    Example:
+      brainalign data import brainscore assy_movshon_FreemanZiemba2013_public.nc \\
+        --csv stimulus.csv --zip stimulus.zip --time-window 50,200 --stratify texture_type --name fz2013
+    """
+    from ..neural.fetch import verify_file
+    from ..neural.importers import finish_import
+    from ..neural.importers.brainscore import import_brainscore
+
+    if sha1:
+        verify_file(assembly, f"sha1:{sha1}")
+    dataset = import_brainscore(name, assembly, csv_path, zip_path, time_window=_window(time_window))
+    _report(finish_import(dataset, min_reliability=min_reliability, stratify=stratify, output=output,
+                          overwrite=overwrite), as_json)
+
+
+@data_import.command("cowley2023", short_help="A session of the Cowley et al. 2023 V4 release.")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--session", default="210325", show_default=True, help="Recording session id.")
+@_common
+@user_errors
+def import_cowley_cmd(folder, session, name, min_reliability, stratify, output, overwrite, as_json):
+    """Import FOLDER/responses_raw/responses_SESSION.npy with FOLDER/images/images_SESSION.zip."""
+    from ..neural.importers import finish_import
+    from ..neural.importers.cowley2023 import import_cowley2023
+
+    _report(finish_import(import_cowley2023(name, folder, session=session), min_reliability=min_reliability,
+                          stratify=stratify, output=output, overwrite=overwrite), as_json)
+
+
+@data_import.command("generic", short_help="Responses from .npy/.npz/.h5/.csv/.mat with an axis spec.")
+@click.argument("responses", type=click.Path(dir_okay=False))
+@click.option("--axes", required=True, help="Name of each array axis, e.g. neuroid,stimulus,repetition "
+                                            "(neuroid, stimulus required; repetition, time_bin optional).")
+@click.option("--images", default=None, help="Folder or .zip of images, or a .npy image stack (ids: sorted paths).")
+@click.option("--metadata", type=click.Path(dir_okay=False), default=None,
+              help="CSV, one row per stimulus in array order, with a stimulus_id column.")
+@click.option("--key", default=None, help="Array name inside .npz/.h5/.mat files.")
+@click.option("--region", default=None, help="Brain area of every neuroid (e.g. V4).")
+@click.option("--species", default="unknown", show_default=True)
+@_common
+@user_errors
+def import_generic_cmd(responses, axes, images, metadata, key, region, species, name, min_reliability, stratify,
+                       output, overwrite, as_json):
+    """Import RESPONSES (NaN marks missing repetitions) with their images.
+
+    \b
+    Example:
+      brainalign data import generic resp.npy --axes neuroid,stimulus,repetition \\
+        --images images/ --region V4 --name mydata --min-reliability 0.5
+    """
+    from ..neural.importers import finish_import
+    from ..neural.importers.generic import import_generic
+
+    if images is None:
+        from ..errors import InputError
+        raise InputError("--images is required to score a model on imported responses",
+                         hint="give the folder, zip or .npy stack of the stimuli")
+    dataset = import_generic(name, responses, axes=axes, images=images, metadata=metadata, key=key, region=region,
+                             species=species)
+    _report(finish_import(dataset, min_reliability=min_reliability, stratify=stratify, output=output,
+                          overwrite=overwrite), as_json)
+
+
+@data_import.command("rdm", short_help="RDM targets (square, condensed, or per-subject stacks) for RSA.")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--kind", type=click.Choice(["similarity", "dissimilarity"]), required=True,
+              help="What the values are; similarities s become dissimilarities 1 - s.")
+@click.option("--key", default=None, help="Array name inside .npz/.h5/.mat files.")
+@click.option("--stimulus-ids", type=click.Path(dir_okay=False), default=None,
+              help="Text file, one stimulus id per RDM row (default: stim0000...).")
+@click.option("--images", default=None, help="Folder or .zip of the images, named by stimulus id.")
+@click.option("--name", required=True, help="Dataset name in the data home.")
+@click.option("--overwrite", is_flag=True)
+@json_option
+@user_errors
+def import_rdm_cmd(path, kind, key, stimulus_ids, images, name, overwrite, as_json):
+    """Import RDM(s) as an rsatoolbox RDMs object (saved with rsatoolbox's HDF5 writer)."""
+    from pathlib import Path
+
+    from ..neural.importers.generic import image_source
+    from ..neural.importers.rdm import import_rdms, save_rdms
+
+    ids = Path(stimulus_ids).read_text().split() if stimulus_ids else None
+    rdms = import_rdms(path, kind=kind, key=key, stimulus_ids=ids)
+    source = image_source(images)[1] if images else None
+    folder = save_rdms(name, rdms, source=path, images=source, overwrite=overwrite)
+    summary = {"name": name, "folder": str(folder), "n_rdms": rdms.n_rdm, "n_stimuli": rdms.n_cond}
+    click.echo(json.dumps(summary, indent=2) if as_json else
+               f"imported {name}: {rdms.n_rdm} RDM(s) of {rdms.n_cond} stimuli -> {folder}")
+
+
+@data_import.command("allen-2p", short_help="An Allen Visual Coding two-photon NWB 1 file (natural scenes).")
+@click.argument("nwb", type=click.Path(dir_okay=False))
+@_common
+@user_errors
+def import_allen_2p_cmd(nwb, name, min_reliability, stratify, output, overwrite, as_json):
+    """Mean sweep dF/F per natural-scene trial, cell ids, area, depth, Cre line; images from the
+    file's stimulus templates. Nayebi et al. 2023 keep cells with --min-reliability 0.75.
+
+    \b
+    Example:
+      brainalign data import allen-2p 501498760.nwb --name visp_501498760 --min-reliability 0.75
+    """
+    from ..neural.importers import finish_import
+    from ..neural.importers.allen_2p import import_allen_2p
+
+    _report(finish_import(import_allen_2p(name, nwb), min_reliability=min_reliability, stratify=stratify,
+                          output=output, overwrite=overwrite), as_json)
+
+
+@data_import.command("allen-neuropixels", short_help="An Allen Visual Coding Neuropixels NWB 2 session (natural scenes).")
+@click.argument("nwb", type=click.Path(dir_okay=False))
+@click.option("--images", required=True,
+              help="The 118 natural scenes: a .npy stack in frame order, or a folder/zip named sceneNNN.*")
+@click.option("--bin-ms", type=float, default=10.0, show_default=True)
+@click.option("--time-window", default=None,
+              help="START,END in ms after onset; default: Nayebi et al. 2023's reliability window.")
+@click.option("--areas", default=None, help="Comma-separated areas to keep (e.g. VISp,VISl).")
+@click.option("--nayebi-units", is_flag=True,
+              help="Keep units whose split-half reliability reaches 0.5 in some bin (Nayebi et al. 2023).")
+@_common
+@user_errors
+def import_allen_np_cmd(nwb, images, bin_ms, time_window, areas, nayebi_units, name, min_reliability, stratify, output,
+                        overwrite, as_json):
+    """Spike counts of every unit in 10 ms bins 0-250 ms after each natural-scene onset, averaged
+    over the time window; unit area and quality metrics kept as coordinates.
+
+    \b
+    Example:
+      brainalign data import allen-neuropixels session_715093703.nwb --images scenes.npy \\
+        --areas VISp,VISl --name np715093703 --min-reliability 0.5
+    """
+    from ..neural.importers import finish_import
+    from ..neural.importers.allen_2p import scene_id
+    from ..neural.importers.allen_neuropixels import import_allen_neuropixels
+    from ..neural.importers.generic import image_source
+
+    ids, source = image_source(images)
+    if str(images).endswith(".npy"):  # a stack in Allen frame order
+        renamed = source
+        source = lambda: ((scene_id(k), suffix, data) for k, (_, suffix, data) in enumerate(renamed()))  # noqa: E731
+    dataset = import_allen_neuropixels(name, nwb, source, bin_ms=bin_ms, time_window=_window(time_window),
+                                       areas=areas.split(",") if areas else None, select_units=nayebi_units)
+    _report(finish_import(dataset, min_reliability=min_reliability, stratify=stratify, output=output,
+                          overwrite=overwrite), as_json)

@@ -1,0 +1,161 @@
+"""An imported dataset (assembly + images + metadata) and its folder in the data home.
+
+``imported/NAME/`` holds ``assembly.nc`` (NeuralAssembly, NetCDF4), ``stimuli.zip`` (one member
+``<stimulus_id><suffix>`` per image, original bytes), ``stimuli.csv`` (per-stimulus metadata) and
+``dataset.json`` (importer, source files with sha256, regions, time window, selection). The folder
+is written beside its final place and renamed into it, so a failed import leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .. import io as neural_io
+from ..._io import sha256_file, write_json_atomic
+from ...config import data_home
+from ...errors import DataError, InputError, OutputExistsError
+from ...stimuli.sources import zip_stimulus_set
+from ...stimuli.stimulus_set import StimulusSet
+from ..assembly import validate_assembly
+
+# yields (stimulus_id, suffix, encoded image bytes) for every stimulus
+ImageSource = Callable[[], Iterator[tuple[str, str, bytes]]]
+
+
+@dataclass
+class ImportedDataset:
+    """What an importer returns.
+
+    Attributes
+    ----------
+    name : dataset name (folder name under ``imported/``).
+    assembly : validated NeuralAssembly, dims presentation x neuroid (NaN marks missing trials).
+    images : callable yielding ``(stimulus_id, suffix, bytes)``, or None for data without images.
+    metadata : per-stimulus table with a ``stimulus_id`` column (may be empty).
+    provenance : importer name, options and source files with their sha256.
+    """
+
+    name: str
+    assembly: xr.DataArray
+    images: ImageSource | None
+    metadata: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"stimulus_id": []}))
+    provenance: dict = field(default_factory=dict)
+
+
+def source_record(*paths) -> list[dict]:
+    """``[{"path", "sha256"}]`` for each source file (recorded in ``dataset.json``)."""
+    return [{"path": str(Path(p).resolve()), "sha256": sha256_file(p)} for p in paths if p is not None]
+
+
+def imported_dir(name: str, home: Path | None = None) -> Path:
+    return (home or data_home()) / "imported" / name
+
+
+def list_imported(home: Path | None = None) -> list[dict]:
+    """The ``dataset.json`` record of every imported dataset, sorted by name."""
+    root = (home or data_home()) / "imported"
+    if not root.is_dir():
+        return []
+    records = []
+    for path in sorted(root.glob("*/dataset.json")):
+        try:
+            records.append({**json.loads(path.read_text()), "folder": str(path.parent)})
+        except (OSError, json.JSONDecodeError):
+            continue
+    return records
+
+
+def check_stimuli(assembly: xr.DataArray, stimulus_ids) -> None:
+    """DataError when some stimulus id of ``assembly`` has no image."""
+    have = pd.Index(np.asarray(stimulus_ids, dtype=str))
+    missing = pd.Index(np.unique(assembly["stimulus_id"].values.astype(str))).difference(have)
+    if len(missing):
+        raise DataError(f"{len(missing)} stimulus id(s) of the assembly are missing from the stimulus set "
+                        f"(first: {missing[0]!r})",
+                        hint="check that the assembly and the images come from the same dataset "
+                             "(ids must match exactly)")
+
+
+def save_imported(dataset: ImportedDataset, *, home: Path | None = None, overwrite: bool = False) -> Path:
+    """Write ``dataset`` to ``imported/NAME/`` atomically; returns the folder."""
+    if not dataset.name or "/" in dataset.name or dataset.name.startswith("."):
+        raise InputError(f"bad dataset name {dataset.name!r}", hint="use letters, digits, '.', '-' or '_'")
+    final = imported_dir(dataset.name, home)
+    if final.exists() and not overwrite:
+        raise OutputExistsError(f"dataset {dataset.name!r} is already imported ({final})",
+                                hint="pass --overwrite, or `brainalign data remove NAME` first")
+    assembly = validate_assembly(dataset.assembly, nan_policy="missing")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{dataset.name}.", dir=final.parent))
+    try:
+        ids = _write_images(dataset.images, staging / "stimuli.zip") if dataset.images is not None else None
+        if ids is not None:
+            check_stimuli(assembly, ids)
+        neural_io.write_assembly(assembly, staging / "assembly.nc")
+        dataset.metadata.to_csv(staging / "stimuli.csv", index=False)
+        regions = sorted(set(assembly["region"].values.astype(str))) if "region" in assembly.coords else []
+        write_json_atomic(staging / "dataset.json", {
+            "name": dataset.name, "regions": regions, "species": str(assembly.attrs.get("species", "unknown")),
+            "n_neuroids": assembly.sizes["neuroid"], "n_stimuli": int(np.unique(assembly["stimulus_id"]).size),
+            "n_presentations": assembly.sizes["presentation"], "has_images": ids is not None,
+            "assembly_sha256": sha256_file(staging / "assembly.nc"), **dataset.provenance})
+        if final.exists():
+            trash = Path(tempfile.mkdtemp(prefix=f".{dataset.name}.old.", dir=final.parent))
+            os.replace(final, trash / "old")
+            os.replace(staging, final)
+            shutil.rmtree(trash)
+        else:
+            os.replace(staging, final)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    return final
+
+
+def _write_images(images: ImageSource, path: Path) -> list[str]:
+    ids = []
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        for stimulus_id, suffix, data in images():
+            archive.writestr(f"{stimulus_id}{suffix}", data)
+            ids.append(stimulus_id)
+    if len(set(ids)) != len(ids):
+        raise DataError("two images share one stimulus_id", hint="stimulus ids must be unique")
+    return ids
+
+
+def load_imported_assembly(name: str, home: Path | None = None) -> xr.DataArray:
+    """The assembly of imported dataset ``name``."""
+    return neural_io.read_assembly(imported_dir(name, home) / "assembly.nc")
+
+
+def load_imported_stimuli(name: str, home: Path | None = None) -> StimulusSet:
+    """The images of imported dataset ``name``, with the metadata columns of ``stimuli.csv``."""
+    folder = imported_dir(name, home)
+    images = zip_stimulus_set(folder / "stimuli.zip")
+    metadata = pd.read_csv(folder / "stimuli.csv", dtype={"stimulus_id": str})
+    extra = [c for c in metadata.columns if c not in images.metadata.columns]
+    merged = images.metadata.merge(metadata[["stimulus_id", *extra]], on="stimulus_id", how="left") \
+        if extra else images.metadata
+    return StimulusSet(identifier=f"imported:{name}", metadata=merged, loader=images.loader,
+                       content_hash=images.content_hash)
+
+
+def encode_png(image: np.ndarray) -> bytes:
+    """PNG bytes of a uint8 (H, W) or (H, W, 3) image."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()

@@ -1,0 +1,108 @@
+"""RDM targets for RSA-only data: square matrices or condensed vectors, one or a stack of subjects.
+
+The input is read like the generic importer's arrays (``.npy/.npz/.h5/.csv/.mat``) with shape
+(n, n), (n*(n-1)/2,), (n_subjects, n, n) or (n_subjects, n*(n-1)/2). ``kind`` declares whether the
+values are similarities (converted to dissimilarities ``1 - s``, as for Pearson r) or
+dissimilarities. The result is an ``rsatoolbox.rdm.RDMs`` with pattern descriptor ``stimulus_id``
+and rdm descriptor ``subject``, saved with rsatoolbox's own HDF5 writer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from scipy.spatial.distance import squareform
+
+from ...errors import DataError, InputError
+from .generic import load_array
+
+KINDS = ("similarity", "dissimilarity")
+
+
+def to_dissimilarity_vectors(array: np.ndarray, kind: str) -> np.ndarray:
+    """Upper-triangle dissimilarities, shape (n_subjects, n_pairs), from any accepted input shape."""
+    if kind not in KINDS:
+        raise InputError(f"unknown RDM kind {kind!r}", hint="declare --kind similarity or --kind dissimilarity")
+    square = array.ndim == 2 and array.shape[0] == array.shape[1]
+    stack = array[None] if array.ndim == 1 or square else array  # 1 subject, or already a stack
+    if stack.ndim == 2:  # (n_subjects, n_pairs) condensed
+        vectors = stack
+    elif stack.ndim == 3 and stack.shape[1] == stack.shape[2]:
+        diagonal = 1.0 if kind == "similarity" else 0.0
+        for k, matrix in enumerate(stack):
+            if not np.allclose(matrix, matrix.T, equal_nan=True):
+                raise DataError(f"RDM {k} is not symmetric", hint="give a symmetric matrix or a condensed vector")
+            if not np.allclose(np.diag(matrix), diagonal):
+                raise DataError(f"RDM {k} has diagonal {np.diag(matrix)[:3]}..., not {diagonal:g}",
+                                hint=f"is it a {'dis' if kind == 'similarity' else ''}similarity matrix? "
+                                     "check --kind")
+        vectors = np.stack([squareform(m, checks=False) for m in stack])
+    else:
+        raise DataError(f"cannot read an RDM from shape {array.shape}",
+                        hint="use (n, n), (n_pairs,), (n_subjects, n, n) or (n_subjects, n_pairs)")
+    n_pairs = vectors.shape[1]
+    n = int(round((1 + np.sqrt(1 + 8 * n_pairs)) / 2))
+    if n * (n - 1) // 2 != n_pairs:
+        raise DataError(f"{n_pairs} values are not the upper triangle of any square matrix",
+                        hint="a condensed RDM of n conditions has n*(n-1)/2 values")
+    if not np.isfinite(vectors).all():
+        raise DataError("the RDM holds NaN or infinite values", hint="fill or drop the missing conditions")
+    return 1.0 - vectors if kind == "similarity" else vectors
+
+
+def import_rdms(path: str | Path, *, kind: str, key: str | None = None, stimulus_ids=None, subjects=None):
+    """An ``rsatoolbox.rdm.RDMs`` from a file (see the module docstring)."""
+    import rsatoolbox
+
+    vectors = to_dissimilarity_vectors(load_array(path, key), kind)
+    n = int(round((1 + np.sqrt(1 + 8 * vectors.shape[1])) / 2))
+    ids = np.asarray(stimulus_ids if stimulus_ids is not None else [f"stim{i:04d}" for i in range(n)], dtype=str)
+    if len(ids) != n:
+        raise DataError(f"the RDM has {n} conditions but {len(ids)} stimulus ids were given",
+                        hint="give one stimulus id per row, in the matrix's order")
+    subjects = np.asarray(subjects if subjects is not None else [f"s{k}" for k in range(len(vectors))], dtype=str)
+    return rsatoolbox.rdm.RDMs(vectors, dissimilarity_measure="1 - similarity" if kind == "similarity" else kind,
+                               rdm_descriptors={"subject": list(subjects)},
+                               pattern_descriptors={"stimulus_id": list(ids)})
+
+
+def save_rdms(name: str, rdms, *, source, images=None, home: Path | None = None, overwrite: bool = False) -> Path:
+    """Write ``imported/NAME/{rdms.hdf5, stimuli.zip?, dataset.json}`` atomically; returns the folder.
+
+    ``images`` is an image source (see :mod:`.dataset`) whose ids must cover the RDM's stimulus ids.
+    """
+    import os
+    import shutil
+    import tempfile
+
+    from ..._io import write_json_atomic
+    from ...errors import OutputExistsError
+    from .dataset import _write_images, imported_dir, source_record
+
+    final = imported_dir(name, home)
+    if final.exists() and not overwrite:
+        raise OutputExistsError(f"dataset {name!r} is already imported ({final})",
+                                hint="pass --overwrite, or `brainalign data remove NAME` first")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=final.parent))
+    try:
+        ids = list(rdms.pattern_descriptors["stimulus_id"])
+        if images is not None:
+            have = set(_write_images(images, staging / "stimuli.zip"))
+            missing = [i for i in ids if i not in have]
+            if missing:
+                raise DataError(f"{len(missing)} RDM condition(s) have no image (first: {missing[0]!r})",
+                                hint="stimulus ids must match the image names (paths without suffix)")
+        rdms.save(str(staging / "rdms.hdf5"), file_type="hdf5")
+        write_json_atomic(staging / "dataset.json", {
+            "name": name, "importer": "rdm", "kind": "rdm", "n_stimuli": len(ids), "n_rdms": rdms.n_rdm,
+            "dissimilarity_measure": rdms.dissimilarity_measure, "has_images": False,
+            "has_rdm_images": images is not None, "sources": source_record(source)})
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(staging, final)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    return final

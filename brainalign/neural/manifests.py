@@ -1,0 +1,125 @@
+"""Dataset manifests: one YAML file per dataset naming its files, checksums, licence and importer.
+
+A manifest lives in ``data_manifests/NAME.yaml`` (or in ``$BRAINALIGN_MANIFESTS``). Fields:
+
+``name``, ``title``, ``description``, ``species``, ``regions`` (list), ``stimulus_set``,
+``licence``, ``terms``, ``citation`` (BibTeX), ``homepage``, ``importer`` (an importer name of
+``brainalign data import``), ``import_options`` (mapping), ``notes`` (optional) and ``files``: a
+list of ``{name, url, size, hash, role}`` where ``hash`` is ``sha1:HEX``, ``sha256:HEX`` or
+``null`` when the source publishes none (then ``fetch`` records the sha256 it saw).
+Nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import FileFormatError, InputError
+
+HASH_ALGORITHMS = ("sha1", "sha256", "md5")
+_REQUIRED = ("name", "title", "description", "species", "regions", "licence", "citation", "importer", "files")
+
+
+@dataclass(frozen=True)
+class ManifestFile:
+    """One downloadable file: its name in the data home, URL, size in bytes and ``alg:hex`` hash."""
+
+    name: str
+    url: str
+    size: int | None = None
+    hash: str | None = None
+    role: str = "data"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A dataset manifest (see the module docstring for the fields)."""
+
+    name: str
+    title: str
+    description: str
+    species: str
+    regions: tuple
+    licence: str
+    citation: str
+    importer: str
+    files: tuple
+    terms: str = ""
+    homepage: str = ""
+    stimulus_set: str = ""
+    import_options: dict = field(default_factory=dict)
+    notes: str = ""
+    path: str = ""
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "title": self.title, "description": self.description,
+                "species": self.species, "regions": list(self.regions), "licence": self.licence,
+                "terms": self.terms, "citation": self.citation, "homepage": self.homepage,
+                "stimulus_set": self.stimulus_set, "importer": self.importer,
+                "import_options": dict(self.import_options), "notes": self.notes,
+                "files": [vars(f) for f in self.files]}
+
+
+def manifest_dir() -> Path:
+    """``$BRAINALIGN_MANIFESTS``, or the ``data_manifests`` folder of the source checkout."""
+    env = os.environ.get("BRAINALIGN_MANIFESTS")
+    return Path(env).expanduser() if env else Path(__file__).resolve().parents[2] / "data_manifests"
+
+
+def list_manifests() -> list[str]:
+    """Sorted names of every manifest in :func:`manifest_dir`."""
+    folder = manifest_dir()
+    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+
+
+def load_manifest(name: str) -> Manifest:
+    """The manifest called ``name``; InputError if unknown, FileFormatError if malformed."""
+    path = manifest_dir() / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(list_manifests()) or "none"
+        raise InputError(f"unknown dataset {name!r}", hint=f"known datasets: {known} (`brainalign data list`)")
+    return parse_manifest(path)
+
+
+def parse_manifest(path: Path) -> Manifest:
+    """Read and check one manifest file."""
+    import yaml
+
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise FileFormatError(f"manifest {path} is not valid YAML ({str(exc).splitlines()[0]})",
+                              hint="fix the file; data_manifests/freemanziemba2013.yaml is a complete example") from None
+    if not isinstance(raw, dict):
+        raise FileFormatError(f"manifest {path} must be a mapping", hint="see the fields in brainalign.neural.manifests")
+    missing = [key for key in _REQUIRED if key not in raw]
+    if missing:
+        raise FileFormatError(f"manifest {path} lacks {', '.join(missing)}", hint=f"required: {', '.join(_REQUIRED)}")
+    files = tuple(_file(entry, path) for entry in raw["files"])
+    names = [f.name for f in files]
+    if len(set(names)) != len(names):
+        raise FileFormatError(f"manifest {path} lists a file name twice", hint="file names must be unique")
+    return Manifest(name=str(raw["name"]), title=str(raw["title"]), description=str(raw["description"]).strip(),
+                    species=str(raw["species"]), regions=tuple(raw["regions"]), licence=str(raw["licence"]),
+                    citation=str(raw["citation"]).strip(), importer=str(raw["importer"]), files=files,
+                    terms=str(raw.get("terms", "")).strip(), homepage=str(raw.get("homepage", "")),
+                    stimulus_set=str(raw.get("stimulus_set", "")),
+                    import_options=dict(raw.get("import_options") or {}), notes=str(raw.get("notes", "")).strip(),
+                    path=str(path))
+
+
+def _file(entry, path: Path) -> ManifestFile:
+    if not isinstance(entry, dict) or "name" not in entry or "url" not in entry:
+        raise FileFormatError(f"manifest {path}: every file needs a name and a url",
+                              hint="files: [{name: FILE, url: https://..., hash: sha1:HEX}]")
+    digest = entry.get("hash")
+    if digest is not None:
+        alg, _, hexdigest = str(digest).partition(":")
+        if alg not in HASH_ALGORITHMS or not hexdigest:
+            raise FileFormatError(f"manifest {path}: hash {digest!r} of {entry['name']} is not ALG:HEX",
+                                  hint=f"ALG is one of {', '.join(HASH_ALGORITHMS)}")
+    size = entry.get("size")
+    return ManifestFile(name=str(entry["name"]), url=str(entry["url"]), size=int(size) if size is not None else None,
+                        hash=str(digest) if digest is not None else None, role=str(entry.get("role", "data")))

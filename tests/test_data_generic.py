@@ -1,0 +1,131 @@
+"""Generic array importer (axis specs, NaN-padded repetitions, formats), RDM targets, reliability rules."""
+
+import json
+
+import numpy as np
+import pytest
+import scipy.io
+from click.testing import CliRunner
+
+from brainalign.cli import main
+from brainalign.neural.importers.generic import generic_assembly, load_array, parse_axes
+from brainalign.neural.importers.rdm import import_rdms, to_dissimilarity_vectors
+from brainalign.neural.reliability import nayebi_window, neuroid_reliability
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def _error_line(result):
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "hint:" in lines[0], result.output
+    return lines[0]
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("BRAINALIGN_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def responses():
+    """(neuroid 4, stimulus 6, repetition 3): signal per stimulus + noise; stimulus 2 lacks repetition 2."""
+    rng = np.random.default_rng(0)
+    signal = rng.normal(size=(4, 6, 1))
+    array = signal + 0.1 * rng.normal(size=(4, 6, 3))
+    array[:, 2, 2] = np.nan
+    return array
+
+
+def test_axes_order_does_not_matter_and_nan_repetitions_drop(responses):
+    a = generic_assembly(responses, ["neuroid", "stimulus", "repetition"], [f"s{i}" for i in range(6)])
+    b = generic_assembly(responses.transpose(2, 0, 1), ["repetition", "neuroid", "stimulus"],
+                         [f"s{i}" for i in range(6)])
+    assert a.sizes == {"presentation": 17, "neuroid": 4}  # 6 x 3 trials, one missing
+    np.testing.assert_array_equal(a.values, b.values)
+    first = a.isel(presentation=(a["stimulus_id"].values == "s1") & (a["repetition"].values == 1))
+    np.testing.assert_array_equal(first.values[0], responses[:, 1, 1])
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".npz", ".h5", ".csv", ".mat"])
+def test_every_format_loads_the_same_values(tmp_path, suffix):
+    array = np.arange(12, dtype=float).reshape(3, 4)
+    path = tmp_path / f"resp{suffix}"
+    if suffix == ".npy":
+        np.save(path, array)
+    elif suffix == ".npz":
+        np.savez(path, resp=array)
+    elif suffix == ".h5":
+        import h5py
+        with h5py.File(path, "w") as f:
+            f["group/resp"] = array
+    elif suffix == ".csv":
+        path.write_text("a,b,c,d\n" + "\n".join(",".join(str(v) for v in row) for row in array) + "\n")
+    else:
+        scipy.io.savemat(path, {"resp": array})
+    np.testing.assert_array_equal(load_array(path, None), array)
+
+
+def test_generic_import_and_reliability_selection(responses, image_folder, tmp_path, home):
+    np.save(tmp_path / "resp.npy", responses)
+    result = run("data", "import", "generic", tmp_path / "resp.npy", "--axes", "neuroid,stimulus,repetition",
+                 "--images", image_folder, "--region", "V4", "--name", "mine", "--min-reliability", "0.5", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["benchmarks"] == ["imported.mine.V4"]
+    assembly = generic_assembly(responses, ["neuroid", "stimulus", "repetition"], list("abcdef"))
+    reliable = neuroid_reliability(assembly)
+    assert summary["selection"]["kept"] == int((reliable >= 0.5).sum())
+    from brainalign.neural.importers.dataset import load_imported_assembly
+    stored = load_imported_assembly("mine")
+    assert set(stored["stimulus_id"].values) == {"a/img0", "a/img1", "a/img2", "b/img0", "b/img1", "b/img2"}
+
+
+def test_wrong_axis_spec_is_one_line_and_home_intact(responses, image_folder, tmp_path, home):
+    np.save(tmp_path / "resp.npy", responses)
+    for spec, message in [("neuroid,stimulus", "names 2 axes but the array has 3"),
+                          ("neuroid,stimulus,trial", "unknown axis 'trial'"),
+                          ("neuroid,neuroid,stimulus", "names an axis twice"),
+                          ("stimulus,neuroid,repetition", "the stimulus axis has 4 entries but there are 6")]:
+        result = run("data", "import", "generic", tmp_path / "resp.npy", "--axes", spec, "--images", image_folder,
+                     "--name", "bad")
+        assert result.exit_code == 2, spec
+        assert message in _error_line(result), spec
+    assert not home.exists() or not any((home / "imported").glob("*"))
+    with pytest.raises(Exception, match="neuroid and stimulus are required"):
+        parse_axes("stimulus,repetition", 2)
+
+
+def test_rdm_similarity_square_and_condensed_stack(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(5, 30))
+    similarity = np.corrcoef(x)
+    np.save(tmp_path / "sim.npy", similarity)
+    rdms = import_rdms(tmp_path / "sim.npy", kind="similarity")
+    from scipy.spatial.distance import pdist
+    np.testing.assert_allclose(rdms.get_vectors()[0], pdist(x, "correlation"))  # 1 - r, upper triangle
+    stack = np.stack([pdist(x, "correlation"), pdist(x[:, ::-1] ** 2, "euclidean")])
+    np.testing.assert_allclose(to_dissimilarity_vectors(stack, "dissimilarity"), stack)
+    with pytest.raises(Exception, match="diagonal"):
+        to_dissimilarity_vectors(similarity, "dissimilarity")  # declared the wrong kind
+
+
+def test_rdm_import_cli_round_trips_through_rsatoolbox(tmp_path, home):
+    rng = np.random.default_rng(1)
+    square = np.stack([1 - np.corrcoef(rng.normal(size=(4, 10))) for _ in range(3)])
+    scipy.io.savemat(tmp_path / "rdms.mat", {"rdms": square})
+    result = run("data", "import", "rdm", tmp_path / "rdms.mat", "--kind", "dissimilarity", "--name", "it")
+    assert result.exit_code == 0, result.output
+    import rsatoolbox
+    loaded = rsatoolbox.rdm.load_rdm(str(home / "imported" / "it" / "rdms.hdf5"), file_type="hdf5")
+    np.testing.assert_allclose(loaded.get_matrices(), square, atol=1e-12)
+    assert list(loaded.rdm_descriptors["subject"]) == ["s0", "s1", "s2"]
+
+
+def test_nayebi_window_is_the_longest_passing_run():
+    median = np.array([0.1, 0.35, 0.4, 0.2, 0.31, 0.5, 0.6, 0.45, 0.1])
+    assert nayebi_window(median) == (4, 8)
+    with pytest.raises(Exception, match="no time bin"):
+        nayebi_window(np.zeros(5))
