@@ -6,19 +6,17 @@ import dataclasses
 import os
 from pathlib import Path
 
-import pandas as pd
 import xarray as xr
 from tqdm.auto import tqdm
 
 from ._io import check_writable, sha256_file, write_text_atomic
 from .activations import extract_activations, features_for_scoring, load_activations, preflight, save_activations
-from .benchmarks.base import NeuralBenchmark
+from .benchmarks.base import NeuralBenchmark, protocol_for_stimuli
 from .benchmarks.registry import benchmarks_for_area, list_benchmarks, load_benchmark
 from .benchmarks.scoring import LayerScore, ScoreOptions, score_layers
 from .errors import DataError, InputError
 from .metrics.conventions import DEFAULT_CONVENTION
 from .models import load_model, resolve_layers
-from .models.base import LoadedModel
 from .neural.io import read_assembly
 from .reports import ResultsStore, format_table, layer_table, leaderboard, summary, summary_long
 from .reports.metadata import model_metadata
@@ -240,6 +238,7 @@ def _assembly_benchmarks(path: Path, stratify: str | None) -> list[NeuralBenchma
             identifier=f"file:{path.name}" + (f":{region}" if region else ""), version=checksum[:12],
             region=region or "unknown", species=str(assembly.attrs.get("species", "unknown")),
             description=f"assembly file {path}", load_assembly=lambda part=part: part,
+            protocol=protocol_for_stimuli(len(set(part["stimulus_id"].values.astype(str)))),
             load_stimuli=lambda: None, stratify_coord=stratify,
             dataset={"id": path.name, "path": str(path), "sha256": checksum}))
     return benchmarks

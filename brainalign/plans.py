@@ -6,7 +6,7 @@ model x one benchmark x one group of at most ``layers_per_task`` layers. Each ta
 :func:`brainalign.api.score` for its layers and writes its records itself through the results
 store, so any executor (:mod:`brainalign.parallel`) can run tasks anywhere the results folder is
 reachable. A layer is *done* when the store holds a record with its identity (model spec,
-weights sha256, seed, benchmark, benchmark version, layer): done layers are skipped both when
+weights sha256, seed, benchmark, benchmark version, protocol, precision, layer): done layers are skipped when
 the plan is expanded and again by the worker just before it scores, so a re-run after a crash,
 a Ctrl-C or a lost worker completes the plan without duplicating or losing a record.
 
@@ -101,8 +101,9 @@ def record_identity(record: dict) -> tuple:
     scoring = OWN
     if re.match(r"(pls|ridge)_predictivity\b", str(metric.get("name", "pls_predictivity"))):
         scoring = f"{metric.get('protocol')}/{metric.get('regression', 'pls')}"
+    precision = (model.get("extraction") or {}).get("precision", "fp32")
     return (model["spec"], model["weights_sha256"], str(model.get("seed")), benchmark["identifier"],
-            str(benchmark.get("version")), scoring, str(record.get("layer")))
+            str(benchmark.get("version")), scoring, precision, str(record.get("layer")))
 
 
 def done_identities(results: str | os.PathLike) -> set[tuple]:
@@ -141,7 +142,8 @@ def expand_plan(raw, *, base: str | os.PathLike = ".", path: str | os.PathLike =
             seed = None if model["checkpoint"] else model["seed"]
             for identifier, version, scorings in benchmarks:
                 for scoring in scorings:
-                    identity = (model["spec"], weights, str(seed), identifier, version, scoring)
+                    identity = (model["spec"], weights, str(seed), identifier, version, scoring,
+                                options["precision"])
                     fresh = [layer for layer in layers if identity + (layer,) not in seen]
                     seen.update(identity + (layer,) for layer in fresh)
                     for start in range(0, len(fresh), plan["layers_per_task"]):

@@ -6,8 +6,7 @@ import pytest
 import xarray as xr
 
 from brainalign.errors import DataError, FileFormatError
-from brainalign.neural import (average_time_window, read_assembly, trial_array, validate_assembly,
-                               write_assembly)
+from brainalign.neural import average_time_window, read_assembly, trial_array, validate_assembly, write_assembly
 
 
 def make_assembly(n_stim=4, n_rep=3, n_neuroid=2, seed=0):

@@ -5,22 +5,10 @@ import json
 import numpy as np
 import pytest
 import xarray as xr
-from click.testing import CliRunner
+from cli_helpers import error_line as _error_line
+from cli_helpers import run
 
 from brainalign import __version__
-from brainalign.cli import main
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-def _error_line(result):
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1, result.output
-    assert lines[0].startswith("error: ") and "hint:" in lines[0], lines[0]
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 def test_version_and_help():

@@ -5,16 +5,10 @@ import json
 import h5py
 import numpy as np
 import pytest
-from click.testing import CliRunner
+from cli_helpers import run
 
-from brainalign.cli import main
 from brainalign.neural.importers.allen_2p import read_allen_2p
 from brainalign.neural.importers.allen_neuropixels import binned_counts, read_allen_neuropixels
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
 
 N_CELLS, N_FRAMES, N_IMAGES = 3, 400, 4
 # (image, first frame, end frame) of each natural-scene trial; -1 is the blank screen
@@ -167,6 +161,7 @@ def test_neuropixels_import_from_cli(nwb2, tmp_path, monkeypatch):
 
 def test_nayebi_unit_rule_keeps_stimulus_locked_units():
     import xarray as xr
+
     from brainalign.neural.importers.allen_neuropixels import nayebi_units
     rng = np.random.default_rng(0)
     n_images, n_rep = 30, 10

@@ -6,23 +6,15 @@ import shutil
 import numpy as np
 import pytest
 import xarray as xr
-from click.testing import CliRunner
+from cli_helpers import error_line as _error_line
+from cli_helpers import run
 
-from brainalign.cli import main
 from brainalign.neural.fetch import verify_file
 from brainalign.neural.importers.brainscore import import_brainscore, read_brainscore_assembly
 
 pytestmark = pytest.mark.shared_data
 
 
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-def _error_line(result):
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: ") and "hint:" in lines[0], result.output
-    return lines[0]
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +89,16 @@ def test_import_then_score_from_cli(fixture_files, home, tmp_path):
     from brainalign.neural.io import read_assembly
     stored = read_assembly(home / "imported" / "fz" / "assembly.nc")
     np.testing.assert_array_equal(read_assembly(out).values, stored.values)
+    # ... and scoring the exported file gives the registered benchmark's numbers (24 stimuli: PLS capped below 25)
+    acts = tmp_path / "pixels.nc"
+    assert run("extract", "pixels", "--stimuli", home / "imported" / "fz" / "stimuli.zip", "-o", acts, "-q").exit_code == 0
+    from_files = run("score", "--activations", acts, "--assembly", out, "--stratify", "texture_type",
+                     "--results", tmp_path / "res2", "-q", "--json")
+    assert from_files.exit_code == 0, from_files.output
+    v1 = next(r for r in json.loads(from_files.output) if r["benchmark"]["region"] == "V1")
+    assert v1["score"]["raw"] == pytest.approx(record["score"]["raw"], abs=1e-12)
+    assert v1["score"]["ceiling"] == pytest.approx(record["score"]["ceiling"], abs=1e-12)
+    assert v1["metric"]["parameters"]["n_components"] == record["metric"]["parameters"]["n_components"] < 25
 
 
 def test_truncated_netcdf_is_one_line_and_home_intact(fixture_files, home, tmp_path):

@@ -59,8 +59,8 @@ def test_min_reliability_selection(shared_data, tmp_path, monkeypatch):
                                        "--name", "v4", "--min-reliability", "0.8", "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
-    from brainalign.neural.reliability import neuroid_reliability
     from brainalign.benchmarks import load_benchmark
+    from brainalign.neural.reliability import neuroid_reliability
     full = neuroid_reliability(load_benchmark("cowley2023.V4").load_assembly())
     assert summary["selection"]["kept"] == int((full >= 0.8).sum()) == summary["n_neuroids"]
     assert 0 < summary["n_neuroids"] < 50

@@ -8,22 +8,14 @@ import threading
 
 import pytest
 import yaml
-from click.testing import CliRunner
+from cli_helpers import error_line as _error_line
+from cli_helpers import run
 
-from brainalign.cli import main
 from brainalign.neural.manifests import list_manifests, load_manifest, manifest_dir
 
 PAYLOAD = bytes(range(256)) * 400  # 102,400 bytes
 
 
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-def _error_line(result):
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: ") and "hint:" in lines[0], result.output
-    return lines[0]
 
 
 class _RangeHandler(http.server.SimpleHTTPRequestHandler):

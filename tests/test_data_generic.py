@@ -5,22 +5,12 @@ import json
 import numpy as np
 import pytest
 import scipy.io
-from click.testing import CliRunner
+from cli_helpers import error_line as _error_line
+from cli_helpers import run
 
-from brainalign.cli import main
 from brainalign.neural.importers.generic import generic_assembly, load_array, parse_axes
 from brainalign.neural.importers.rdm import import_rdms, to_dissimilarity_vectors
 from brainalign.neural.reliability import nayebi_window, neuroid_reliability
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-def _error_line(result):
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: ") and "hint:" in lines[0], result.output
-    return lines[0]
 
 
 @pytest.fixture

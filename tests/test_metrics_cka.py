@@ -9,8 +9,14 @@ import pytest
 from scipy.spatial.distance import pdist, squareform
 
 from brainalign.errors import DataError
-from brainalign.metrics.cka import (center_gram, cka_from_grams, gram_from_squared_distances, gram_linear, hsic,
-                                    linear_cka)
+from brainalign.metrics.cka import (
+    center_gram,
+    cka_from_grams,
+    gram_from_squared_distances,
+    gram_linear,
+    hsic,
+    linear_cka,
+)
 
 
 @pytest.fixture(scope="module")

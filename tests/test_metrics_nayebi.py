@@ -8,8 +8,13 @@ from scipy.stats import pearsonr
 from sklearn.cross_decomposition import PLSRegression as SklearnPLS
 
 from brainalign.errors import DataError
-from brainalign.metrics.nayebi import (interanimal_consistency, nayebi_image_splits, noise_corrected_predictivity,
-                                       noise_corrected_rsa, trial_halves)
+from brainalign.metrics.nayebi import (
+    interanimal_consistency,
+    nayebi_image_splits,
+    noise_corrected_predictivity,
+    noise_corrected_rsa,
+    trial_halves,
+)
 
 
 def _population(n_images=60, n_trials=10, n_units=12, noise=1.5, seed=0, n_latent=4):

@@ -12,8 +12,14 @@ from scipy.spatial.distance import pdist, squareform
 
 from brainalign.benchmarks.rsa import RSABenchmark, RSAProtocol, score_rsa
 from brainalign.errors import DataError, InputError
-from brainalign.metrics.rsa import (compare_rdms, noise_ceiling, rdm_from_features, rdms_from_matrices,
-                                    select_stimuli, stimulus_ids_of)
+from brainalign.metrics.rsa import (
+    compare_rdms,
+    noise_ceiling,
+    rdm_from_features,
+    rdms_from_matrices,
+    select_stimuli,
+    stimulus_ids_of,
+)
 
 
 def _ids(n):

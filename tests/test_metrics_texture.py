@@ -8,9 +8,17 @@ import scipy.stats
 import xarray as xr
 
 from brainalign.errors import DataError
-from brainalign.metrics.texture import (PROPERTY_BINS, _histograms, distribution_similarity, ks_similarity,
-                                        rectify_baseline, sparseness, texture_modulation_index, texture_properties,
-                                        variance_ratio)
+from brainalign.metrics.texture import (
+    PROPERTY_BINS,
+    _histograms,
+    distribution_similarity,
+    ks_similarity,
+    rectify_baseline,
+    sparseness,
+    texture_modulation_index,
+    texture_properties,
+    variance_ratio,
+)
 
 
 def test_modulation_index_known_values():
@@ -99,8 +107,8 @@ def test_properties_refuse_nan():
 def test_sim_texture_benchmark_neurons_as_model_reach_the_ceiling():
     """Activations equal to the recorded neurons (blank = their baseline) give raw == ceiling, ceiled == 1;
     shuffling the stimulus labels of those activations lowers the score."""
-    from brainalign.benchmarks.texture import BLANK_ID, score_texture
     from brainalign.benchmarks.registry import load_benchmark
+    from brainalign.benchmarks.texture import BLANK_ID, score_texture
 
     benchmark = load_benchmark("sim-texture.V2")
     responses, baseline = benchmark.load_responses()

@@ -9,8 +9,7 @@ import torch
 
 from brainalign._io import sha256_file
 from brainalign.errors import FileFormatError, InputError, ModelError
-from brainalign.models import (LoadedModel, Preprocessing, layer_shapes, list_models, load_model,
-                               resolve_layers)
+from brainalign.models import LoadedModel, Preprocessing, layer_shapes, list_models, load_model, resolve_layers
 from brainalign.models.base import IMAGENET_MEAN, IMAGENET_STD
 from brainalign.models.checkpoint import apply_state_dict, clean_state_dict
 from brainalign.models.layers import record_outputs

@@ -6,25 +6,16 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
+from cli_helpers import error_line as _error_line
+from cli_helpers import run
 from sklearn.metrics import cohen_kappa_score
 
-from brainalign.cli import main
 from brainalign.psychometrics import humans
 from brainalign.psychometrics.imagenet16 import CATEGORIES
 
 HUMAN_CONTRAST = {0.01: .062, 0.03: .150, 0.05: .353, 0.1: .595, 0.15: .734, 0.3: .795, 0.5: .827, 1.0: .856}
 
 
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-def _error_line(result) -> str:
-    assert result.exit_code == 2, result.output
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in result.output, result.output
-    return lines[0]
 
 
 def _records(results):

@@ -172,9 +172,10 @@ def test_large_rdms_are_block_averaged_exactly():
 
 
 def test_psychometric_records_of_the_psychometrics_package_are_drawn(tmp_path):
+    from test_reports_data import model_record
+
     from brainalign.psychometrics.records import curve_parts
     from brainalign.reports.figures import psychometric_curves
-    from test_reports_data import model_record
 
     levels, accuracy = [0.01, 0.1, 1.0], [0.52, 0.7, 0.95]
     curve = {"task": "contrast", "decision": "2afc", "levels": levels, "accuracy": accuracy, "n_trials": [20, 20, 20],

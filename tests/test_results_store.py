@@ -20,7 +20,8 @@ def test_key_separates_what_was_measured_and_ignores_when():
     for variant in variants:
         assert variant["key"] != a["key"]
     for path, value in [(("model", "seed"), 1), (("benchmark", "version"), "2"), (("metric", "protocol"), "other"),
-                        (("model", "weights_sha256"), "0" * 64), (("metric", "name"), "rsa")]:
+                        (("model", "weights_sha256"), "0" * 64), (("metric", "name"), "rsa"),
+                        (("model", "extraction"), {"precision": "fp16"})]:
         changed = json.loads(json.dumps(a))
         changed[path[0]][path[1]] = value
         assert record_key(changed) != a["key"], path

@@ -1,13 +1,15 @@
 """Content-keyed activation cache: one ``.npy`` per (weights, stimuli, preprocessing, layer).
 
 The key never uses a user-given name: it hashes the weights' sha256, the stimulus set's content
-hash, the layer name, the preprocessing record and the brainalign version. A changed checkpoint
+hash, the layer name, the preprocessing record, the brainalign version and the source of the
+layer-recording code (so a change in how outputs become activations never serves old values). A changed checkpoint
 or image therefore misses the cache instead of returning stale activations.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import tempfile
@@ -17,10 +19,18 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .. import __version__
-from .._io import sha256_bytes
+from .._io import sha256_bytes, source_hash
 from ..config import cache_dir
 
 CACHE_FORMAT = "1"
+
+
+@functools.lru_cache(maxsize=1)
+def _recorder_hash() -> str:
+    """Source hash of the code that turns module outputs into activations (hooks, ViT tokens, graph nodes)."""
+    from ..models import layers
+
+    return source_hash(layers)
 
 
 def activation_key(*, weights_sha256: str, stimuli_hash: str, layer: str, preprocessing: dict,
@@ -30,8 +40,8 @@ def activation_key(*, weights_sha256: str, stimuli_hash: str, layer: str, prepro
     ``variant`` (e.g. ``{"precision": "fp16"}`` or ``{"kind": "kernel"}``) separates derived or
     differently computed entries; None keeps the plain float32 activations' key.
     """
-    record = {"format": CACHE_FORMAT, "brainalign": __version__, "weights": weights_sha256,
-              "stimuli": stimuli_hash, "layer": layer, "preprocessing": preprocessing}
+    record = {"format": CACHE_FORMAT, "brainalign": __version__, "recorder": _recorder_hash(),
+              "weights": weights_sha256, "stimuli": stimuli_hash, "layer": layer, "preprocessing": preprocessing}
     if variant:
         record["variant"] = variant
     return sha256_bytes(json.dumps(record, sort_keys=True).encode())

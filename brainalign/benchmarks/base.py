@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Callable
 
 import xarray as xr
@@ -37,6 +37,18 @@ class BrainScoreProtocol:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def protocol_for_stimuli(n_stimuli: int) -> BrainScoreProtocol:
+    """The brainscore protocol, with PLS components capped below the smallest training split.
+
+    The held-out half of ``n_stimuli`` trains on ``floor(0.9 * n_stimuli / 2)`` stimuli; PLS
+    needs fewer components than that, so small sets (e.g. 24 stimuli) get fewer than 25.
+    The number used is recorded with every score.
+    """
+    protocol = BrainScoreProtocol()
+    smallest_train = int(protocol.train_size * (n_stimuli // 2))
+    return replace(protocol, n_components=max(1, min(protocol.n_components, smallest_train - 1)))
 
 
 @dataclass(frozen=True)

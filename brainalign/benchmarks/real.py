@@ -13,14 +13,13 @@ is read until a benchmark is loaded) and registers what it has not registered ye
 from __future__ import annotations
 
 import functools
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from .._io import sha256_file
 from ..config import shared_data_dir
-from .base import BrainScoreProtocol, NeuralBenchmark
+from .base import NeuralBenchmark, protocol_for_stimuli
 from .registry import is_registered, register_benchmark
 
 COWLEY_FOLDER = "cowley2023-macaque-v4"
@@ -67,25 +66,13 @@ def _make_imported(record: dict, region: str | None) -> NeuralBenchmark:
         assembly = assembly.isel(neuroid=assembly["region"].values.astype(str) == region)
     return NeuralBenchmark(
         identifier=_imported_id(name, region), version=record["assembly_sha256"][:12],
-        protocol=_protocol_for(int(record["n_stimuli"])),
+        protocol=protocol_for_stimuli(int(record["n_stimuli"])),
         region=region or "unknown", species=record.get("species", "unknown"),
         description=f"imported dataset {name} ({record.get('importer', '?')})",
         load_assembly=lambda: assembly, load_stimuli=lambda: load_imported_stimuli(name, home),
         stratify_coord=record.get("stratify"),
         dataset={"id": name, "importer": record.get("importer"), "sha256": record["assembly_sha256"],
                  "time_window": record.get("time_window"), "selection": record.get("selection")})
-
-
-def _protocol_for(n_stimuli: int) -> BrainScoreProtocol:
-    """The brainscore protocol, with PLS components capped below the smallest training split.
-
-    The held-out half of ``n_stimuli`` trains on ``floor(0.9 * n_stimuli / 2)`` stimuli; PLS
-    needs fewer components than that, so small imported sets (e.g. 24 stimuli) get fewer than 25.
-    The number used is recorded with every score.
-    """
-    protocol = BrainScoreProtocol()
-    smallest_train = int(protocol.train_size * (n_stimuli // 2))
-    return replace(protocol, n_components=max(1, min(protocol.n_components, smallest_train - 1)))
 
 
 def _imported_id(name: str, region: str | None) -> str:

@@ -16,11 +16,12 @@ def main():
     """How brain-like is a vision model?
 
     brainalign extracts layer activations from a model (timm, torchvision, its own zoo, or your
-    checkpoint) and scores them against neural recordings: PLS neural predictivity with
-    split-half noise ceilings, per layer and per brain area, into a leaderboard.
+    checkpoint) and scores them against neural recordings (PLS / ridge predictivity with noise
+    ceilings, RSA / CKA, texture selectivity) and observers (psychometric curves, error
+    consistency), per layer and per brain area, into leaderboards.
 
-    Start with `brainalign demo` (offline, about two minutes), then `brainalign models list`
-    and `brainalign benchmarks list`.
+    Start with `brainalign demo` (offline, about a minute), then `brainalign models list`,
+    `brainalign benchmarks list` and `brainalign data list`.
     """
 
 

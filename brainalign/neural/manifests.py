@@ -1,6 +1,6 @@
 """Dataset manifests: one YAML file per dataset naming its files, checksums, licence and importer.
 
-A manifest lives in ``data_manifests/NAME.yaml`` (or in ``$BRAINALIGN_MANIFESTS``). Fields:
+A manifest lives in ``brainalign/data_manifests/NAME.yaml`` (or in ``$BRAINALIGN_MANIFESTS``). Fields:
 
 ``name``, ``title``, ``description``, ``species``, ``regions`` (list), ``stimulus_set``,
 ``licence``, ``terms``, ``citation`` (BibTeX), ``homepage``, ``importer`` (an importer name of
@@ -63,9 +63,9 @@ class Manifest:
 
 
 def manifest_dir() -> Path:
-    """``$BRAINALIGN_MANIFESTS``, or the ``data_manifests`` folder of the source checkout."""
+    """``$BRAINALIGN_MANIFESTS``, or the ``data_manifests`` folder shipped inside the package."""
     env = os.environ.get("BRAINALIGN_MANIFESTS")
-    return Path(env).expanduser() if env else Path(__file__).resolve().parents[2] / "data_manifests"
+    return Path(env).expanduser() if env else Path(__file__).resolve().parents[1] / "data_manifests"
 
 
 def list_manifests() -> list[str]:
