@@ -92,7 +92,8 @@ def _metric_record(benchmark: NeuralBenchmark, options: ScoreOptions | None = No
 
 def _benchmark_record(benchmark: NeuralBenchmark) -> dict:
     return {"identifier": benchmark.identifier, "version": benchmark.version, "region": benchmark.region,
-            "species": benchmark.species, "dataset": benchmark.dataset}
+            "species": benchmark.species, "dataset": benchmark.dataset,
+            "ranked": getattr(benchmark, "ranked", True)}
 
 
 def _records(model_record: dict, benchmark: NeuralBenchmark, scores: list[LayerScore],

@@ -202,3 +202,23 @@ def test_rsa_style_ci_list_and_ceiling_bounds_reach_the_tables():
     record["score"].update(ci=[0.1, 0.3], ceiling_lower=0.6, ceiling_upper=0.8)
     [row] = layer_table([record]).to_dict("records")
     assert (row["ci_low"], row["ci_high"], row["ceiling_lower"], row["ceiling_upper"]) == (0.1, 0.3, 0.6, 0.8)
+
+
+@pytest.mark.parametrize("region, species, kind, area", [
+    ("IT", "human", "neural", "IT"),            # human fMRI RDMs of IT are neural data
+    ("VISp", "mouse", "neural", "mouse"),
+    ("V4", "macaque", "neural", "V4"),
+    ("behaviour", "human", "neural", "behaviour"),
+    (None, "human", "neural", "behaviour"),
+    ("V1", "human", "psychometric", "behaviour"),
+])
+def test_area_of_a_benchmark(region, species, kind, area):
+    from brainalign.reports.leaderboard import area_of
+    assert area_of(region, species, kind) == area
+
+
+def test_supplementary_benchmarks_are_shown_but_not_averaged():
+    board = pd.DataFrame({"model": ["m", "m"], "measure": ["it.rsa", "it.cka"], "area": ["IT", "IT"],
+                          "ranked": [True, False], "score": [0.2, 0.6]})
+    areas = area_scores(board)
+    assert areas.loc["m", "IT"] == pytest.approx(0.2) and areas.loc["m", "overall"] == pytest.approx(0.2)

@@ -77,7 +77,8 @@ def iter_batches(model: LoadedModel, stimuli: StimulusSet, layers, *, batch_size
                  precision: str = "fp32", progress: bool = True) -> Iterator[tuple[range, dict[str, np.ndarray]]]:
     """One forward pass per batch of stimuli; yield ``(indices, {layer: float32 (batch, *layer_shape)})``.
 
-    Only one batch of outputs is alive at a time, so callers can stream them to disk. Raises
+    Only one batch of outputs is alive at a time, so callers can stream them to disk; the arrays
+    are reused by the next batch, so copy (or write) them before asking for it. Raises
     ModelError for a layer that outputs a non-tensor or never runs.
     """
     if batch_size < 1:
@@ -86,7 +87,7 @@ def iter_batches(model: LoadedModel, stimuli: StimulusSet, layers, *, batch_size
     target = resolve_device(device)
     module = model.module.to(target)
     seen: set[str] = set()
-    with record_outputs(module, layers) as outputs, torch.inference_mode(), \
+    with record_outputs(module, layers, reuse_buffers=True) as outputs, torch.inference_mode(), \
             tqdm(total=n, desc=f"extract {model.spec}", unit="img", disable=not progress, leave=False) as bar:
         for start in range(0, n, batch_size):
             batch = range(start, min(start + batch_size, n))

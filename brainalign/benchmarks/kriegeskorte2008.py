@@ -182,7 +182,7 @@ def _human_cka() -> RSABenchmark:
         identifier="kriegeskorte2008.IT.cka", version=VERSION, region="IT", species="human",
         description="human IT fMRI RDMs of 92 object images (4 subjects); linear CKA of the RDMs' centred Grams",
         load_target=human_it_target, load_stimuli=stimulus_set, stratify_coord="category", protocol=PROTOCOL_CKA,
-        dataset=_dataset_record(SUPPLEMENT, BRAIN_RDMS), citation=CITATION)
+        dataset=_dataset_record(SUPPLEMENT, BRAIN_RDMS), citation=CITATION, ranked=False)
 
 
 def _monkey() -> RSABenchmark:

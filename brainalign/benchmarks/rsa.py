@@ -84,6 +84,7 @@ class RSABenchmark:
     protocol: RSAProtocol = field(default_factory=RSAProtocol)
     dataset: dict = field(default_factory=dict)
     citation: str = ""
+    ranked: bool = True   # False: a supplementary view of data another benchmark ranks (kept out of area means)
 
     def score_layers(self, activations: dict[str, xr.DataArray], *, convention: str | None = None) -> list[LayerRecord]:
         """One LayerRecord per layer of ``activations`` ({layer: DataArray(stimulus, unit)})."""

@@ -190,7 +190,8 @@ def layer_inventory(loaded: LoadedModel, *, graph: bool = True) -> dict[str, tup
 
 
 @contextlib.contextmanager
-def record_outputs(module: torch.nn.Module, names: Sequence[str]) -> Iterator[dict[str, object]]:
+def record_outputs(module: torch.nn.Module, names: Sequence[str], *,
+                   reuse_buffers: bool = False) -> Iterator[dict[str, object]]:
     """Record the outputs of the named layers during the forward passes run in the body.
 
     Parameters
@@ -199,6 +200,10 @@ def record_outputs(module: torch.nn.Module, names: Sequence[str]) -> Iterator[di
     names : sequence of str
         Layer names as in the module docstring: ``NAME[:CALL][@TOKENS]``, where NAME is a
         submodule or a graph node (e.g. ``layer1.0.add``).
+    reuse_buffers : bool
+        Copy each output into the same tensor on every forward pass (no fresh allocation, so no
+        page faults for large layers). The recorded tensors are then only valid until the next
+        pass: copy them out before running the module again.
 
     Yields
     ------
@@ -223,7 +228,7 @@ def record_outputs(module: torch.nn.Module, names: Sequence[str]) -> Iterator[di
     modules = dict(module.named_modules())
     parsed = {name: parse_layer(name) for name in names}
     outputs: dict[str, object] = {}
-    state = {"counts": {}, "paused": False}
+    state = {"counts": {}, "paused": False, "buffers": {} if reuse_buffers else None}
     layout = token_layout(module)
     by_module: dict[str, dict[str, LayerName]] = {}
     nodes: dict[str, dict[str, LayerName]] = {}
@@ -329,7 +334,7 @@ def _patch_forward(module, extractor, nodes, outputs, state, layout) -> None:
             state["paused"] = False
         for base, wanted in nodes.items():
             for name, layer in wanted.items():
-                outputs[name] = _view(values[base], layer.tokens, layout)
+                outputs[name] = _view(values[base], layer.tokens, layout, state["buffers"], name)
         return forward(*args, **kwargs)
 
     module.forward = forward_with_nodes
@@ -343,7 +348,7 @@ def _store(outputs: dict[str, object], state: dict, base: str, wanted: dict[str,
         state["counts"][base] = call + 1
         for name, layer in wanted.items():
             if layer.call == call and name not in outputs:
-                outputs[name] = _view(output, layer.tokens, layout)
+                outputs[name] = _view(output, layer.tokens, layout, state["buffers"], name)
     return hook
 
 
@@ -354,8 +359,12 @@ def _shape_hook(shapes: list, layout, tokens: str):
     return hook
 
 
-def _view(output, tokens: str, layout):
-    """Copy of a hooked output: first tensor of a tuple, token view for transformer token maps."""
+def _view(output, tokens: str, layout, buffers: dict | None = None, name: str = ""):
+    """Copy of a hooked output: first tensor of a tuple, token view for transformer token maps.
+
+    With ``buffers`` ({name: tensor}), the copy goes into the tensor kept there from the previous
+    forward pass when shape, dtype and device match, instead of a fresh allocation.
+    """
     if isinstance(output, (tuple, list)) and output and isinstance(output[0], torch.Tensor):
         output = output[0]
     if not isinstance(output, torch.Tensor):
@@ -368,11 +377,20 @@ def _view(output, tokens: str, layout):
                 if cls_index < 0:
                     raise ModelError("this vision transformer has no CLS token",
                                      hint="use --tokens patches or --tokens all")
-                return output[:, cls_index].clone()
-            patches = output[:, n_prefix:]
-            return patches.reshape(len(output), rows, cols, -1).permute(0, 3, 1, 2).clone(
-                memory_format=torch.contiguous_format)
-    return output.clone()
+                output = output[:, cls_index]
+            else:
+                output = output[:, n_prefix:].reshape(len(output), rows, cols, -1).permute(0, 3, 1, 2)
+    return _copy(output, buffers, name)
+
+
+def _copy(tensor: torch.Tensor, buffers: dict | None, name: str) -> torch.Tensor:
+    """A contiguous copy of ``tensor``, into ``buffers[name]`` when it can be reused."""
+    if buffers is None:
+        return tensor.clone(memory_format=torch.contiguous_format)
+    kept = buffers.get(name)
+    if kept is None or kept.shape != tensor.shape or kept.dtype != tensor.dtype or kept.device != tensor.device:
+        kept = buffers[name] = torch.empty(tensor.shape, dtype=tensor.dtype, device=tensor.device)
+    return kept.copy_(tensor)
 
 
 def _zero_batch(loaded: LoadedModel) -> torch.Tensor:

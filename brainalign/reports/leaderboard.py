@@ -16,11 +16,12 @@ from .store import record_kind
 
 LAYER_COLUMNS = ["model", "spec", "objective", "architecture", "training_data", "epoch", "run", "tag",
                  "weights_sha256", "checkpoint", "seed", "kind", "benchmark", "benchmark_version", "region",
-                 "area", "species", "metric", "protocol", "layer", "depth", "raw", "error", "ci_low", "ci_high",
+                 "area", "ranked", "species", "metric", "protocol", "layer", "depth", "raw", "error", "ci_low", "ci_high",
                  "ceiling", "ceiling_lower", "ceiling_upper", "ceiled", "convention", "selection_raw", "heldout_raw", "heldout_ceiling",
                  "heldout_ceiled", "committed", "n_stimuli", "n_neuroids", "n_units", "record_id", "created"]
 
-BOARD_COLUMNS = ["model", "objective", "architecture", "training_data", "epoch", "run", "tag", "area", "benchmark", "measure",
+BOARD_COLUMNS = ["model", "objective", "architecture", "training_data", "epoch", "run", "tag", "area", "ranked",
+                 "benchmark", "measure",
                  "metric", "region", "species", "layer", "score", "raw_heldout", "ceiling_heldout", "ci_low",
                  "ci_high", "convention", "commitment", "n_layers", "n_stimuli", "n_neuroids", "protocol",
                  "benchmark_version", "weights_sha256"]
@@ -42,10 +43,12 @@ def _area_rank(region: str) -> int:
 def area_of(region: str | None, species: str | None, kind: str = "neural") -> str:
     """The leaderboard area of a benchmark: ``mouse``, ``V1``, ``V2``, ``V4``, ``IT``, ``behaviour`` or its region."""
     region_l, species_l = str(region or "").lower(), str(species or "").lower()
-    if kind == "psychometric" or region_l in _BEHAVIOUR or species_l == "human":
+    if kind == "psychometric" or region_l in _BEHAVIOUR:
         return "behaviour"
-    if region in ("V1", "V2", "V4", "IT"):
+    if region in ("V1", "V2", "V4", "IT"):   # human fMRI of a brain area is neural data, not behaviour
         return region
+    if species_l == "human":
+        return "behaviour"
     if region_l.startswith("vis") or species_l == "mouse":
         return "mouse"
     return str(region or "other")
@@ -103,6 +106,7 @@ def layer_table(records: list[dict]) -> pd.DataFrame:
             "checkpoint": model.get("checkpoint"), "seed": model.get("seed"), "kind": kind,
             "benchmark": bench["identifier"], "benchmark_version": bench.get("version"),
             "region": bench.get("region"), "area": area_of(bench.get("region"), bench.get("species"), kind),
+            "ranked": bool(bench.get("ranked", True)),
             "species": bench.get("species"), "metric": metric.get("name", DEFAULT_METRIC),
             "protocol": metric.get("protocol"), "layer": layer, "depth": depths[layer],
             **{k: _number(score.get(k)) for k in ("raw", "error", "ceiling_lower", "ceiling_upper", "ceiled")},
@@ -171,8 +175,10 @@ def area_scores(board: pd.DataFrame) -> pd.DataFrame:
     An area's score is the mean over the area's benchmarks the model was scored on; ``overall``
     is the mean over the areas it was scored in, so six mouse areas weigh as much as one V1
     benchmark. ``coverage`` is the fraction of all benchmarks in the table that the model was
-    scored on: compare models' overall scores only at equal coverage.
+    scored on: compare models' overall scores only at equal coverage. Supplementary benchmarks
+    (``ranked: false``, e.g. a second metric on the same data) are shown but not averaged in.
     """
+    board = board[board["ranked"].astype(bool)] if "ranked" in board else board
     if board.empty:
         return pd.DataFrame(columns=["overall", "coverage"])
     wide = board.pivot(index="model", columns="measure", values="score")
