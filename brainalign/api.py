@@ -11,8 +11,10 @@ from tqdm.auto import tqdm
 
 from ._io import check_writable, sha256_file, write_text_atomic
 from .activations import extract_activations, features_for_scoring, load_activations, preflight, save_activations
+from .activations.reduction import parse_reduction, reduce_activations
 from .benchmarks.base import NeuralBenchmark, protocol_for_stimuli
-from .benchmarks.registry import benchmarks_for_area, list_benchmarks, load_benchmark
+from .benchmarks.registry import (benchmark_info, benchmarks_for_area, list_benchmarks, load_benchmark,
+                                  unknown_benchmark_hint)
 from .benchmarks.scoring import LayerScore, ScoreOptions, score_layers
 from .errors import DataError, InputError
 from .metrics.conventions import DEFAULT_CONVENTION
@@ -67,10 +69,14 @@ def _benchmark_ids(benchmarks, area) -> list[str]:
 
 
 def _expand(name: str) -> list[str]:
-    matches = list_benchmarks(name) if any(c in name for c in "*?[") else [name]
-    if not matches:
-        raise InputError(f"no benchmark matches {name!r}", hint=f"known: {', '.join(list_benchmarks())}")
-    return matches
+    """Benchmark ids matching ``name`` (an id or a shell pattern); InputError before any work when none."""
+    if any(c in name for c in "*?["):
+        matches = list_benchmarks(name)
+        if not matches:
+            raise InputError(f"no benchmark matches {name!r}", hint=unknown_benchmark_hint())
+        return matches
+    benchmark_info(name)  # raises the one-line error for an unknown id
+    return [name]
 
 
 def _metric_record(benchmark: NeuralBenchmark, options: ScoreOptions | None = None) -> dict:
@@ -140,7 +146,8 @@ def score(model: str, *, benchmarks=None, area: str | None = None, layers=None, 
           tag: str | None = None, epoch: int | None = None, convention: str = DEFAULT_CONVENTION,
           batch_size: int = 32, device: str = "cpu", precision: str = "fp32", max_memory=None,
           progress: bool = True, options: ScoreOptions | None = None, checkpoint_format: str | None = None,
-          trust_checkpoint: bool = False, allow_partial: bool = False, tokens: str = "patches") -> list[dict]:
+          trust_checkpoint: bool = False, allow_partial: bool = False, tokens: str = "patches",
+          reduce: str | None = None, reduce_fit: str | None = None, reduce_seed: int = 0) -> list[dict]:
     """Score every chosen layer of ``model`` on each benchmark; write and return one record per layer.
 
     ``checkpoint_format``, ``trust_checkpoint``, ``allow_partial`` and ``tokens`` go to
@@ -158,8 +165,13 @@ def score(model: str, *, benchmarks=None, area: str | None = None, layers=None, 
     ``benchmarks`` is a list of identifiers or shell patterns (``sim.*``); ``area`` picks every
     benchmark of that area instead. ``objective`` and ``epoch`` override what the checkpoint
     records (solo-learn ``args.json``, Lightning ``hyper_parameters``, the file name's epoch).
+
+    ``reduce`` (``srp:N`` or ``pca:N``, PCA fit on the images of ``reduce_fit``; seed
+    ``reduce_seed``) reduces each layer before scoring (:func:`.activations.reduction.reduce_activations`);
+    the method is recorded in ``model.extraction.reduction`` and in each score's details.
     """
     identifiers = _benchmark_ids(benchmarks, area)
+    reduction = parse_reduction(reduce)
     options = options or ScoreOptions()
     auto = layers == "auto"
     if auto and options.protocol == "brainscore":
@@ -171,6 +183,16 @@ def score(model: str, *, benchmarks=None, area: str | None = None, layers=None, 
     model_record = {**loaded.provenance(), "tag": tag,
                     **model_metadata(loaded.spec, checkpoint, objective=objective, epoch=epoch),
                     "extraction": {"device": device, "precision": precision}}
+    fit = None
+    if reduction is not None:
+        fit_stimuli = resolve_stimuli(reduce_fit) if reduce_fit else None
+        if reduction[0] == "pca" and fit_stimuli is not None:
+            fit = extract_activations(loaded, fit_stimuli, chosen, batch_size=batch_size, device=device,
+                                      precision=precision, progress=progress)
+        model_record["extraction"]["reduction"] = {
+            "spec": reduce, "seed": reduce_seed,
+            "fit_stimuli": None if fit_stimuli is None else {"source": str(reduce_fit),
+                                                              "content_sha256": fit_stimuli.content_hash}}
     store = ResultsStore(results)
     records, grams = [], {}
     for identifier in tqdm(identifiers, desc=f"score {loaded.spec}", unit="benchmark", disable=not progress,
@@ -178,7 +200,9 @@ def score(model: str, *, benchmarks=None, area: str | None = None, layers=None, 
         benchmark = load_benchmark(identifier)
         activations, _ = features_for_scoring(  # streamed kernels only for the PLS path below
             loaded, benchmark.load_stimuli(), chosen, batch_size=batch_size, device=device, precision=precision,
-            max_memory=max_memory, stream=False if hasattr(benchmark, "score_layers") else None, progress=progress)
+            max_memory=max_memory, stream=False if hasattr(benchmark, "score_layers") or reduction else None,
+            progress=progress)
+        activations = reduce_activations(activations, reduce, seed=reduce_seed, fit=fit)
         if hasattr(benchmark, "score_layers"):  # RSA / texture benchmarks score and describe themselves
             layer_records = benchmark.score_layers(activations, convention=convention)
             new = [new_record(model=model_record, benchmark=_benchmark_record(benchmark), layer=r.layer,

@@ -92,3 +92,9 @@ def test_models_and_benchmarks_listing_json():
 def test_score_requires_a_target():
     result = run("score", "pixels")
     assert result.exit_code == 2 and "nothing to score" in _error_line(result)
+
+
+def test_unknown_benchmark_fails_before_any_model_work():
+    result = run("score", "no_such_model", "--benchmark", "no.such.benchmark")   # the benchmark is checked first
+    line = _error_line(result)
+    assert "unknown benchmark 'no.such.benchmark'" in line and "sim.V1" in line

@@ -9,6 +9,9 @@
 
 Both return float32 (n_stimuli, n_components) and record their parameters (and seed) in the
 ``reduction`` dict they return, for the score record.
+
+- :func:`reduce_activations`: ``--reduce srp:N | pca:N`` of ``brainalign score``, on in-memory
+  layers; PCA is fit on a separate image set, never on the scored stimuli.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from typing import Callable
 
 import numpy as np
 import scipy.sparse
-from sklearn.decomposition import IncrementalPCA
+import xarray as xr
+from sklearn.decomposition import PCA, IncrementalPCA
 from sklearn.random_projection import SparseRandomProjection
 
 from ..errors import InputError
@@ -82,3 +86,60 @@ def _merged_blocks(stream, layer, block_rows, minimum):
         previous = block
     if previous is not None:
         yield previous
+
+
+def parse_reduction(spec: str | None) -> tuple[str, int] | None:
+    """``"srp:1000"`` / ``"pca:1000"`` -> ``("srp", 1000)``; None or ``"none"`` -> None."""
+    if spec in (None, "", "none"):
+        return None
+    method, _, count = str(spec).partition(":")
+    if method not in ("srp", "pca") or not count.isdigit() or int(count) < 1:
+        raise InputError(f"unknown reduction {spec!r}",
+                         hint="use srp:N (sparse random projection) or pca:N (PCA fit on --reduce-fit images)")
+    return method, int(count)
+
+
+def reduce_activations(activations: dict[str, xr.DataArray], spec: str | None, *, seed: int = 0,
+                       fit: dict[str, xr.DataArray] | None = None) -> dict[str, xr.DataArray]:
+    """Each layer (DataArray stimulus x unit) reduced to at most N units, the method in ``attrs["reduction"]``.
+
+    ``srp:N``: seeded sparse random projection (no fitting, so no information from the scored
+    stimuli leaks into it). ``pca:N``: PCA fit on ``fit`` ({layer: DataArray}, activations of a
+    *separate* image set, as Brain-Score fits its PCA on ImageNet images) and applied to the
+    scored stimuli. Layers with at most N units are left as they are (recorded as such).
+    """
+    parsed = parse_reduction(spec)
+    if parsed is None:
+        return activations
+    method, n_components = parsed
+    if method == "pca" and fit is None:
+        raise InputError("pca:N needs a separate image set to fit the PCA on",
+                         hint="pass --reduce-fit SOURCE (a folder or zip of images not in the benchmark), or use srp:N")
+    reduced = {}
+    for layer, array in activations.items():
+        n_units = int(array.shape[1])
+        if n_units <= n_components:
+            record = {"method": "none", "reason": f"layer has {n_units} <= {n_components} units"}
+            values = np.asarray(array.values)
+        elif method == "srp":
+            project, record = sparse_projector(n_units, n_components, seed=seed)
+            values = project(array.values)
+        else:
+            values, record = _pca(array, fit[layer], n_components)
+        reduced[layer] = xr.DataArray(values.astype(np.float32), dims=("stimulus", "unit"),
+                                      coords={"stimulus_id": array["stimulus_id"]}, name=layer,
+                                      attrs={**array.attrs, "reduction": record, "n_units": n_units})
+    return reduced
+
+
+def _pca(array: xr.DataArray, fit_array: xr.DataArray, n_components: int) -> tuple[np.ndarray, dict]:
+    fit_values = np.asarray(fit_array.values, dtype=np.float64)
+    overlap = set(fit_array["stimulus_id"].values.astype(str)) & set(array["stimulus_id"].values.astype(str))
+    if overlap:
+        raise InputError(f"the PCA fit images share {len(overlap)} stimulus ids with the scored stimuli "
+                         f"(e.g. {sorted(overlap)[0]!r})", hint="fit the PCA on images the benchmark does not use")
+    k = min(n_components, len(fit_values))
+    pca = PCA(n_components=k, svd_solver="full").fit(fit_values)   # exact: no randomised approximation
+    record = {"method": "pca", "n_components": k, "svd_solver": "full", "fit_stimuli": len(fit_values),
+              "explained_variance_ratio": float(pca.explained_variance_ratio_.sum()), "n_units": int(array.shape[1])}
+    return pca.transform(np.asarray(array.values, dtype=np.float64)), record

@@ -66,9 +66,20 @@ def load_benchmark(identifier: str) -> NeuralBenchmark:
 
 
 def _check_known(identifier: str) -> None:
+    _ensure_registered()
     if identifier not in _BENCHMARKS:
-        raise InputError(f"unknown benchmark {identifier!r}",
-                         hint=f"known benchmarks: {', '.join(list_benchmarks())}")
+        raise InputError(f"unknown benchmark {identifier!r}", hint=unknown_benchmark_hint())
+
+
+def unknown_benchmark_hint() -> str:
+    """The known benchmarks, and where the real-data ones come from when they are missing."""
+    from ..config import shared_data_dir
+
+    hint = f"known benchmarks: {', '.join(list_benchmarks())}"
+    if not any(b.startswith(("cowley2023.", "kriegeskorte2008.")) for b in _BENCHMARKS):
+        hint += (f"; the real-data benchmarks (cowley2023.V4, kriegeskorte2008.IT) appear when "
+                 f"$BRAINALIGN_SHARED_DATA (now {shared_data_dir()}) holds their data")
+    return hint
 
 
 def benchmarks_for_area(area: str) -> list[str]:

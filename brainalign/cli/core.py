@@ -113,11 +113,18 @@ def extract(model, stimuli, layers, checkpoint, load_options, seed, output, over
               help="Forward-pass precision (fp16/bf16: autocast); recorded in each record's model.extraction.")
 @click.option("--max-memory", default=None,
               help="Memory budget, e.g. 3GB (default: 80% of free memory); wider layers are streamed to disk.")
+@click.option("--reduce", default=None,
+              help="Reduce each layer before scoring: srp:N (seeded sparse random projection) or pca:N "
+                   "(PCA fit on --reduce-fit images); recorded with every score.")
+@click.option("--reduce-fit", default=None,
+              help="With --reduce pca:N: images to fit the PCA on (folder or zip, none of the benchmark's).")
+@click.option("--reduce-seed", type=int, default=0, show_default=True, help="Seed of the reduction.")
 @quiet_option
 @json_option
 @user_errors
 def score(model, benchmarks, area, layers, checkpoint, load_options, seed, activations, assembly, stratify, objective, tag, epoch,
-          convention, options, results, batch_size, device, precision, max_memory, quiet, as_json):
+          convention, options, results, batch_size, device, precision, max_memory, reduce, reduce_fit, reduce_seed,
+          quiet, as_json):
     """Score MODEL's layers with neural predictivity (PLS-25 or ridge) under --protocol and write one
     JSON record per layer and benchmark to --results, with raw r, ceiling, ceiled score (and its
     convention) and bootstrap CIs. --layers auto commits each area to the layer best on a
@@ -136,7 +143,8 @@ def score(model, benchmarks, area, layers, checkpoint, load_options, seed, activ
         records = api.score(model, benchmarks=list(benchmarks), area=area, layers=layers, checkpoint=checkpoint,
                             seed=seed, results=results, objective=objective, tag=tag, epoch=epoch, convention=convention,
                             batch_size=batch_size, device=device, precision=precision, max_memory=max_memory,
-                            progress=not quiet, options=options, **load_options)
+                            progress=not quiet, options=options, reduce=reduce, reduce_fit=reduce_fit,
+                            reduce_seed=reduce_seed, **load_options)
     if as_json:
         click.echo(json.dumps(records, indent=2))
         return

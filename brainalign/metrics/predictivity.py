@@ -161,7 +161,8 @@ def _check_inputs(X, Y, *, gram, splits, n_components):
     if not isinstance(n_components, Integral) or not 1 <= n_components <= n_features:
         raise InputError(
             f"n_components must be an integer from 1 to the number of features ({n_features}), "
-            f"got {n_components!r}")
+            f"got {n_components!r}",
+            hint="score a wider layer, reduce to at least as many units as PLS components, or use --metric ridge")
     _check_splits(splits, n_stimuli=n_stimuli)
     return Y, gram
 

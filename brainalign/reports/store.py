@@ -1,7 +1,7 @@
 """The results store: one JSON record per score in ``RESULTS/records/``, append-only and atomic.
 
 A record's *key* is (kind, model spec, weights sha256, benchmark, benchmark version, metric,
-protocol, layer, seed, extraction precision). Records are never overwritten or edited: a re-run writes a new file whose
+protocol, layer, seed, extraction precision and reduction). Records are never overwritten or edited: a re-run writes a new file whose
 ``supersedes`` field names the record it replaces; readers take the newest record of each key
 (``created``, then ``id``) and the older one stays on disk until ``prune``.
 
@@ -43,9 +43,11 @@ def record_key(record: dict) -> str:
     kind, name = record_kind(record), metric.get("name", "pls_predictivity")
     if kind != DEFAULT_KIND or name != "pls_predictivity":   # keys of the first record kind stay as they were
         key += [kind, name]
-    precision = (model.get("extraction") or {}).get("precision", "fp32")
-    if precision != "fp32":   # an fp16 score measures something else than the fp32 one; neither supersedes the other
-        key += [f"precision={precision}"]
+    extraction = model.get("extraction") or {}
+    if extraction.get("precision", "fp32") != "fp32":   # an fp16 score is not a newer fp32 score
+        key += [f"precision={extraction['precision']}"]
+    if extraction.get("reduction"):                     # nor is a score of reduced features
+        key += ["reduction=" + json.dumps(extraction["reduction"], sort_keys=True)]
     return sha256_bytes(*(part.encode() for part in key))
 
 

@@ -1,0 +1,79 @@
+"""--reduce srp:N | pca:N: equal to scikit-learn, fit never on the scored stimuli, recorded and keyed."""
+
+import json
+
+import numpy as np
+import pytest
+import xarray as xr
+from cli_helpers import error_line, run
+from sklearn.decomposition import PCA
+from sklearn.random_projection import SparseRandomProjection
+
+from brainalign.activations.reduction import reduce_activations
+from brainalign.errors import InputError
+
+
+def _layer(n_stimuli, n_units, seed, prefix="s"):
+    values = np.random.default_rng(seed).normal(size=(n_stimuli, n_units)).astype(np.float32)
+    return xr.DataArray(values, dims=("stimulus", "unit"),
+                        coords={"stimulus_id": ("stimulus", [f"{prefix}{i}" for i in range(n_stimuli)])})
+
+
+def test_sparse_random_projection_equals_sklearn_with_the_same_seed():
+    layer = _layer(30, 500, 0)
+    reduced = reduce_activations({"l": layer}, "srp:40", seed=3)["l"]
+    expected = SparseRandomProjection(n_components=40, random_state=3, dense_output=True).fit_transform(layer.values)
+    np.testing.assert_allclose(reduced.values, expected, rtol=1e-5, atol=1e-5)
+    assert reduced.attrs["reduction"]["method"] == "sparse_random_projection"
+    assert reduced.attrs["n_units"] == 500
+
+
+def test_pca_is_fit_on_the_separate_images_only():
+    scored, fit = _layer(30, 200, 0), _layer(60, 200, 1, prefix="fit")
+    reduced = reduce_activations({"l": scored}, "pca:10", seed=0, fit={"l": fit})["l"]
+    expected = PCA(n_components=10, svd_solver="full").fit(fit.values.astype(np.float64)).transform(
+        scored.values.astype(np.float64))
+    np.testing.assert_allclose(np.abs(reduced.values), np.abs(expected), rtol=1e-4, atol=1e-4)  # signs may flip
+    assert reduced.attrs["reduction"]["fit_stimuli"] == 60
+
+
+def test_narrow_layers_pass_unchanged_and_pca_needs_disjoint_fit_images():
+    layer = _layer(10, 8, 0)
+    kept = reduce_activations({"l": layer}, "srp:20")["l"]
+    np.testing.assert_array_equal(kept.values, layer.values)
+    assert kept.attrs["reduction"]["method"] == "none"
+    with pytest.raises(InputError, match="separate image set"):
+        reduce_activations({"l": _layer(10, 50, 0)}, "pca:5")
+    with pytest.raises(InputError, match="share"):
+        reduce_activations({"l": _layer(10, 50, 0)}, "pca:5", fit={"l": _layer(20, 50, 1)})
+
+
+def test_cli_records_the_reduction_and_keys_it_apart(tmp_path):
+    args = ["score", "alexnet_bn64", "--benchmark", "sim.V1", "--layers", "features.3", "--results", tmp_path, "-q",
+            "--json", "--bootstrap", "0"]
+    plain = json.loads(run(*args).output)[0]
+    reduced = json.loads(run(*args, "--reduce", "srp:100").output)[0]
+    assert reduced["model"]["extraction"]["reduction"]["spec"] == "srp:100"
+    assert reduced["score"]["details"]["reduction"]["n_components"] == 100
+    assert reduced["key"] != plain["key"] and reduced["score"]["raw"] != plain["score"]["raw"]
+    assert reduced["score"]["n_units"] == plain["score"]["n_units"] == 64 * 7 * 7
+    line = error_line(run(*args, "--reduce", "pca:10"))
+    assert "--reduce-fit" in line
+    assert "unknown reduction" in error_line(run(*args, "--reduce", "umap:3"))
+
+
+def test_cli_pca_fit_on_a_folder_of_other_images(tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "fit"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(30):
+        Image.fromarray(rng.integers(0, 256, size=(32, 32, 3), dtype=np.uint8)).save(folder / f"fit{i:02d}.png")
+    result = run("score", "alexnet_bn64", "--benchmark", "sim.V1", "--layers", "features.3", "--results", tmp_path,
+                 "-q", "--json", "--bootstrap", "0", "--reduce", "pca:30", "--reduce-fit", folder)
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output)[0]
+    assert record["score"]["details"]["reduction"]["method"] == "pca"
+    assert record["score"]["details"]["reduction"]["n_components"] == 30
+    assert record["model"]["extraction"]["reduction"]["fit_stimuli"]["source"] == str(folder)
