@@ -24,6 +24,13 @@ def data_home() -> Path:
 def shared_data_dir() -> Path:
     """The real-data folder used by tests and real-data benchmarks.
 
-    ``$BRAINALIGN_SHARED_DATA``, or ``../shared/data`` relative to the working directory.
+    ``$BRAINALIGN_SHARED_DATA``; else ``../shared/data`` relative to the working directory, or,
+    when that does not exist, relative to the source checkout brainalign runs from (so the
+    real-data benchmarks do not vanish when a command runs from another folder).
     """
-    return Path(os.environ.get("BRAINALIGN_SHARED_DATA", "../shared/data")).expanduser()
+    env = os.environ.get("BRAINALIGN_SHARED_DATA")
+    if env:
+        return Path(env).expanduser()
+    here = Path("../shared/data")
+    beside_checkout = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+    return here if here.is_dir() or not beside_checkout.is_dir() else beside_checkout.resolve()

@@ -83,6 +83,9 @@ class ScoreOptions:
             raise InputError("the nayebi2023 protocol maps with PLS only", hint="drop --metric ridge")
         if self.n_boot < 0:
             raise InputError(f"n_boot must be >= 0, got {self.n_boot}")
+        if self.backend != "numpy" and self.regression != "ridge":
+            raise InputError(f"--backend {self.backend} runs the ridge fits; PLS always runs in NumPy",
+                             hint="add --metric ridge, or drop --backend")
 
     def to_dict(self) -> dict:
         record = asdict(self)

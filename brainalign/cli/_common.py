@@ -12,7 +12,8 @@ import click
 from ..errors import BrainalignError
 
 
-def _fail(error: BrainalignError) -> None:
+def fail(error: BrainalignError) -> None:
+    """Print ``error: MESSAGE (hint: HINT)`` on stderr and exit with code 2."""
     line = f"error: {error.message}"
     if error.hint:
         line += f" (hint: {error.hint})"
@@ -27,7 +28,7 @@ def user_errors(command):
         try:
             return command(*args, **kwargs)
         except BrainalignError as error:
-            _fail(error)
+            fail(error)
     return wrapper
 
 

@@ -6,6 +6,9 @@ import functools
 
 import click
 
+from ..errors import BrainalignError
+from ._common import fail
+
 _OVER = {"both": ("stimuli", "neuroids"), "stimuli": ("stimuli",), "neuroids": ("neuroids",)}
 
 
@@ -37,9 +40,12 @@ def scoring_options(command):
     def wrapper(*args, protocol, regression, n_boot, bootstrap_seed, bootstrap_over, ci_level, backend, **kwargs):
         from ..benchmarks.scoring import ScoreOptions
 
-        kwargs["options"] = ScoreOptions(protocol=protocol, regression=regression, n_boot=n_boot,
-                                         bootstrap_seed=bootstrap_seed, bootstrap_over=_OVER[bootstrap_over],
-                                         ci_level=ci_level, backend=backend)
+        try:  # option clashes (e.g. nayebi2023 with ridge) are user errors: one line, exit 2
+            kwargs["options"] = ScoreOptions(protocol=protocol, regression=regression, n_boot=n_boot,
+                                             bootstrap_seed=bootstrap_seed, bootstrap_over=_OVER[bootstrap_over],
+                                             ci_level=ci_level, backend=backend)
+        except BrainalignError as error:
+            fail(error)
         return command(*args, **kwargs)
 
     for decorator in reversed(decorators):
