@@ -11,6 +11,7 @@ from tqdm.auto import tqdm
 
 from ._io import check_writable, sha256_file, write_text_atomic
 from .activations import extract_activations, features_for_scoring, load_activations, preflight, save_activations
+from .activations.features import projected_features
 from .activations.reduction import parse_reduction, reduce_activations
 from .benchmarks.base import NeuralBenchmark, protocol_for_stimuli
 from .benchmarks.registry import (benchmark_info, benchmarks_for_area, list_benchmarks, load_benchmark,
@@ -198,11 +199,16 @@ def score(model: str, *, benchmarks=None, area: str | None = None, layers=None, 
     for identifier in tqdm(identifiers, desc=f"score {loaded.spec}", unit="benchmark", disable=not progress,
                            leave=False):
         benchmark = load_benchmark(identifier)
-        activations, _ = features_for_scoring(  # streamed kernels only for the PLS path below
-            loaded, benchmark.load_stimuli(), chosen, batch_size=batch_size, device=device, precision=precision,
-            max_memory=max_memory, stream=False if hasattr(benchmark, "score_layers") or reduction else None,
-            progress=progress)
-        activations = reduce_activations(activations, reduce, seed=reduce_seed, fit=fit)
+        if reduction is not None and reduction[0] == "srp":  # projected while streaming: bounded memory
+            activations = projected_features(loaded, benchmark.load_stimuli(), chosen, reduction[1],
+                                             seed=reduce_seed, batch_size=batch_size, device=device,
+                                             precision=precision, progress=progress)
+        else:
+            activations, _ = features_for_scoring(  # streamed kernels only for the PLS path below
+                loaded, benchmark.load_stimuli(), chosen, batch_size=batch_size, device=device,
+                precision=precision, max_memory=max_memory,
+                stream=False if hasattr(benchmark, "score_layers") or reduction else None, progress=progress)
+            activations = reduce_activations(activations, reduce, seed=reduce_seed, fit=fit)
         if hasattr(benchmark, "score_layers"):  # RSA / texture benchmarks score and describe themselves
             layer_records = benchmark.score_layers(activations, convention=convention)
             new = [new_record(model=model_record, benchmark=_benchmark_record(benchmark), layer=r.layer,

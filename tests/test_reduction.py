@@ -77,3 +77,19 @@ def test_cli_pca_fit_on_a_folder_of_other_images(tmp_path):
     assert record["score"]["details"]["reduction"]["method"] == "pca"
     assert record["score"]["details"]["reduction"]["n_components"] == 30
     assert record["model"]["extraction"]["reduction"]["fit_stimuli"]["source"] == str(folder)
+
+
+def test_streamed_projection_equals_projecting_the_whole_layer(image_folder):
+    from brainalign.activations import extract_activations
+    from brainalign.activations.features import projected_features
+    from brainalign.models import load_model
+    from brainalign.stimuli import resolve_stimuli
+
+    loaded, stimuli = load_model("alexnet_bn64"), resolve_stimuli(str(image_folder))
+    layers = ["features.3", "classifier.8"]       # 3136 units (projected) and 1000 units (kept)
+    streamed = projected_features(loaded, stimuli, layers, 1500, seed=5, batch_size=4, progress=False)
+    whole = reduce_activations(extract_activations(loaded, stimuli, layers, progress=False), "srp:1500", seed=5)
+    for layer in layers:
+        np.testing.assert_allclose(streamed[layer].values, whole[layer].values, rtol=1e-5, atol=1e-6)
+        assert streamed[layer].attrs["reduction"]["method"] == whole[layer].attrs["reduction"]["method"]
+    assert streamed["features.3"].shape == (6, 1500) and streamed["classifier.8"].shape == (6, 1000)

@@ -5,6 +5,7 @@ activations (:func:`.extract.extract_activations`, content-cached). When they do
 them to a temporary HDF5 file, accumulates each layer's centred linear kernel out of core,
 caches the (n x n) kernel by content and returns :func:`.kernel.kernel_features` instead of the
 activations: identical PLS scores, with ``attrs["n_units"]`` keeping the layer's real width.
+:func:`projected_features` streams a seeded sparse random projection of every layer instead.
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ import xarray as xr
 from .._io import atomic_path
 from ..config import cache_dir
 from ..models.base import LoadedModel
+from ..models.layers import layer_shapes
 from ..stimuli.stimulus_set import StimulusSet
 from .cache import activation_key
 from .device import resolve_device
 from .extract import extract_activations
 from .kernel import centered_gram, kernel_features
 from .preflight import MemoryPlan, preflight
-from .streaming import iter_unit_blocks, stream_activations, stream_layers
+from .reduction import sparse_projector
+from .streaming import iter_row_blocks, iter_unit_blocks, stream_activations, stream_layers
 
 
 def features_for_scoring(model: LoadedModel, stimuli: StimulusSet, layers, *, batch_size: int = 32,
@@ -101,3 +104,40 @@ def streamed_kernels(model: LoadedModel, stimuli: StimulusSet, layers, *, batch_
                         np.savez(handle, gram=gram, layer_shape=np.asarray(shape, dtype=np.int64))
                 found[layer] = (gram, shape)
     return found
+
+
+def projected_features(model: LoadedModel, stimuli: StimulusSet, layers, n_components: int, *, seed: int,
+                       batch_size: int = 32, device: str = "cpu", precision: str = "fp32",
+                       progress: bool = True) -> dict[str, xr.DataArray]:
+    """``{layer: DataArray(stimulus, unit)}``: each layer wider than ``n_components`` sparse-randomly
+    projected to ``n_components`` units batch by batch while it is extracted (``--reduce srp:N``).
+
+    Peak memory is one batch of raw outputs plus the (n_stimuli, n_components) results, whatever
+    the layers' width; rows are projected independently, so the result equals projecting the whole
+    layer at once with the same seed. ``attrs["reduction"]`` records the projection and
+    ``attrs["n_units"]`` the layer's real width.
+    """
+    layers = list(layers)
+    resolve_device(device)
+    units = {layer: int(np.prod(shape)) for layer, shape in layer_shapes(model, layers).items()}
+    projectors = {layer: sparse_projector(width, n_components, seed=seed)
+                  for layer, width in units.items() if width > n_components}
+
+    def project(layer: str, block: np.ndarray) -> np.ndarray:
+        return projectors[layer][0](block) if layer in projectors else block
+
+    _stream_dir().mkdir(parents=True, exist_ok=True)
+    result = {}
+    with tempfile.TemporaryDirectory(dir=_stream_dir()) as folder:
+        stream = stream_activations(model, stimuli, layers, f"{folder}/projected.h5", batch_size=batch_size,
+                                    device=device, precision=precision, transform=project, progress=progress)
+        info = stream_layers(stream)
+        for layer in layers:
+            values = np.concatenate(list(iter_row_blocks(stream, layer)))
+            record = projectors[layer][1] if layer in projectors else {
+                "method": "none", "reason": f"layer has {units[layer]} <= {n_components} units"}
+            result[layer] = xr.DataArray(values, dims=("stimulus", "unit"),
+                                         coords={"stimulus_id": ("stimulus", stimuli.stimulus_ids)}, name=layer,
+                                         attrs={"layer": layer, "layer_shape": info[layer]["layer_shape"],
+                                                "n_units": units[layer], "reduction": record})
+    return result
