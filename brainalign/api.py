@@ -173,6 +173,10 @@ def score(model: str, *, benchmarks=None, area: str | None = None, layers=None, 
     """
     identifiers = _benchmark_ids(benchmarks, area)
     reduction = parse_reduction(reduce)
+    if reduction is not None and (reduction[0] == "pca") != bool(reduce_fit):
+        raise InputError(f"--reduce {reduce} " + ("needs images to fit the PCA on" if reduction[0] == "pca"
+                                                   else "is not fitted, so it takes no --reduce-fit"),
+                         hint="use --reduce pca:N --reduce-fit IMAGES, or --reduce srp:N alone")
     options = options or ScoreOptions()
     auto = layers == "auto"
     if auto and options.protocol == "brainscore":
@@ -187,7 +191,7 @@ def score(model: str, *, benchmarks=None, area: str | None = None, layers=None, 
     fit = None
     if reduction is not None:
         fit_stimuli = resolve_stimuli(reduce_fit) if reduce_fit else None
-        if reduction[0] == "pca" and fit_stimuli is not None:
+        if fit_stimuli is not None:
             fit = extract_activations(loaded, fit_stimuli, chosen, batch_size=batch_size, device=device,
                                       precision=precision, progress=progress)
         model_record["extraction"]["reduction"] = {
@@ -195,20 +199,25 @@ def score(model: str, *, benchmarks=None, area: str | None = None, layers=None, 
             "fit_stimuli": None if fit_stimuli is None else {"source": str(reduce_fit),
                                                               "content_sha256": fit_stimuli.content_hash}}
     store = ResultsStore(results)
-    records, grams = [], {}
+    records, grams, reduced = [], {}, {}   # reduced: {stimulus-set hash: activations}, shared by benchmarks
     for identifier in tqdm(identifiers, desc=f"score {loaded.spec}", unit="benchmark", disable=not progress,
                            leave=False):
         benchmark = load_benchmark(identifier)
-        if reduction is not None and reduction[0] == "srp":  # projected while streaming: bounded memory
-            activations = projected_features(loaded, benchmark.load_stimuli(), chosen, reduction[1],
-                                             seed=reduce_seed, batch_size=batch_size, device=device,
-                                             precision=precision, progress=progress)
+        stimuli = benchmark.load_stimuli()
+        if reduction is not None and stimuli.content_hash in reduced:
+            activations = reduced[stimuli.content_hash]
+        elif reduction is not None and reduction[0] == "srp":  # projected while streaming: bounded memory
+            activations = reduced[stimuli.content_hash] = projected_features(
+                loaded, stimuli, chosen, reduction[1], seed=reduce_seed, batch_size=batch_size, device=device,
+                precision=precision, progress=progress)
         else:
             activations, _ = features_for_scoring(  # streamed kernels only for the PLS path below
-                loaded, benchmark.load_stimuli(), chosen, batch_size=batch_size, device=device,
-                precision=precision, max_memory=max_memory,
-                stream=False if hasattr(benchmark, "score_layers") or reduction else None, progress=progress)
-            activations = reduce_activations(activations, reduce, seed=reduce_seed, fit=fit)
+                loaded, stimuli, chosen, batch_size=batch_size, device=device, precision=precision,
+                max_memory=max_memory, stream=False if hasattr(benchmark, "score_layers") or reduction else None,
+                progress=progress)
+            if reduction is not None:
+                activations = reduced[stimuli.content_hash] = reduce_activations(activations, reduce,
+                                                                                 seed=reduce_seed, fit=fit)
         if hasattr(benchmark, "score_layers"):  # RSA / texture benchmarks score and describe themselves
             layer_records = benchmark.score_layers(activations, convention=convention)
             new = [new_record(model=model_record, benchmark=_benchmark_record(benchmark), layer=r.layer,

@@ -70,7 +70,7 @@ def test_mismatched_stimulus_ids_exit_2(activations_file, tmp_path):
     results = tmp_path / "results"
     result = run("score", "--activations", activations_file, "--assembly", path, "--results", results)
     assert result.exit_code == 2
-    assert "lack 6 of the assembly's 6 stimulus ids" in _error_line(result)
+    assert "lack 6 of the benchmark's 6 stimulus ids" in _error_line(result)
     assert not results.exists()
 
 

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 import brainalign
 from brainalign.config import shared_data_dir
 
@@ -12,8 +14,9 @@ def test_shared_data_env_wins(monkeypatch, tmp_path):
 
 
 def test_shared_data_is_found_beside_the_checkout_from_any_folder(monkeypatch, tmp_path):
-    monkeypatch.delenv("BRAINALIGN_SHARED_DATA", raising=False)
-    monkeypatch.chdir(tmp_path)   # no ../shared/data here
     beside = Path(brainalign.__file__).resolve().parents[1].parent / "shared" / "data"
-    expected = beside.resolve() if beside.is_dir() else Path("../shared/data")
-    assert shared_data_dir() == expected
+    if not beside.is_dir():
+        pytest.skip("no shared data beside this checkout")
+    monkeypatch.delenv("BRAINALIGN_SHARED_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)   # ../shared/data does not exist from here
+    assert (shared_data_dir() / "README.md").is_file()

@@ -104,7 +104,7 @@ def test_activations_of_other_stimuli_are_refused(tmp_path):
     ids = [f"k92-{i:02d}" for i in range(91)] + ["other"]
     activations = xr.DataArray(np.random.default_rng(0).standard_normal((92, 5)), dims=("stimulus", "unit"),
                                coords={"stimulus_id": ("stimulus", ids)})
-    with pytest.raises(DataError, match="lack 1 of the target's 92"):
+    with pytest.raises(DataError, match="lack 1 of the benchmark's 92"):
         benchmark.score_layers({"x": activations})
 
 

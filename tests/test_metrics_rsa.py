@@ -206,7 +206,7 @@ def test_rsa_score_of_the_true_patterns_lies_within_the_noise_ceiling():
 
 def test_rsa_score_refuses_activations_missing_stimuli():
     truth, target = _subjects()
-    with pytest.raises(DataError, match="lack 1 of the target's 15"):
+    with pytest.raises(DataError, match="lack 1 of the benchmark's 15"):
         score_rsa(_benchmark(target, _ids(15)), {"l": _activations(truth[:14], _ids(14))})
 
 

@@ -60,6 +60,7 @@ def test_cli_records_the_reduction_and_keys_it_apart(tmp_path):
     line = error_line(run(*args, "--reduce", "pca:10"))
     assert "--reduce-fit" in line
     assert "unknown reduction" in error_line(run(*args, "--reduce", "umap:3"))
+    assert "not fitted" in error_line(run(*args, "--reduce", "srp:10", "--reduce-fit", tmp_path))
 
 
 def test_cli_pca_fit_on_a_folder_of_other_images(tmp_path):

@@ -66,7 +66,7 @@ def load_benchmark(identifier: str) -> NeuralBenchmark:
 
 
 def _check_known(identifier: str) -> None:
-    _ensure_registered()
+    """InputError naming the known benchmarks when ``identifier`` is not registered (call after registration)."""
     if identifier not in _BENCHMARKS:
         raise InputError(f"unknown benchmark {identifier!r}", hint=unknown_benchmark_hint())
 

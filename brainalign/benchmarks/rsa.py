@@ -21,12 +21,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Callable
 
 import numpy as np
-import pandas as pd
 import xarray as xr
-from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 
 from ..errors import DataError
 from ..stimuli.stimulus_set import StimulusSet
+from .scoring import align_features, check_stimulus_ids, selection_partition
 
 SIMILARITY_CONVENTION = "r/c"
 # brainalign.metrics.rsa (and so rsatoolbox, ~2 s to import) is imported when scoring, not when
@@ -122,34 +121,6 @@ def rdms_from_assembly(assembly: xr.DataArray, *, method: str = "correlation", s
     return rdms_from_matrices(np.stack(matrices), trials.stimulus_ids, subjects=names, measure=method, name=name)
 
 
-def layer_features(activations: xr.DataArray, stimulus_ids: np.ndarray, *, layer: str) -> np.ndarray:
-    """Rows of ``activations`` (stimulus x unit) in the order of ``stimulus_ids``, shape (n_stimuli, n_units).
-
-    DataError if an id is missing or repeated, or if values are not finite.
-    """
-    have = pd.Index(activations["stimulus_id"].values.astype(str))
-    if have.has_duplicates:
-        raise DataError(f"activations of layer {layer!r} repeat stimulus_id {have[have.duplicated()][0]!r}")
-    missing = pd.Index(stimulus_ids).difference(have)
-    if len(missing):
-        raise DataError(f"activations of layer {layer!r} lack {len(missing)} of the target's {len(stimulus_ids)} "
-                        f"stimulus ids (first missing: {missing[0]!r})",
-                        hint="extract on the benchmark's own stimulus set, or check that the ids match")
-    values = np.asarray(activations.values)[have.get_indexer(stimulus_ids)].reshape(len(stimulus_ids), -1)
-    if not np.isfinite(values).all():
-        raise DataError(f"activations of layer {layer!r} contain NaN or infinite values",
-                        hint="check the model's numerics (e.g. input normalisation) for this layer")
-    return values
-
-
-def selection_split(stimulus_ids: np.ndarray, labels, *, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Stimulus ids of the layer-selection part and the held-out part (each in target order)."""
-    kwargs = dict(n_splits=1, train_size=fraction, random_state=seed)
-    splitter = StratifiedShuffleSplit(**kwargs) if labels is not None else ShuffleSplit(**kwargs)
-    selection, heldout = next(splitter.split(np.zeros(len(stimulus_ids)), labels))
-    return stimulus_ids[np.sort(selection)], stimulus_ids[np.sort(heldout)]
-
-
 def _ceiling(target, method: str) -> tuple[float, float, str | None]:
     descriptor = "subject" if "subject" in target.rdm_descriptors else "index"
     if len(set(target.rdm_descriptors[descriptor])) < 2:
@@ -187,9 +158,8 @@ def score_rsa(benchmark: RSABenchmark, activations: dict[str, xr.DataArray], *,
     target = benchmark.load_target()
     ids = stimulus_ids_of(target)
     for layer, array in activations.items():
-        layer_features(array, ids, layer=layer)  # fail before any work on a mismatched layer
-    selection, heldout = selection_split(ids, _labels(benchmark, ids), fraction=protocol.selection_fraction,
-                                         seed=protocol.selection_seed)
+        check_stimulus_ids(array, ids, layer=layer)  # fail before any work on a mismatched layer
+    selection, heldout = (ids[index] for index in selection_partition(len(ids), _labels(benchmark, ids), protocol))
     parts = {"selection": select_stimuli(target, selection), "heldout": select_stimuli(target, heldout)}
     lower, upper, ceiling_note = _ceiling(target, protocol.comparison)
     heldout_lower, heldout_upper, _ = _ceiling(parts["heldout"], protocol.comparison)
@@ -205,7 +175,7 @@ def score_rsa(benchmark: RSABenchmark, activations: dict[str, xr.DataArray], *,
               "stratify": benchmark.stratify_coord}
     records = []
     for layer, array in activations.items():
-        features = layer_features(array, ids, layer=layer)
+        features = align_features(array, ids, layer=layer)
         model_rdm = rdm_from_features(features, ids, method=protocol.rdm, name=f"layer {layer!r}")
         per_subject = compare_rdms(model_rdm, target, method=protocol.comparison)
         part_raw = {name: float(np.mean(compare_rdms(select_stimuli(model_rdm, stimulus_ids_of(rdms)), rdms,

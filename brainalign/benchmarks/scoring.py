@@ -159,7 +159,7 @@ def check_stimulus_ids(activations: xr.DataArray, stimulus_ids: np.ndarray, *, l
         raise DataError(f"activations of layer {layer!r} repeat stimulus_id {have[have.duplicated()][0]!r}")
     missing = pd.Index(stimulus_ids).difference(have)
     if len(missing):
-        raise DataError(f"activations of layer {layer!r} lack {len(missing)} of the assembly's "
+        raise DataError(f"activations of layer {layer!r} lack {len(missing)} of the benchmark's "
                         f"{len(stimulus_ids)} stimulus ids (first missing: {missing[0]!r})",
                         hint="extract on the benchmark's own stimulus set, or check that the ids match")
     return have

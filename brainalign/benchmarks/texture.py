@@ -33,7 +33,8 @@ from ..metrics.texture import PROPERTY_BINS, distribution_similarity, texture_pr
 from ..neural.assembly import trial_array
 from ..stimuli.stimulus_set import StimulusSet, as_rgb_float
 from .registry import register_benchmark
-from .rsa import SIMILARITY_CONVENTION, LayerRecord, layer_features
+from .rsa import SIMILARITY_CONVENTION, LayerRecord
+from .scoring import align_features, check_stimulus_ids
 
 BLANK_ID = "blank-grey"
 BLANK_LEVEL = 0.5
@@ -157,7 +158,7 @@ def score_texture(benchmark: TextureBenchmark, activations: dict[str, xr.DataArr
                   for part, families in parts.items()}
     wanted = np.concatenate([ids, [BLANK_ID]])
     for layer, array in activations.items():
-        layer_features(array, wanted, layer=layer)
+        check_stimulus_ids(array, wanted, layer=layer)
     notes = []
     if convention not in (None, SIMILARITY_CONVENTION):
         notes.append(f"distribution similarities are ceiled as raw / ceiling (r/c) rather than {convention}")
@@ -165,7 +166,7 @@ def score_texture(benchmark: TextureBenchmark, activations: dict[str, xr.DataArr
               "stratify": "family"}
     records = []
     for layer, array in activations.items():
-        values = layer_features(array, wanted, layer=layer)
+        values = align_features(array, wanted, layer=layer)
         n_units = values.shape[1]
         layer_notes = list(notes)
         if n_units > protocol.max_units:

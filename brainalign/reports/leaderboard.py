@@ -178,7 +178,7 @@ def area_scores(board: pd.DataFrame) -> pd.DataFrame:
     scored on: compare models' overall scores only at equal coverage. Supplementary benchmarks
     (``ranked: false``, e.g. a second metric on the same data) are shown but not averaged in.
     """
-    board = board[board["ranked"].astype(bool)] if "ranked" in board else board
+    board = board[board["ranked"].astype(bool)]
     if board.empty:
         return pd.DataFrame(columns=["overall", "coverage"])
     wide = board.pivot(index="model", columns="measure", values="score")
