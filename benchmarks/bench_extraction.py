@@ -10,6 +10,7 @@ throughput ratios (target >= 0.85 against the bare forward).
 
     python benchmarks/bench_extraction.py                       # ResNet-18, 224 px, 128 images
     python benchmarks/bench_extraction.py --model timm:resnet50 --images 256 --repeats 3
+    python benchmarks/bench_extraction.py --device cuda --images 512    # inputs copied to the GPU in both
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=128)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--layers", default="all")
+    parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeats", type=int, default=5,
                         help="alternating runs of each; medians (robust on a shared machine) and the fastest")
     args = parser.parse_args()
@@ -40,6 +42,12 @@ def main() -> None:
     from brainalign.stimuli import resolve_stimuli
 
     loaded = load_model(args.model)
+    device = torch.device(args.device)
+    loaded.module.to(device)
+
+    def synchronize():
+        if device.type == "cuda":
+            torch.cuda.synchronize()
     layers = resolve_layers(loaded, args.layers)
     stimuli = resolve_stimuli("sim")
     stimuli = stimuli.subset(stimuli.stimulus_ids[:args.images])
@@ -50,22 +58,24 @@ def main() -> None:
         started = time.perf_counter()
         with torch.inference_mode():
             for x in batches:
-                loaded.module(x)
+                loaded.module(x.to(device))
+        synchronize()
         return time.perf_counter() - started
 
     def bare_with_loading() -> float:
         started = time.perf_counter()
         with torch.inference_mode():
             for start in range(0, n, args.batch_size):
-                loaded.module(_load_batch(loaded, stimuli, range(start, min(start + args.batch_size, n))))
+                loaded.module(_load_batch(loaded, stimuli, range(start, min(start + args.batch_size, n))).to(device))
+        synchronize()
         return time.perf_counter() - started
 
     def ours() -> float:
         folder = tempfile.mkdtemp(prefix="bench-extraction-")
         try:
             started = time.perf_counter()
-            extract_activations(loaded, stimuli, layers, batch_size=args.batch_size, cache=ActivationCache(folder),
-                                progress=False)
+            extract_activations(loaded, stimuli, layers, batch_size=args.batch_size, device=args.device,
+                                cache=ActivationCache(folder), progress=False)
             return time.perf_counter() - started
         finally:
             shutil.rmtree(folder, ignore_errors=True)
@@ -78,8 +88,8 @@ def main() -> None:
         times["ours"].append(ours())
     best = {k: min(v) for k, v in times.items()}
     units = sum(math.prod(shape) for shape in layer_shapes(loaded, layers).values())
-    print(f"model {args.model}, {n} images, batch {args.batch_size}, {len(layers)} layers ({units:,} units/image), "
-          f"torch threads {torch.get_num_threads()}")
+    print(f"model {args.model} on {device}, {n} images, batch {args.batch_size}, {len(layers)} layers "
+          f"({units:,} units/image), torch threads {torch.get_num_threads()}")
     print(f"bare model(x) loop:   {n / best['bare']:7.1f} img/s  (runs: {', '.join(f'{t:.2f}' for t in times['bare'])} s)")
     print(f"bare loop + loading:  {n / best['loading']:7.1f} img/s  (runs: {', '.join(f'{t:.2f}' for t in times['loading'])} s)")
     print(f"extract_activations:  {n / best['ours']:7.1f} img/s  (runs: {', '.join(f'{t:.2f}' for t in times['ours'])} s)")

@@ -8,6 +8,8 @@ preflight's estimates for the streamed and the in-memory paths, and their ratios
 
     python benchmarks/bench_memory.py            # about 5-10 minutes on 2 CPU cores
     python benchmarks/bench_memory.py --bound 3GB --images 450
+    python benchmarks/bench_memory.py --reduce pca:100 --fit-images 150   # exact PCA fit on 150 other images
+    python benchmarks/bench_memory.py --reduce srp:1000
 """
 
 from __future__ import annotations
@@ -55,6 +57,20 @@ def _stimuli_and_benchmark(n_images: int):
         region="V1", species="macaque")
 
 
+def _fit_folder(folder: Path, n_images: int) -> Path:
+    """``n_images`` simulated images (seed 9, ids ``fit-*``) written as PNG files, for ``--reduce-fit``."""
+    import numpy as np
+    from PIL import Image
+
+    from brainalign.stimuli.procedural import simulated_stimuli
+
+    images, _ = simulated_stimuli(seed=9)
+    folder.mkdir(parents=True)
+    for i, image in enumerate(images[:n_images]):
+        Image.fromarray((np.clip(image, 0, 1) * 255).round().astype(np.uint8)).save(folder / f"fit-{i:04d}.png")
+    return folder
+
+
 def child(args) -> None:
     from brainalign import api
     from brainalign.activations import preflight
@@ -67,7 +83,8 @@ def child(args) -> None:
     del loaded
     started = time.perf_counter()
     records = api.score(args.model, benchmarks=["bench.mem"], layers="all", results=args.results,
-                        batch_size=args.batch_size, max_memory=args.bound, progress=False)
+                        batch_size=args.batch_size, max_memory=args.bound, progress=False, reduce=args.reduce,
+                        reduce_fit=args.reduce_fit)
     print(json.dumps({"plan": plan.to_dict(), "seconds": time.perf_counter() - started,
                       "layers": {r["layer"]: {"n_units": r["score"]["n_units"], "raw": r["score"]["raw"]}
                                  for r in records}}))
@@ -79,6 +96,9 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=450)
     parser.add_argument("--bound", default="3GB", help="memory budget given to the preflight, and the pass bound")
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--reduce", help="score with --reduce srp:N or pca:N (fit on --fit-images other images)")
+    parser.add_argument("--fit-images", type=int, default=150)
+    parser.add_argument("--reduce-fit", help=argparse.SUPPRESS)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--results", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -92,6 +112,10 @@ def main() -> None:
     env = {**os.environ, "BRAINALIGN_CACHE": str(work / "cache")}  # a cold cache: extraction really runs
     command = [sys.executable, __file__, "--child", "--model", args.model, "--images", str(args.images),
                "--bound", args.bound, "--batch-size", str(args.batch_size), "--results", str(work / "results")]
+    if args.reduce:
+        command += ["--reduce", args.reduce]
+    if args.reduce and args.reduce.startswith("pca"):
+        command += ["--reduce-fit", str(_fit_folder(work / "fit", args.fit_images))]
     gnu_time = shutil.which("time") or ("/usr/bin/time" if os.path.exists("/usr/bin/time") else None)
     try:
         if gnu_time:
@@ -109,7 +133,7 @@ def main() -> None:
     bound = parse_size(args.bound)
     plan = result["plan"]
     gib = 2**30
-    print(f"model {args.model}, {args.images} images at 224 px, {len(result['layers'])} layers "
+    print(f"model {args.model}, {args.images} images at 224 px, reduce {args.reduce or 'none'}, {len(result['layers'])} layers "
           f"({sum(v['n_units'] for v in result['layers'].values()):,} units), scored in {result['seconds']:.0f} s")
     print(f"preflight: mode {plan['mode']}, batch {plan['batch_size']}; estimated peak streamed "
           f"{plan['stream_bytes'] / gib:.2f} GiB, in memory {plan['in_memory_bytes'] / gib:.2f} GiB")

@@ -11,8 +11,8 @@ from tqdm.auto import tqdm
 
 from ._io import check_writable, sha256_file, write_text_atomic
 from .activations import extract_activations, features_for_scoring, load_activations, preflight, save_activations
-from .activations.features import projected_features
-from .activations.reduction import parse_reduction, reduce_activations
+from .activations.features import pca_features, projected_features
+from .activations.reduction import parse_reduction
 from .benchmarks.base import NeuralBenchmark, protocol_for_stimuli
 from .benchmarks.registry import (benchmark_info, benchmarks_for_area, list_benchmarks, load_benchmark,
                                   unknown_benchmark_hint)
@@ -168,7 +168,8 @@ def score(model: str, *, benchmarks=None, area: str | None = None, layers=None, 
     records (solo-learn ``args.json``, Lightning ``hyper_parameters``, the file name's epoch).
 
     ``reduce`` (``srp:N`` or ``pca:N``, PCA fit on the images of ``reduce_fit``; seed
-    ``reduce_seed``) reduces each layer before scoring (:func:`.activations.reduction.reduce_activations`);
+    ``reduce_seed``) reduces each layer before scoring (:func:`.activations.features.projected_features`,
+    :func:`.activations.features.pca_features`: both within the memory bounds);
     the method is recorded in ``model.extraction.reduction`` and in each score's details.
     """
     identifiers = _benchmark_ids(benchmarks, area)
@@ -188,12 +189,8 @@ def score(model: str, *, benchmarks=None, area: str | None = None, layers=None, 
     model_record = {**loaded.provenance(), "tag": tag,
                     **model_metadata(loaded.spec, checkpoint, objective=objective, epoch=epoch),
                     "extraction": {"device": device, "precision": precision}}
-    fit = None
+    fit_stimuli = resolve_stimuli(reduce_fit) if reduction is not None and reduce_fit else None
     if reduction is not None:
-        fit_stimuli = resolve_stimuli(reduce_fit) if reduce_fit else None
-        if fit_stimuli is not None:
-            fit = extract_activations(loaded, fit_stimuli, chosen, batch_size=batch_size, device=device,
-                                      precision=precision, progress=progress)
         model_record["extraction"]["reduction"] = {
             "spec": reduce, "seed": reduce_seed,
             "fit_stimuli": None if fit_stimuli is None else {"source": str(reduce_fit),
@@ -210,14 +207,15 @@ def score(model: str, *, benchmarks=None, area: str | None = None, layers=None, 
             activations = reduced[stimuli.content_hash] = projected_features(
                 loaded, stimuli, chosen, reduction[1], seed=reduce_seed, batch_size=batch_size, device=device,
                 precision=precision, progress=progress)
+        elif reduction is not None:  # exact PCA from unit blocks: bounded memory
+            activations = reduced[stimuli.content_hash] = pca_features(
+                loaded, stimuli, fit_stimuli, chosen, reduction[1], batch_size=batch_size, device=device,
+                precision=precision, max_memory=max_memory, progress=progress)
         else:
             activations, _ = features_for_scoring(  # streamed kernels only for the PLS path below
                 loaded, stimuli, chosen, batch_size=batch_size, device=device, precision=precision,
-                max_memory=max_memory, stream=False if hasattr(benchmark, "score_layers") or reduction else None,
+                max_memory=max_memory, stream=False if hasattr(benchmark, "score_layers") else None,
                 progress=progress)
-            if reduction is not None:
-                activations = reduced[stimuli.content_hash] = reduce_activations(activations, reduce,
-                                                                                 seed=reduce_seed, fit=fit)
         if hasattr(benchmark, "score_layers"):  # RSA / texture benchmarks score and describe themselves
             layer_records = benchmark.score_layers(activations, convention=convention)
             new = [new_record(model=model_record, benchmark=_benchmark_record(benchmark), layer=r.layer,

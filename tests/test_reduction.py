@@ -9,7 +9,7 @@ from cli_helpers import error_line, run
 from sklearn.decomposition import PCA
 from sklearn.random_projection import SparseRandomProjection
 
-from brainalign.activations.reduction import reduce_activations
+from brainalign.activations.reduction import fitted_pca, paired_unit_blocks, reduce_activations
 from brainalign.errors import InputError
 
 
@@ -35,6 +35,51 @@ def test_pca_is_fit_on_the_separate_images_only():
         scored.values.astype(np.float64))
     np.testing.assert_allclose(np.abs(reduced.values), np.abs(expected), rtol=1e-4, atol=1e-4)  # signs may flip
     assert reduced.attrs["reduction"]["fit_stimuli"] == 60
+
+
+def test_fitted_pca_equals_sklearn_from_unit_blocks_of_any_width():
+    scored, fit = _layer(25, 300, 2).values, _layer(40, 300, 3).values
+    sklearn_pca = PCA(n_components=12, svd_solver="full").fit(fit.astype(np.float64))
+    expected = sklearn_pca.transform(scored.astype(np.float64))
+    for block_units in (300, 64, 7):
+        values, record = fitted_pca(paired_unit_blocks(fit, scored, block_units=block_units), 12)
+        signs = np.sign((values * expected).sum(axis=0))
+        np.testing.assert_allclose(values * signs, expected, rtol=1e-8, atol=1e-8)
+        assert record["explained_variance_ratio"] == pytest.approx(sklearn_pca.explained_variance_ratio_.sum(), rel=1e-10)
+        assert record["n_components"] == 12 and record["n_units"] == 300 and record["fit_stimuli"] == 40
+    fit_scores, _ = fitted_pca(paired_unit_blocks(fit, fit), 12)  # the sign rule: largest fit score positive
+    assert (fit_scores[np.abs(fit_scores).argmax(axis=0), np.arange(12)] > 0).all()
+    capped, record = fitted_pca(paired_unit_blocks(fit[:5], scored), 12)  # 5 centred images span 4 dimensions
+    assert capped.shape == (25, 4) and record["n_components"] == 4
+
+
+def test_streamed_pca_equals_pca_in_memory(image_folder, tmp_path):
+    from PIL import Image
+
+    from brainalign.activations import extract_activations
+    from brainalign.activations.features import pca_features
+    from brainalign.models import load_model
+    from brainalign.stimuli import resolve_stimuli
+
+    folder = tmp_path / "fit"
+    folder.mkdir()
+    rng = np.random.default_rng(4)
+    for i in range(12):
+        Image.fromarray(rng.integers(0, 256, size=(40, 40, 3), dtype=np.uint8)).save(folder / f"fit{i:02d}.png")
+    loaded, stimuli, fit_stimuli = load_model("alexnet_bn64"), resolve_stimuli(str(image_folder)), resolve_stimuli(str(folder))
+    layers = ["features.3", "classifier.8"]       # 3136 units (reduced) and 1000 units (kept)
+    options = dict(batch_size=4, progress=False)
+    streamed = pca_features(loaded, stimuli, fit_stimuli, layers, 1001, stream=True, **options)
+    in_memory = pca_features(loaded, stimuli, fit_stimuli, layers, 1001, stream=False, **options)
+    whole = reduce_activations(extract_activations(loaded, stimuli, layers, **options), "pca:1001",
+                               fit=extract_activations(loaded, fit_stimuli, layers, **options))
+    for layer in layers:
+        np.testing.assert_allclose(streamed[layer].values, in_memory[layer].values, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(in_memory[layer].values, whole[layer].values, rtol=1e-5, atol=1e-5)
+    assert streamed["features.3"].shape == (6, 11) and streamed["features.3"].attrs["n_units"] == 3136
+    assert streamed["classifier.8"].attrs["reduction"]["method"] == "none"
+    with pytest.raises(InputError, match="share"):
+        pca_features(loaded, stimuli, stimuli, layers, 5, **options)
 
 
 def test_narrow_layers_pass_unchanged_and_pca_needs_disjoint_fit_images():
@@ -76,7 +121,8 @@ def test_cli_pca_fit_on_a_folder_of_other_images(tmp_path):
     assert result.exit_code == 0, result.output
     record = json.loads(result.output)[0]
     assert record["score"]["details"]["reduction"]["method"] == "pca"
-    assert record["score"]["details"]["reduction"]["n_components"] == 30
+    # 30 centred fit images span 29 dimensions: the 30th component has no variance and is dropped
+    assert record["score"]["details"]["reduction"]["n_components"] == 29
     assert record["model"]["extraction"]["reduction"]["fit_stimuli"]["source"] == str(folder)
 
 

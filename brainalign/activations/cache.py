@@ -13,6 +13,7 @@ import functools
 import json
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -21,6 +22,7 @@ import numpy as np
 from .. import __version__
 from .._io import sha256_bytes, source_hash
 from ..config import cache_dir
+from .npy_stream import NpyStream
 
 CACHE_FORMAT = "1"
 
@@ -67,30 +69,33 @@ class ActivationCache:
             return None
 
     @contextlib.contextmanager
-    def writer(self) -> Iterator[Callable[[str, tuple], np.ndarray]]:
-        """Yield ``create(key, shape)``: a float32 ``.npy`` memmap to fill in place.
+    def writer(self) -> Iterator[Callable[[str, tuple], NpyStream]]:
+        """Yield ``create(key, shape)``: an :class:`NpyStream` to append the (n_stimuli, n_units) rows to.
 
-        On leaving the block every created array is flushed and renamed into the cache
-        atomically; on an error none is kept. Filling the memmap writes the cache entry as the
-        values arrive, with no second in-memory copy and no separate save.
+        Rows are written to disk as they arrive, by a background thread and bypassing the page
+        cache where the OS allows (see :mod:`.npy_stream`). On leaving the block every file is
+        completed, synced and renamed into the cache atomically; on an error none is kept.
         """
-        created: list[tuple[np.memmap, Path, Path]] = []
+        created: list[tuple[NpyStream, Path]] = []
 
-        def create(key: str, shape: tuple) -> np.ndarray:
+        def create(key: str, shape: tuple) -> NpyStream:
             path = self._path(key)
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
             os.close(fd)
-            array = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape)
-            created.append((array, Path(tmp), path))
-            return array
+            created.append((NpyStream(tmp, shape, executor), path))
+            return created[-1][0]
 
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="brainalign-cache-writer")
         try:
             yield create
-            for array, tmp, path in created:
-                array.flush()
-                os.replace(tmp, path)
+            for stream, _ in created:
+                stream.close()
+            for stream, path in created:
+                os.replace(stream.path, path)
         finally:
-            for _, tmp, _ in created:
-                if tmp.exists():
-                    tmp.unlink()
+            for stream, _ in created:
+                stream.abort()
+                if os.path.exists(stream.path):
+                    os.unlink(stream.path)
+            executor.shutdown()

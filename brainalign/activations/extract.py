@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Iterator
 
 import numpy as np
@@ -48,12 +47,21 @@ def extract_activations(model: LoadedModel, stimuli: StimulusSet, layers, *, bat
     found = {layer: cache.get(key) for layer, key in keys.items()} if use_cache else {}
     shapes = {}
     missing = [layer for layer in layers if found.get(layer) is None]
-    if missing:
-        with cache.writer() if use_cache else contextlib.nullcontext() as create:
-            allocate = (lambda layer, shape: create(keys[layer], shape)) if use_cache else None
-            computed, shapes = _run_forward(model, stimuli, missing, batch_size=batch_size, device=device,
-                                            precision=precision, progress=progress, allocate=allocate)
-        found.update(computed)
+    if missing and use_cache:
+        with cache.writer() as create:
+            shapes = _run_forward(model, stimuli, missing, batch_size=batch_size, device=device, precision=precision,
+                                  progress=progress, open_sink=lambda layer, shape: create(keys[layer], shape))
+        found.update({layer: cache.get(keys[layer]) for layer in missing})
+    elif missing:
+        arrays = {}
+
+        def in_memory(layer, shape):
+            arrays[layer] = np.empty(shape, dtype=np.float32)
+            return _RowFiller(arrays[layer])
+
+        shapes = _run_forward(model, stimuli, missing, batch_size=batch_size, device=device, precision=precision,
+                              progress=progress, open_sink=in_memory)
+        found.update(arrays)
     return {layer: _as_dataarray(np.asarray(found[layer]), stimuli, layer, shapes.get(layer)) for layer in layers}
 
 
@@ -108,23 +116,31 @@ def iter_batches(model: LoadedModel, stimuli: StimulusSet, layers, *, batch_size
             bar.update(len(batch))
 
 
+class _RowFiller:
+    """Append rows (batch, n_units) to a preallocated (n_stimuli, n_units) array, in order."""
+
+    def __init__(self, array: np.ndarray):
+        self.array, self.filled = array, 0
+
+    def append(self, rows: np.ndarray) -> None:
+        self.array[self.filled:self.filled + len(rows)] = rows
+        self.filled += len(rows)
+
+
 def _run_forward(model: LoadedModel, stimuli: StimulusSet, layers: list[str], *, batch_size: int,
-                 device: str, precision: str, progress: bool,
-                 allocate=None) -> tuple[dict[str, np.ndarray], dict[str, tuple]]:
-    """Fill one (n_stimuli, n_units) float32 array per layer; ``allocate(layer, shape)`` supplies
-    each array (e.g. a cache memmap), else ``np.empty``."""
-    allocate = allocate or (lambda layer, shape: np.empty(shape, dtype=np.float32))
+                 device: str, precision: str, progress: bool, open_sink) -> dict[str, tuple]:
+    """Run every batch and append each layer's rows (batch, n_units) to ``open_sink(layer, (n_stimuli,
+    n_units))``, an object with ``append(rows)``; return each layer's unflattened shape."""
     n = len(stimuli)
-    arrays: dict[str, np.ndarray] = {}
-    shapes: dict[str, tuple] = {}
+    sinks, shapes = {}, {}
     for batch, outputs in iter_batches(model, stimuli, layers, batch_size=batch_size, device=device,
                                        precision=precision, progress=progress):
         for layer, output in outputs.items():
-            if layer not in arrays:
+            if layer not in sinks:
                 shapes[layer] = tuple(output.shape[1:])
-                arrays[layer] = allocate(layer, (n, int(np.prod(shapes[layer]))))
-            arrays[layer][batch.start:batch.stop] = output.reshape(len(batch), -1)
-    return arrays, shapes
+                sinks[layer] = open_sink(layer, (n, int(np.prod(shapes[layer]))))
+            sinks[layer].append(output.reshape(len(batch), -1))
+    return shapes
 
 
 def _check_all_recorded(layers, recorded, spec: str) -> None:

@@ -5,7 +5,8 @@ activations (:func:`.extract.extract_activations`, content-cached). When they do
 them to a temporary HDF5 file, accumulates each layer's centred linear kernel out of core,
 caches the (n x n) kernel by content and returns :func:`.kernel.kernel_features` instead of the
 activations: identical PLS scores, with ``attrs["n_units"]`` keeping the layer's real width.
-:func:`projected_features` streams a seeded sparse random projection of every layer instead.
+:func:`projected_features` streams a seeded sparse random projection of every layer instead, and
+:func:`pca_features` an exact PCA fit on a separate image set, both within the same memory bounds.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from .device import resolve_device
 from .extract import extract_activations
 from .kernel import centered_gram, kernel_features
 from .preflight import MemoryPlan, preflight
-from .reduction import sparse_projector
+from .reduction import check_disjoint, fitted_pca, paired_unit_blocks, sparse_projector
 from .streaming import iter_row_blocks, iter_unit_blocks, stream_activations, stream_layers
 
 
@@ -141,3 +142,55 @@ def projected_features(model: LoadedModel, stimuli: StimulusSet, layers, n_compo
                                          attrs={"layer": layer, "layer_shape": info[layer]["layer_shape"],
                                                 "n_units": units[layer], "reduction": record})
     return result
+
+
+def pca_features(model: LoadedModel, stimuli: StimulusSet, fit_stimuli: StimulusSet, layers, n_components: int, *,
+                 batch_size: int = 32, device: str = "cpu", precision: str = "fp32", max_memory=None,
+                 stream: bool | None = None, progress: bool = True) -> dict[str, xr.DataArray]:
+    """``{layer: DataArray(stimulus, unit)}``: each layer wider than ``n_components`` replaced by its
+    scores on the top principal axes of the same layer on ``fit_stimuli`` (``--reduce pca:N``).
+
+    The fit images must not share stimulus ids with ``stimuli``. The PCA is exact and computed in
+    one pass over unit blocks (:func:`.reduction.fitted_pca`), so it needs (n_fit + n) x n_fit
+    numbers, never a layer's (units x components) axes. The preflight over both image sets decides
+    whether the activations come from the cache in memory or are streamed to temporary HDF5 files
+    first (``max_memory`` and ``stream`` as in :func:`features_for_scoring`). ``attrs["reduction"]`` records the fit and
+    ``attrs["n_units"]`` the layer's real width.
+    """
+    check_disjoint(fit_stimuli.stimulus_ids, stimuli.stimulus_ids)
+    layers = list(layers)
+    resolve_device(device)
+    plan = preflight(model, len(stimuli) + len(fit_stimuli), layers, batch_size=batch_size, budget=max_memory,
+                     stream=stream, stream_dir=_stream_dir())
+    extraction = dict(device=device, precision=precision, progress=progress)
+    if plan.mode == "memory":
+        fit = extract_activations(model, fit_stimuli, layers, batch_size=batch_size, **extraction)
+        scored = extract_activations(model, stimuli, layers, batch_size=batch_size, **extraction)
+        return {layer: _pca_layer(layer, plan.units[layer], scored[layer].attrs.get("layer_shape"), n_components,
+                                  lambda layer=layer: paired_unit_blocks(fit[layer].values, scored[layer].values),
+                                  lambda layer=layer: np.asarray(scored[layer].values), stimuli)
+                for layer in layers}
+    with tempfile.TemporaryDirectory(dir=_stream_dir()) as folder:
+        fit_stream, scored_stream = (
+            stream_activations(model, images, layers, f"{folder}/{name}.h5", batch_size=plan.batch_size, **extraction)
+            for name, images in (("fit", fit_stimuli), ("scored", stimuli)))
+        info = stream_layers(scored_stream)
+        return {layer: _pca_layer(layer, plan.units[layer], info[layer]["layer_shape"], n_components,
+                                  lambda layer=layer: zip(iter_unit_blocks(fit_stream, layer),
+                                                          iter_unit_blocks(scored_stream, layer)),
+                                  lambda layer=layer: np.concatenate(list(iter_row_blocks(scored_stream, layer))),
+                                  stimuli)
+                for layer in layers}
+
+
+def _pca_layer(layer: str, n_units: int, shape, n_components: int, blocks, values,
+               stimuli: StimulusSet) -> xr.DataArray:
+    """One layer's DataArray for :func:`pca_features`: PCA scores, or the layer itself when narrow enough."""
+    if n_units <= n_components:
+        reduced, record = values(), {"method": "none", "reason": f"layer has {n_units} <= {n_components} units"}
+    else:
+        reduced, record = fitted_pca(blocks(), n_components)
+    return xr.DataArray(np.asarray(reduced, dtype=np.float32), dims=("stimulus", "unit"),
+                        coords={"stimulus_id": ("stimulus", stimuli.stimulus_ids)}, name=layer,
+                        attrs={"layer": layer, "n_units": n_units, "reduction": record,
+                               **({} if shape is None else {"layer_shape": list(shape)})})

@@ -17,12 +17,12 @@ Both return float32 (n_stimuli, n_components) and record their parameters (and s
 from __future__ import annotations
 
 import os
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import scipy.sparse
 import xarray as xr
-from sklearn.decomposition import PCA, IncrementalPCA
+from sklearn.decomposition import IncrementalPCA
 from sklearn.random_projection import SparseRandomProjection
 
 from ..errors import InputError
@@ -133,13 +133,58 @@ def reduce_activations(activations: dict[str, xr.DataArray], spec: str | None, *
 
 
 def _pca(array: xr.DataArray, fit_array: xr.DataArray, n_components: int) -> tuple[np.ndarray, dict]:
-    fit_values = np.asarray(fit_array.values, dtype=np.float64)
-    overlap = set(fit_array["stimulus_id"].values.astype(str)) & set(array["stimulus_id"].values.astype(str))
+    check_disjoint(fit_array["stimulus_id"].values, array["stimulus_id"].values)
+    return fitted_pca(paired_unit_blocks(fit_array.values, array.values), n_components)
+
+
+def check_disjoint(fit_ids, scored_ids) -> None:
+    """Refuse a PCA fit set that shares stimulus ids with the scored stimuli."""
+    overlap = set(np.asarray(fit_ids).astype(str)) & set(np.asarray(scored_ids).astype(str))
     if overlap:
         raise InputError(f"the PCA fit images share {len(overlap)} stimulus ids with the scored stimuli "
                          f"(e.g. {sorted(overlap)[0]!r})", hint="fit the PCA on images the benchmark does not use")
-    k = min(n_components, len(fit_values))
-    pca = PCA(n_components=k, svd_solver="full").fit(fit_values)   # exact: no randomised approximation
-    record = {"method": "pca", "n_components": k, "svd_solver": "full", "fit_stimuli": len(fit_values),
-              "explained_variance_ratio": float(pca.explained_variance_ratio_.sum()), "n_units": int(array.shape[1])}
-    return pca.transform(np.asarray(array.values, dtype=np.float64)), record
+
+
+def paired_unit_blocks(fit: np.ndarray, scored: np.ndarray, *, block_units: int = 32768
+                       ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Column blocks of two (n_fit, n_units) and (n, n_units) arrays over the same units, left to right."""
+    for start in range(0, fit.shape[1], block_units):
+        yield fit[:, start:start + block_units], scored[:, start:start + block_units]
+
+
+def fitted_pca(blocks: Iterable[tuple[np.ndarray, np.ndarray]], n_components: int) -> tuple[np.ndarray, dict]:
+    """``(scores, record)``: PCA fit on one image set, applied to another, in one pass over unit blocks.
+
+    ``blocks`` yields column blocks ``(fit (n_fit, b), scored (n, b))`` of the same units. With
+    ``Fc`` the column-centred fit features and ``m`` their column means, the pass accumulates the
+    fit kernel ``G = Fc Fc^T`` and the cross kernel ``C = (Y - m) Fc^T``; from ``G = U S^2 U^T``
+    the principal axes are ``Fc^T U / S``, so the scores are ``C U / S``: exactly PCA's
+    ``transform`` (equal to scikit-learn's full-SVD PCA up to each component's sign) with memory
+    (n_fit + n) x n_fit, whatever the number of units. Each component's sign makes its largest
+    fit-set score positive. Components with zero variance (beyond the fit set's rank) are dropped.
+
+    Returns float64 (n, k) scores, k <= min(n_components, n_fit - 1), and the record.
+    """
+    gram = cross = None
+    n_units = 0
+    for fit_block, scored_block in blocks:
+        fit_block = np.asarray(fit_block, dtype=np.float64)
+        mean = fit_block.mean(axis=0)
+        fit_block -= mean
+        part = np.asarray(scored_block, dtype=np.float64) - mean
+        gram = fit_block @ fit_block.T if gram is None else gram + fit_block @ fit_block.T
+        cross = part @ fit_block.T if cross is None else cross + part @ fit_block.T
+        n_units += fit_block.shape[1]
+    if gram is None:
+        raise ValueError("no unit blocks given")
+    values, vectors = np.linalg.eigh((gram + gram.T) / 2)
+    values, vectors = values[::-1], vectors[:, ::-1]
+    tolerance = max(values[0], 0.0) * len(values) * np.finfo(np.float64).eps
+    k = int(min(n_components, np.count_nonzero(values > tolerance)))
+    values, vectors = values[:k], vectors[:, :k]
+    vectors = vectors * np.sign(vectors[np.abs(vectors).argmax(axis=0), np.arange(k)])
+    scores = cross @ (vectors / np.sqrt(values))
+    record = {"method": "pca", "n_components": k, "solver": "exact (eigendecomposition of the fit-set kernel)",
+              "fit_stimuli": len(gram), "n_units": n_units,
+              "explained_variance_ratio": float(values.sum() / np.trace(gram))}
+    return scores, record

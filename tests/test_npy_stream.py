@@ -1,0 +1,104 @@
+"""Streamed .npy writing: files equal np.save's values for any row size and batch split, on every write path."""
+
+import errno
+import io
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from brainalign.activations import npy_stream
+from brainalign.activations.cache import ActivationCache
+from brainalign.activations.npy_stream import ALIGN, NpyStream, npy_header
+
+
+@pytest.fixture
+def executor():
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        yield pool
+
+
+def _write(path, values, splits, executor):
+    stream = NpyStream(path, values.shape, executor)
+    for rows in np.split(values, splits):
+        stream.append(rows)
+    stream.close()
+    return stream
+
+
+@pytest.mark.parametrize("shape, splits", [
+    ((7, 1), [3]),  # far less than one block in all
+    ((10, 1000), [4, 8]),  # rows straddle block boundaries, last batch smaller
+    ((6, 1024), [1, 2, 3, 4, 5]),  # exactly one block per row
+    ((5, 3001), [1, 4]),  # the second batch is larger than the first: the staging buffer grows
+    ((3, 5000), []),  # a single batch
+])
+def test_streamed_file_equals_the_array(tmp_path, executor, shape, splits):
+    values = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    _write(tmp_path / "a.npy", values, splits, executor)
+    assert os.path.getsize(tmp_path / "a.npy") == ALIGN + values.nbytes
+    np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), values)
+    np.testing.assert_array_equal(np.load(tmp_path / "a.npy", mmap_mode="r"), values)
+
+
+def test_header_is_a_valid_npy_header_of_one_block():
+    header = npy_header((12, 345))
+    assert len(header) == ALIGN and header.endswith(b"\n")
+    stream = io.BytesIO(header)
+    assert np.lib.format.read_magic(stream) == (1, 0)
+    assert np.lib.format.read_array_header_1_0(stream) == ((12, 345), False, np.dtype("<f4"))
+
+
+def test_buffered_path_when_direct_io_is_unavailable(tmp_path, executor, monkeypatch):
+    monkeypatch.delattr(os, "O_DIRECT", raising=False)
+    values = np.arange(4 * 777, dtype=np.float32).reshape(4, 777)
+    stream = _write(tmp_path / "b.npy", values, [1, 3], executor)
+    assert not stream.direct
+    np.testing.assert_array_equal(np.load(tmp_path / "b.npy"), values)
+
+
+def test_direct_io_refused_at_write_time_falls_back_to_buffered(tmp_path, executor, monkeypatch):
+    real_pwrite, refused = os.pwrite, []
+
+    def pwrite(fd, data, offset):
+        if not refused:
+            refused.append(offset)
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real_pwrite(fd, data, offset)
+
+    monkeypatch.setattr(npy_stream.os, "pwrite", pwrite)
+    values = np.random.default_rng(1).standard_normal((9, 2000)).astype(np.float32)
+    stream = NpyStream(tmp_path / "c.npy", values.shape, executor)
+    if not stream.direct:
+        pytest.skip("this file system has no O_DIRECT")
+    for rows in np.split(values, [2, 5]):
+        stream.append(rows)
+    stream.close()
+    assert refused and not stream.direct
+    np.testing.assert_array_equal(np.load(tmp_path / "c.npy"), values)
+
+
+def test_wrong_rows_are_refused(tmp_path, executor):
+    stream = NpyStream(tmp_path / "d.npy", (4, 10), executor)
+    with pytest.raises(ValueError, match="do not fit"):
+        stream.append(np.zeros((2, 11), np.float32))
+    stream.append(np.zeros((3, 10), np.float32))
+    with pytest.raises(ValueError, match="do not fit"):
+        stream.append(np.zeros((2, 10), np.float32))
+    with pytest.raises(ValueError, match="3 of 4 rows"):
+        stream.close()
+    stream.abort()
+
+
+def test_cache_writer_keeps_nothing_after_an_error(tmp_path):
+    cache = ActivationCache(tmp_path)
+    with pytest.raises(RuntimeError, match="forward failed"):
+        with cache.writer() as create:
+            create("ab" + "0" * 62, (4, 3000)).append(np.ones((2, 3000), np.float32))
+            raise RuntimeError("forward failed")
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+    assert cache.get("ab" + "0" * 62) is None
+    with cache.writer() as create:
+        create("ab" + "0" * 62, (2, 3000)).append(np.ones((2, 3000), np.float32))
+    np.testing.assert_array_equal(cache.get("ab" + "0" * 62), np.ones((2, 3000), np.float32))
