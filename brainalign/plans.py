@@ -6,7 +6,8 @@ model x one benchmark x one group of at most ``layers_per_task`` layers. Each ta
 :func:`brainalign.api.score` for its layers and writes its records itself through the results
 store, so any executor (:mod:`brainalign.parallel`) can run tasks anywhere the results folder is
 reachable. A layer is *done* when the store holds a record with its identity (model spec,
-weights sha256, seed, benchmark, benchmark version, protocol, precision, layer): done layers are skipped when
+weights sha256, seed, benchmark, benchmark version, protocol, precision, reduction, layer): done
+layers are skipped when
 the plan is expanded and again by the worker just before it scores, so a re-run after a crash,
 a Ctrl-C or a lost worker completes the plan without duplicating or losing a record.
 
@@ -31,6 +32,9 @@ Example ``PLAN.yaml``::
     device: cpu                     # or cuda
     precision: fp32                 # fp16 / bf16 autocast
     max_memory: 8GB                 # per task; larger layers stream to disk
+    reduce: pca:1000                # optional: srp:N, or pca:N fit on reduce_fit (as `score --reduce`)
+    reduce_fit: imagenet_val_1000/  # relative to the plan file
+    reduce_seed: 0
 """
 
 from __future__ import annotations
@@ -52,7 +56,8 @@ from .reports.store import ResultsStore
 #: Top-level keys of a plan, with their defaults (None: required or derived).
 PLAN_KEYS = {"results": "brainalign-results", "models": None, "benchmarks": [], "areas": [],
              "metrics": ["pls_predictivity"], "protocols": ["brainalign"], "layers": "all", "layers_per_task": 4,
-             "convention": "r2/c", "batch_size": 32, "device": "cpu", "precision": "fp32", "max_memory": None}
+             "convention": "r2/c", "batch_size": 32, "device": "cpu", "precision": "fp32", "max_memory": None,
+             "reduce": None, "reduce_fit": None, "reduce_seed": 0}
 MODEL_KEYS = ("spec", "checkpoint", "checkpoints", "seed", "objective", "tag", "epoch", "layers")
 #: Metrics a plan can ask for, and the regression each maps with (``ScoreOptions.regression``).
 METRICS = {"pls_predictivity": "pls", "ridge_predictivity": "ridge"}
@@ -101,9 +106,18 @@ def record_identity(record: dict) -> tuple:
     scoring = OWN
     if re.match(r"(pls|ridge)_predictivity\b", str(metric.get("name", "pls_predictivity"))):
         scoring = f"{metric.get('protocol')}/{metric.get('regression', 'pls')}"
-    precision = (model.get("extraction") or {}).get("precision", "fp32")
+    extraction = model.get("extraction") or {}
     return (model["spec"], model["weights_sha256"], str(model.get("seed")), benchmark["identifier"],
-            str(benchmark.get("version")), scoring, precision, str(record.get("layer")))
+            str(benchmark.get("version")), scoring, extraction.get("precision", "fp32"),
+            reduction_identity(extraction.get("reduction")), str(record.get("layer")))
+
+
+def reduction_identity(reduction: dict | None) -> str:
+    """``"none"``, or the reduction's spec, seed and fit images' content hash (not their path)."""
+    if not reduction:
+        return "none"
+    fit = reduction.get("fit_stimuli") or {}
+    return f"{reduction['spec']} seed={reduction.get('seed', 0)} fit={fit.get('content_sha256', '-')}"
 
 
 def done_identities(results: str | os.PathLike) -> set[tuple]:
@@ -132,7 +146,9 @@ def expand_plan(raw, *, base: str | os.PathLike = ".", path: str | os.PathLike =
     results_dir = Path(results) if results is not None else base / plan["results"]
     results_dir = results_dir.resolve()
     benchmarks = _benchmarks(plan)
-    options = {k: plan[k] for k in ("convention", "batch_size", "device", "precision", "max_memory")}
+    options = {k: plan[k] for k in ("convention", "batch_size", "device", "precision", "max_memory", "reduce",
+                                    "reduce_seed")}
+    options["reduce_fit"], reduction = _reduction(plan, base)
     tasks: list[Task] = []
     seen: set[tuple] = set()
     for entry in plan["models"]:
@@ -143,7 +159,7 @@ def expand_plan(raw, *, base: str | os.PathLike = ".", path: str | os.PathLike =
             for identifier, version, scorings in benchmarks:
                 for scoring in scorings:
                     identity = (model["spec"], weights, str(seed), identifier, version, scoring,
-                                options["precision"])
+                                options["precision"], reduction)
                     fresh = [layer for layer in layers if identity + (layer,) not in seen]
                     seen.update(identity + (layer,) for layer in fresh)
                     for start in range(0, len(fresh), plan["layers_per_task"]):
@@ -185,7 +201,8 @@ def run_task(task: Task) -> dict:
                             seed=task.seed, results=task.results, convention=options["convention"],
                             batch_size=options["batch_size"], device=options["device"],
                             precision=options["precision"], max_memory=options["max_memory"], progress=False,
-                            options=scoring, **task.metadata)
+                            options=scoring, reduce=options["reduce"], reduce_fit=options["reduce_fit"],
+                            reduce_seed=options["reduce_seed"], **task.metadata)
         written = {record_identity(r) for r in records}
         expected = {identity for identity in task.identities if identity[-1] in todo}
         if not expected <= written:
@@ -253,6 +270,14 @@ def _validated(raw) -> dict:
     check_precision(plan["precision"])
     if plan["max_memory"] is not None:
         parse_size(plan["max_memory"])
+    from .activations.reduction import parse_reduction
+    reduction = parse_reduction(plan["reduce"])
+    if reduction is not None and (reduction[0] == "pca") != (plan["reduce_fit"] is not None):
+        raise InputError(f"plan reduce {plan['reduce']}: " + ("pca:N needs `reduce_fit` images to fit on"
+                                                             if reduction[0] == "pca" else "srp:N takes no `reduce_fit`"),
+                         hint="write `reduce: pca:N` with `reduce_fit: FOLDER`, or `reduce: srp:N` alone")
+    if isinstance(plan["reduce_seed"], bool) or not isinstance(plan["reduce_seed"], int):
+        raise InputError(f"reduce_seed must be an integer, got {plan['reduce_seed']!r}")
     for i, entry in enumerate(plan["models"]):
         if isinstance(entry, str):
             plan["models"][i] = entry = {"spec": entry}
@@ -263,6 +288,19 @@ def _validated(raw) -> dict:
             raise InputError(f"unknown key {extra[0]!r} in model entry {entry['spec']!r}",
                              hint=f"model keys: {', '.join(MODEL_KEYS)}")
     return plan
+
+
+def _reduction(plan: dict, base: Path) -> tuple[str | None, str]:
+    """``(reduce_fit as an absolute path or None, reduction identity)`` as the records will carry it."""
+    if plan["reduce"] in (None, "", "none"):
+        return None, "none"
+    fit, content = plan["reduce_fit"], None
+    if fit is not None:
+        from .stimuli import resolve_stimuli
+        fit = str(Path(fit) if os.path.isabs(str(fit)) else (base / str(fit)).resolve())
+        content = resolve_stimuli(fit).content_hash
+    return fit, reduction_identity({"spec": plan["reduce"], "seed": plan["reduce_seed"],
+                                    "fit_stimuli": content and {"content_sha256": content}})
 
 
 def _benchmarks(plan: dict) -> list[tuple[str, str, list[str]]]:

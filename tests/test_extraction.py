@@ -81,3 +81,17 @@ def test_unknown_layer_and_bad_activation_file(tmp_path):
     (tmp_path / "bad.nc").write_bytes(b"\x89HDF\r\n garbage")
     with pytest.raises(FileFormatError):
         brainalign.load_activations(tmp_path / "bad.nc")
+
+
+def test_device_out_of_memory_is_one_line_with_a_hint(image_folder, tmp_path, monkeypatch):
+    loaded = load_model("alexnet_bn64")
+
+    def exhausted(*args, **kwargs):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+    monkeypatch.setattr(loaded.module, "forward", exhausted)
+    with pytest.raises(brainalign.errors.InputError, match="ran out of memory .* at batch size 4") as caught:
+        extract_activations(loaded, resolve_stimuli(str(image_folder)), ("features.3",), batch_size=4,
+                            cache=ActivationCache(tmp_path / "cache"), progress=False)
+    assert "--batch-size" in caught.value.hint
+    assert [p for p in (tmp_path / "cache").rglob("*") if p.is_file()] == []

@@ -69,6 +69,9 @@ def test_protocols_and_metrics_multiply_tasks():
     ({"models": [{"spec": "pixels"}], "benchmarks": ["sim.V1"], "metrics": ["cka"]}, "unknown metric 'cka'"),
     ({"models": [{"spec": "pixels"}], "benchmarks": ["sim.V1"], "layers_per_task": 0}, "layers_per_task"),
     ({"models": [{"spec": "pixels"}], "benchmarks": ["sim.V1"], "protocols": ["other"]}, "unknown protocol 'other'"),
+    ({"models": [{"spec": "pixels"}], "benchmarks": ["sim.V1"], "reduce": "pca:10"}, "pca:N needs `reduce_fit`"),
+    ({"models": [{"spec": "pixels"}], "benchmarks": ["sim.V1"], "reduce": "srp:10", "reduce_fit": "x"}, "srp:N takes no"),
+    ({"models": [{"spec": "pixels"}], "benchmarks": ["sim.V1"], "reduce": "umap:2"}, "unknown reduction"),
 ])
 def test_bad_plans_fail_with_one_line(tmp_path, plan, message):
     with pytest.raises(InputError, match=message):
@@ -128,3 +131,27 @@ def test_partly_done_task_scores_only_missing_layers(tmp_path):
     assert summary["written"] == 1 and len(keys) == 2 and set(keys.values()) == {1}
     assert first[0]["key"] in keys
     assert run_plan(plan, InProcessExecutor(), progress=False)["ran"] == 0
+
+
+def test_reduced_and_plain_records_never_count_for_each_other(tmp_path):
+    """A layer scored with a reduction is not 'done' for a plain plan, nor for another reduction."""
+    import numpy as np
+    from PIL import Image
+
+    base = {"models": [{"spec": "alexnet_bn64", "layers": ["features.3"]}], "benchmarks": ["sim.V1"]}
+    plain = expand_plan(base, results=tmp_path / "out")
+    srp = expand_plan({**base, "reduce": "srp:64", "reduce_seed": 2}, results=tmp_path / "out")
+    assert run_plan(srp, InProcessExecutor(), progress=False)["written"] == 1
+    record, = ResultsStore(tmp_path / "out").read_all()
+    assert record["model"]["extraction"]["reduction"]["spec"] == "srp:64"
+    assert record["score"]["details"]["reduction"]["n_components"] == 64
+    assert pending_tasks(srp) == [] and pending_tasks(plain) == plain.tasks
+    assert pending_tasks(expand_plan({**base, "reduce": "srp:64", "reduce_seed": 3}, results=tmp_path / "out"))
+    (tmp_path / "fit").mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(30):
+        Image.fromarray(rng.integers(0, 256, size=(32, 32, 3), dtype=np.uint8)).save(tmp_path / "fit" / f"f{i}.png")
+    pca = load_plan(_write(tmp_path / "plan.yaml", {**base, "results": "out", "reduce": "pca:26", "reduce_fit": "fit"}))
+    assert pca.tasks[0].options["reduce_fit"] == str((tmp_path / "fit").resolve())
+    assert run_plan(pca, InProcessExecutor(), progress=False)["written"] == 1
+    assert pending_tasks(pca) == [] and pending_tasks(plain) == plain.tasks

@@ -87,7 +87,8 @@ def iter_batches(model: LoadedModel, stimuli: StimulusSet, layers, *, batch_size
 
     Only one batch of outputs is alive at a time, so callers can stream them to disk; the arrays
     are reused by the next batch, so copy (or write) them before asking for it. Raises
-    ModelError for a layer that outputs a non-tensor or never runs.
+    ModelError for a layer that outputs a non-tensor or never runs, and InputError when the device
+    runs out of memory (e.g. a GPU at too large a batch size).
     """
     if batch_size < 1:
         raise InputError(f"batch size must be at least 1, got {batch_size}")
@@ -101,8 +102,13 @@ def iter_batches(model: LoadedModel, stimuli: StimulusSet, layers, *, batch_size
             batch = range(start, min(start + batch_size, n))
             outputs.clear()
             inputs = _load_batch(model, stimuli, batch).to(target)
-            with autocast(target, precision):
-                module(inputs)
+            try:
+                with autocast(target, precision):
+                    module(inputs)
+            except torch.OutOfMemoryError:
+                raise InputError(f"{target} ran out of memory in the forward pass of {model.spec} at batch size "
+                                 f"{len(batch)}", hint="lower --batch-size (or `batch_size:` in a plan), "
+                                                       "or use --precision fp16 on a GPU") from None
             arrays = {}
             for layer, output in outputs.items():
                 if not isinstance(output, torch.Tensor):
