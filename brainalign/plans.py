@@ -24,6 +24,7 @@ Example ``PLAN.yaml``::
     benchmarks: ["sim.V*"]          # identifiers or patterns; and/or
     areas: [VISp]
     metrics: [pls_predictivity]     # and/or ridge_predictivity
+    backend: numpy                  # or torch: the ridge fits on the GPU when there is one (PLS: NumPy)
     protocols: [brainalign]         # and/or brainscore, nayebi2023
     layers: all                     # default for models without their own list
     layers_per_task: 4
@@ -57,7 +58,7 @@ from .reports.store import ResultsStore
 PLAN_KEYS = {"results": "brainalign-results", "models": None, "benchmarks": [], "areas": [],
              "metrics": ["pls_predictivity"], "protocols": ["brainalign"], "layers": "all", "layers_per_task": 4,
              "convention": "r2/c", "batch_size": 32, "device": "cpu", "precision": "fp32", "max_memory": None,
-             "reduce": None, "reduce_fit": None, "reduce_seed": 0}
+             "backend": "numpy", "reduce": None, "reduce_fit": None, "reduce_seed": 0}
 MODEL_KEYS = ("spec", "checkpoint", "checkpoints", "seed", "objective", "tag", "epoch", "layers")
 #: Metrics a plan can ask for, and the regression each maps with (``ScoreOptions.regression``).
 METRICS = {"pls_predictivity": "pls", "ridge_predictivity": "ridge"}
@@ -146,8 +147,8 @@ def expand_plan(raw, *, base: str | os.PathLike = ".", path: str | os.PathLike =
     results_dir = Path(results) if results is not None else base / plan["results"]
     results_dir = results_dir.resolve()
     benchmarks = _benchmarks(plan)
-    options = {k: plan[k] for k in ("convention", "batch_size", "device", "precision", "max_memory", "reduce",
-                                    "reduce_seed")}
+    options = {k: plan[k] for k in ("convention", "batch_size", "device", "precision", "max_memory", "backend",
+                                    "reduce", "reduce_seed")}
     options["reduce_fit"], reduction = _reduction(plan, base)
     tasks: list[Task] = []
     seen: set[tuple] = set()
@@ -196,7 +197,8 @@ def run_task(task: Task) -> dict:
         scoring = None
         if task.scoring != OWN:
             protocol, regression = task.scoring.split("/")
-            scoring = ScoreOptions(protocol=protocol, regression=regression)
+            scoring = ScoreOptions(protocol=protocol, regression=regression,
+                                   backend=options["backend"] if regression == "ridge" else "numpy")
         records = api.score(task.spec, benchmarks=[task.benchmark], layers=todo, checkpoint=task.checkpoint,
                             seed=task.seed, results=task.results, convention=options["convention"],
                             batch_size=options["batch_size"], device=options["device"],
@@ -262,6 +264,11 @@ def _validated(raw) -> dict:
         raise InputError(f"unknown protocol {bad[0]!r} in the plan", hint=f"known: {', '.join(PROTOCOLS)}")
     if "nayebi2023" in plan["protocols"] and "ridge_predictivity" in plan["metrics"]:
         raise InputError("the nayebi2023 protocol maps with PLS only", hint="drop ridge_predictivity or nayebi2023")
+    if plan["backend"] not in ("numpy", "torch"):
+        raise InputError(f"unknown backend {plan['backend']!r} in the plan", hint="use numpy or torch")
+    if plan["backend"] == "torch" and "ridge_predictivity" not in plan["metrics"]:
+        raise InputError("backend: torch runs the ridge fits, and the plan has no ridge_predictivity",
+                         hint="add ridge_predictivity to `metrics`, or drop `backend` (PLS runs in NumPy)")
     size = plan["layers_per_task"]
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise InputError(f"layers_per_task must be a positive integer, got {size!r}")

@@ -23,6 +23,9 @@ A minimal plan.yaml:
   benchmarks: ["sim.*"]
   layers: all
   layers_per_task: 4
+
+Other keys: results, areas, metrics, protocols, convention, batch_size, device, precision,
+max_memory, reduce, reduce_fit, reduce_seed (the README's "Scaling out" section has them all).
 """
 
 
