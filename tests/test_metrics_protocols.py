@@ -144,12 +144,15 @@ def test_too_few_stimuli_and_bad_options_are_clear_errors():
         ScoreOptions(protocol="bogus")
     with pytest.raises(InputError, match="PLS only"):
         ScoreOptions(protocol="nayebi2023", regression="ridge")
+    with pytest.raises(InputError, match="resample units only"):
+        ScoreOptions(protocol="nayebi2023", bootstrap_over=("stimuli",))
 
 
-def test_nayebi_protocol_through_the_pipeline_with_animals():
+def _nayebi_population(seed=7):
+    """(benchmark, true features, noise features, assembly, rep) for 60 stimuli x 8 trials x 18 units of 3 animals."""
     from brainalign.benchmarks.base import NayebiProtocol
 
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(seed)
     n_stimuli, n_reps = 60, 8
     latent = rng.standard_normal((n_stimuli, 3))
     rates = latent @ rng.standard_normal((3, 18))
@@ -168,6 +171,11 @@ def test_nayebi_protocol_through_the_pipeline_with_animals():
     features = xr.DataArray(latent, dims=("stimulus", "unit"), coords={"stimulus_id": ("stimulus", ids)})
     noise = xr.DataArray(rng.standard_normal((n_stimuli, 3)), dims=("stimulus", "unit"),
                          coords={"stimulus_id": ("stimulus", ids)})
+    return benchmark, features, noise, assembly, rep
+
+
+def test_nayebi_protocol_through_the_pipeline_with_animals():
+    benchmark, features, noise, assembly, rep = _nayebi_population()
     truth, junk = score_layers(benchmark, {"truth": features, "junk": noise},
                                options=ScoreOptions(protocol="nayebi2023", n_boot=100))
     assert truth.raw == pytest.approx(1.0, abs=0.1) and junk.raw < 0.5
@@ -178,6 +186,25 @@ def test_nayebi_protocol_through_the_pipeline_with_animals():
                                        load_assembly=lambda: single, load_stimuli=lambda: None)
     with pytest.raises(DataError, match="single-trial"):
         score_layers(benchmark_single, {"truth": features}, options=ScoreOptions(protocol="nayebi2023", n_boot=0))
+
+
+def test_nayebi_paired_comparison_over_units():
+    from brainalign.benchmarks.scoring import compare_layers
+
+    benchmark, features, noise, _, _ = _nayebi_population()
+    options = ScoreOptions(protocol="nayebi2023", n_boot=500)
+    out = compare_layers(benchmark, {"truth": features}, {"junk": noise}, options=options)
+    a, b = out["models"]["A"], out["models"]["B"]
+    truth, junk = score_layers(benchmark, {"truth": features, "junk": noise}, options=ScoreOptions(
+        protocol="nayebi2023", n_boot=0))
+    assert a["raw"] == pytest.approx(truth.heldout_raw, abs=1e-12) and b["raw"] == pytest.approx(junk.heldout_raw, abs=1e-12)
+    assert out["difference"]["difference"] == pytest.approx(a["raw"] - b["raw"])
+    assert out["difference"]["ci"][0] > 0 and out["difference"]["p_value"] < 0.01
+    assert list(out["difference"]["over"]) == ["neuroids"] and out["n_units"] == 18 and out["stimuli"] == "held-out"
+    assert a["ceiled"] == pytest.approx(a["raw"] ** 2 / out["ceiling"])
+    both = compare_layers(benchmark, {"truth": features, "junk": noise}, {"truth": features}, options=options)
+    assert both["models"]["A"]["layer"] == "truth"     # committed on the selection stimuli
+    assert both["difference"]["difference"] == 0 and both["difference"]["p_value"] == 1.0
 
 
 def test_nan_responses_and_nan_features_are_clear_errors():

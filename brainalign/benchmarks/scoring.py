@@ -81,6 +81,9 @@ class ScoreOptions:
             raise InputError(f"unknown regression {self.regression!r}", hint="use 'pls' or 'ridge'")
         if self.protocol == "nayebi2023" and self.regression != "pls":
             raise InputError("the nayebi2023 protocol maps with PLS only", hint="drop --metric ridge")
+        if self.protocol == "nayebi2023" and "neuroids" not in self.bootstrap_over:
+            raise InputError("the nayebi2023 protocol's intervals resample units only",
+                             hint="use --bootstrap-over neuroids (or both, which means units for this protocol)")
         if self.n_boot < 0:
             raise InputError(f"n_boot must be >= 0, got {self.n_boot}")
         if self.backend != "numpy" and self.regression != "ridge":
@@ -337,14 +340,24 @@ class _AnimalCeiling:
         self.value, self.n_components = result.score, result.n_components
 
 
-def _score_nayebi(benchmark, activations, target: _Target, *, convention, options) -> list[LayerScore]:
-    protocol = (benchmark.protocol if isinstance(benchmark.protocol, NayebiProtocol)
-                else NayebiProtocol(n_components=benchmark.protocol.n_components))
-    n = len(target.stimulus_ids)
+def _nayebi_protocol(benchmark) -> NayebiProtocol:
+    """The benchmark's own NayebiProtocol, or the default one with the benchmark's PLS components."""
+    if isinstance(benchmark.protocol, NayebiProtocol):
+        return benchmark.protocol
+    return NayebiProtocol(n_components=benchmark.protocol.n_components)
+
+
+def _check_single_trials(benchmark, target: _Target) -> None:
     if target.responses.shape[0] < 2:
         raise DataError(f"the nayebi2023 protocol needs single-trial responses; {benchmark.identifier} has "
                         f"{target.responses.shape[0]} repetition per stimulus",
                         hint="use --protocol brainscore for trial-averaged data")
+
+
+def _score_nayebi(benchmark, activations, target: _Target, *, convention, options) -> list[LayerScore]:
+    protocol = _nayebi_protocol(benchmark)
+    n = len(target.stimulus_ids)
+    _check_single_trials(benchmark, target)
     selection, heldout = selection_partition(n, target.labels, protocol)
     everything = np.arange(n)
     with threadpool_limits(1 if n < SINGLE_THREAD_BELOW else None):
@@ -400,14 +413,13 @@ def compare_layers(benchmark: NeuralBenchmark, activations_a: dict[str, xr.DataA
     same splits, and the same bootstrap resamples of stimuli and neuroids give the CI and
     two-sided p-value of the difference A - B of the raw scores (the ceiling is common, so
     the ceiled difference has the same sign and p-value). With ``brainscore`` each model must
-    come with one layer, scored on all the stimuli.
+    come with one layer, scored on all the stimuli. With ``nayebi2023`` the layers are committed
+    the same way and the held-out scores compared by a paired bootstrap over units (that
+    protocol's only resampled axis; see :func:`_compare_nayebi`).
     """
     from ..metrics.bootstrap import paired_comparison
 
     options = options or ScoreOptions()
-    if options.protocol == "nayebi2023":
-        raise InputError("compare supports the brainalign and brainscore protocols",
-                         hint="use --protocol brainalign")
     if options.n_boot < 1:
         raise InputError("compare needs bootstrap replicates", hint="pass --bootstrap 1000")
     chosen = {}
@@ -422,6 +434,10 @@ def compare_layers(benchmark: NeuralBenchmark, activations_a: dict[str, xr.DataA
                                   options=dataclasses.replace(options, n_boot=0))
             chosen[name] = max(scores, key=lambda s: s.selection_raw).layer
     target = _target(benchmark)
+    if options.protocol == "nayebi2023":
+        return _compare_nayebi(benchmark, target, {name: (chosen[name], activations[chosen[name]]) for name, activations
+                                                   in (("A", activations_a), ("B", activations_b))},
+                               convention=convention, options=options)
     protocol = benchmark.protocol
     index = np.arange(len(target.stimulus_ids))
     if options.protocol == "brainalign":
@@ -450,4 +466,44 @@ def compare_layers(benchmark: NeuralBenchmark, activations_a: dict[str, xr.DataA
     return {"benchmark": benchmark.identifier, "protocol": options.protocol, "regression": options.regression,
             "stimuli": "held-out" if options.protocol == "brainalign" else "all", "n_stimuli": len(index),
             "ceiling": ceiling.value, "convention": convention, "models": models,
+            "difference": paired.to_dict(), "options": options.to_dict()}
+
+
+def _compare_nayebi(benchmark, target: _Target, layers: dict[str, tuple[str, xr.DataArray]], *, convention,
+                    options: ScoreOptions) -> dict:
+    """Paired nayebi2023 comparison on the held-out stimuli: the same image splits and trial halves
+    for both models, then the same bootstrap resamples of the units that have a score for both.
+
+    Each model's raw score and the difference are medians over those common units.
+    """
+    from ..metrics.bootstrap import BootstrapSamples, paired_comparison
+
+    protocol = _nayebi_protocol(benchmark)
+    _check_single_trials(benchmark, target)
+    heldout = selection_partition(len(target.stimulus_ids), target.labels, protocol)[1]
+    per_unit = {}
+    for name, (layer, array) in layers.items():
+        features = align_features(array, target.stimulus_ids, layer=layer)[heldout]
+        with warnings.catch_warnings(), threadpool_limits(1 if len(heldout) < SINGLE_THREAD_BELOW else None):
+            warnings.simplefilter("ignore")
+            per_unit[name] = noise_corrected_predictivity(
+                features, target.responses[:, heldout], n_components=protocol.n_components,
+                n_splits=protocol.n_splits, train_frac=protocol.train_frac, n_halves=protocol.n_halves).per_unit
+    common = np.isfinite(per_unit["A"]) & np.isfinite(per_unit["B"])
+    rng = np.random.default_rng(options.bootstrap_seed)
+    resamples = rng.integers(0, int(common.sum()), size=(options.n_boot, int(common.sum())))
+    samples, observed = {}, {}
+    for name in ("A", "B"):
+        values = per_unit[name][common]
+        observed[name] = float(np.median(values))
+        samples[name] = BootstrapSamples(raw=np.median(values[resamples], axis=1), ceiling=None,
+                                         n_boot=options.n_boot, seed=options.bootstrap_seed, over=("neuroids",))
+    paired = paired_comparison(observed["A"], observed["B"], samples["A"], samples["B"], level=options.ci_level)
+    ceiling = _AnimalCeiling(target, heldout, protocol).value
+    models = {name: {"layer": layers[name][0], "raw": observed[name],
+                     "raw_ci": interval(samples[name].raw, options.ci_level),
+                     "ceiled": float(ceiled_score(observed[name], ceiling, convention))} for name in ("A", "B")}
+    return {"benchmark": benchmark.identifier, "protocol": options.protocol, "regression": options.regression,
+            "stimuli": "held-out", "n_stimuli": len(heldout), "n_units": int(common.sum()),
+            "ceiling": float(ceiling), "convention": convention, "models": models,
             "difference": paired.to_dict(), "options": options.to_dict()}

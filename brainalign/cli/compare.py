@@ -41,7 +41,8 @@ def compare(model_a, model_b, benchmark, layers_a, layers_b, checkpoint_a, check
     """Compare MODEL_A and MODEL_B on --benchmark with identical splits and bootstrap resamples of
     stimuli and neuroids: each model's raw score with its CI, the difference A - B, its CI and a
     two-sided bootstrap p-value. With the default protocol both models are scored on the held-out
-    stimuli, after committing each to its best layer on the selection stimuli."""
+    stimuli, after committing each to its best layer on the selection stimuli; nayebi2023 does the
+    same and resamples the units (the neurons scored for both models)."""
     from .. import api
 
     result = api.compare(model_a, model_b, benchmark=benchmark, layers_a=layers_a, layers_b=layers_b,
