@@ -102,3 +102,20 @@ def test_cache_writer_keeps_nothing_after_an_error(tmp_path):
     with cache.writer() as create:
         create("ab" + "0" * 62, (2, 3000)).append(np.ones((2, 3000), np.float32))
     np.testing.assert_array_equal(cache.get("ab" + "0" * 62), np.ones((2, 3000), np.float32))
+
+
+def test_a_full_disk_is_one_clear_error_and_leaves_no_file(tmp_path, monkeypatch):
+    from brainalign.errors import InputError
+
+    def full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(npy_stream.os, "pwrite", full)
+    cache = ActivationCache(tmp_path)
+    with pytest.raises(InputError, match="no space left for the activation cache") as caught:
+        with cache.writer() as create:
+            stream = create("cd" + "0" * 62, (8, 3000))
+            for _ in range(4):
+                stream.append(np.ones((2, 3000), np.float32))
+    assert "BRAINALIGN_CACHE" in caught.value.hint
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []

@@ -9,6 +9,7 @@ or image therefore misses the cache instead of returning stale activations.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import json
 import os
@@ -22,6 +23,7 @@ import numpy as np
 from .. import __version__
 from .._io import sha256_bytes, source_hash
 from ..config import cache_dir
+from ..errors import InputError
 from .npy_stream import NpyStream
 
 CACHE_FORMAT = "1"
@@ -74,7 +76,8 @@ class ActivationCache:
 
         Rows are written to disk as they arrive, by a background thread and bypassing the page
         cache where the OS allows (see :mod:`.npy_stream`). On leaving the block every file is
-        completed, synced and renamed into the cache atomically; on an error none is kept.
+        completed, synced and renamed into the cache atomically; on an error none is kept, and a
+        full disk becomes an InputError.
         """
         created: list[tuple[NpyStream, Path]] = []
 
@@ -93,6 +96,11 @@ class ActivationCache:
                 stream.close()
             for stream, path in created:
                 os.replace(stream.path, path)
+        except OSError as error:
+            if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            raise InputError(f"no space left for the activation cache in {self.root}",
+                             hint="free disk space, or point BRAINALIGN_CACHE at a larger disk") from None
         finally:
             for stream, _ in created:
                 stream.abort()
