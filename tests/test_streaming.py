@@ -152,6 +152,9 @@ def test_bf16_autocast_is_close_to_fp32_and_cached_apart(model, stimuli):
     bf16 = extract_activations(model, stimuli, ["classifier.3"], precision="bf16", progress=False)["classifier.3"].values
     assert not np.array_equal(bf16, fp32)                       # really computed in bfloat16, not the fp32 cache
     assert np.abs(bf16 - fp32).max() < 0.05 * np.abs(fp32).max()
+    batched = extract_activations(model, stimuli, ["classifier.3"], precision="bf16", batch_size=4, use_cache=False,
+                                  progress=False)["classifier.3"].values   # host buffers reused over batches of 4, 2
+    assert np.abs(batched - fp32).max() < 0.05 * np.abs(fp32).max()
     assert resolve_device("cpu").type == "cpu"
     with pytest.raises(InputError, match="unknown precision"):
         extract_activations(model, stimuli, ["classifier.3"], precision="fp8", progress=False)

@@ -96,6 +96,7 @@ def iter_batches(model: LoadedModel, stimuli: StimulusSet, layers, *, batch_size
     target = resolve_device(device)
     module = model.module.to(target)
     seen: set[str] = set()
+    host: dict[str, torch.Tensor] = {}  # float32 CPU copies of GPU or reduced-precision outputs, reused
     with record_outputs(module, layers, reuse_buffers=True) as outputs, torch.inference_mode(), \
             tqdm(total=n, desc=f"extract {model.spec}", unit="img", disable=not progress, leave=False) as bar:
         for start in range(0, n, batch_size):
@@ -114,12 +115,24 @@ def iter_batches(model: LoadedModel, stimuli: StimulusSet, layers, *, batch_size
                 if not isinstance(output, torch.Tensor):
                     raise ModelError(f"layer {layer!r} of {model.spec} outputs a {type(output).__name__}, "
                                      "not a tensor", hint=f"see `brainalign models layers {model.spec} --all`")
-                arrays[layer] = output.to("cpu", torch.float32).numpy()
+                arrays[layer] = _on_host(output, host, layer).numpy()
             outputs.clear()
             seen.update(arrays)
             _check_all_recorded(layers, seen, model.spec)
             yield batch, arrays
             bar.update(len(batch))
+
+
+def _on_host(output: torch.Tensor, host: dict[str, torch.Tensor], layer: str) -> torch.Tensor:
+    """``output`` as a float32 CPU tensor: itself when it already is one, else a copy into a buffer
+    kept in ``host`` across batches (pinned when it comes from a GPU)."""
+    if output.device.type == "cpu" and output.dtype == torch.float32:
+        return output
+    kept = host.get(layer)
+    if kept is None or kept.shape != output.shape:
+        kept = host[layer] = torch.empty(output.shape, dtype=torch.float32,
+                                         pin_memory=output.device.type == "cuda")
+    return kept.copy_(output)
 
 
 class _RowFiller:
