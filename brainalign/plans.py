@@ -7,9 +7,9 @@ model x one benchmark x one group of at most ``layers_per_task`` layers. Each ta
 store, so any executor (:mod:`brainalign.parallel`) can run tasks anywhere the results folder is
 reachable. A layer is *done* when the store holds a record with its identity (model spec,
 weights sha256, seed, benchmark, benchmark version, protocol, precision, reduction, layer): done
-layers are skipped when
-the plan is expanded and again by the worker just before it scores, so a re-run after a crash,
-a Ctrl-C or a lost worker completes the plan without duplicating or losing a record.
+layers are skipped when the plan is expanded and again by the worker just before it scores, so a
+re-run after a crash, a Ctrl-C or a lost worker completes the plan without duplicating or losing
+a record.
 
 Example ``PLAN.yaml``::
 
@@ -279,9 +279,10 @@ def _validated(raw) -> dict:
         parse_size(plan["max_memory"])
     from .activations.reduction import parse_reduction
     reduction = parse_reduction(plan["reduce"])
-    if reduction is not None and (reduction[0] == "pca") != (plan["reduce_fit"] is not None):
-        raise InputError(f"plan reduce {plan['reduce']}: " + ("pca:N needs `reduce_fit` images to fit on"
-                                                             if reduction[0] == "pca" else "srp:N takes no `reduce_fit`"),
+    pca = reduction is not None and reduction[0] == "pca"
+    if pca != (plan["reduce_fit"] is not None):
+        raise InputError(f"plan reduce {plan['reduce']}: " + ("pca:N needs `reduce_fit` images to fit on" if pca
+                                                             else "only pca:N takes `reduce_fit`"),
                          hint="write `reduce: pca:N` with `reduce_fit: FOLDER`, or `reduce: srp:N` alone")
     if isinstance(plan["reduce_seed"], bool) or not isinstance(plan["reduce_seed"], int):
         raise InputError(f"reduce_seed must be an integer, got {plan['reduce_seed']!r}")

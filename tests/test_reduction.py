@@ -51,6 +51,8 @@ def test_fitted_pca_equals_sklearn_from_unit_blocks_of_any_width():
     assert (fit_scores[np.abs(fit_scores).argmax(axis=0), np.arange(12)] > 0).all()
     capped, record = fitted_pca(paired_unit_blocks(fit[:5], scored), 12)  # 5 centred images span 4 dimensions
     assert capped.shape == (25, 4) and record["n_components"] == 4
+    with pytest.raises(InputError, match="no variance"):
+        fitted_pca(paired_unit_blocks(fit[:1], scored), 12)
 
 
 def test_streamed_pca_equals_pca_in_memory(image_folder, tmp_path):

@@ -154,8 +154,8 @@ def pca_features(model: LoadedModel, stimuli: StimulusSet, fit_stimuli: Stimulus
     one pass over unit blocks (:func:`.reduction.fitted_pca`), so it needs (n_fit + n) x n_fit
     numbers, never a layer's (units x components) axes. The preflight over both image sets decides
     whether the activations come from the cache in memory or are streamed to temporary HDF5 files
-    first (``max_memory`` and ``stream`` as in :func:`features_for_scoring`). ``attrs["reduction"]`` records the fit and
-    ``attrs["n_units"]`` the layer's real width.
+    first (``max_memory`` and ``stream`` as in :func:`features_for_scoring`).
+    ``attrs["reduction"]`` records the fit and ``attrs["n_units"]`` the layer's real width.
     """
     check_disjoint(fit_stimuli.stimulus_ids, stimuli.stimulus_ids)
     layers = list(layers)

@@ -47,14 +47,13 @@ class NpyStream:
         self.path, self.shape, self._executor = os.fspath(path), (int(shape[0]), int(shape[1])), executor
         self._fd, self.direct = _open_for_writing(self.path)
         self._offset = 0  # file offset of the staging buffer's first byte (always a multiple of ALIGN)
-        self._carry = 0  # bytes at the front of the staging buffer not yet written
         self._rows = 0
         self._tail_from = 0  # where the carried bytes sit until the write in flight is done
         self._pending: Future | None = None
         self._staging = np.frombuffer(mmap.mmap(-1, ALIGN), dtype=np.uint8)
         header = npy_header(self.shape)
         self._staging[:len(header)] = np.frombuffer(header, dtype=np.uint8)
-        self._carry = len(header)
+        self._carry = len(header)  # bytes at the front of the staging buffer not yet written
 
     def append(self, rows: np.ndarray) -> None:
         """Queue float32 rows (batch, n_cols) for writing; ``rows`` may be reused once this returns."""

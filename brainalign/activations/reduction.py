@@ -26,7 +26,7 @@ from sklearn.decomposition import IncrementalPCA
 from sklearn.random_projection import SparseRandomProjection
 
 from ..errors import InputError
-from .streaming import iter_row_blocks, stream_layers
+from .streaming import CHUNK_UNITS, iter_row_blocks, stream_layers
 
 
 def sparse_projector(n_units: int, n_components: int, *, seed: int,
@@ -145,7 +145,7 @@ def check_disjoint(fit_ids, scored_ids) -> None:
                          f"(e.g. {sorted(overlap)[0]!r})", hint="fit the PCA on images the benchmark does not use")
 
 
-def paired_unit_blocks(fit: np.ndarray, scored: np.ndarray, *, block_units: int = 32768
+def paired_unit_blocks(fit: np.ndarray, scored: np.ndarray, *, block_units: int = CHUNK_UNITS
                        ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Column blocks of two (n_fit, n_units) and (n, n_units) arrays over the same units, left to right."""
     for start in range(0, fit.shape[1], block_units):
@@ -181,6 +181,9 @@ def fitted_pca(blocks: Iterable[tuple[np.ndarray, np.ndarray]], n_components: in
     values, vectors = values[::-1], vectors[:, ::-1]
     tolerance = max(values[0], 0.0) * len(values) * np.finfo(np.float64).eps
     k = int(min(n_components, np.count_nonzero(values > tolerance)))
+    if k == 0:
+        raise InputError(f"the {len(gram)} PCA fit image(s) have no variance in this layer",
+                         hint="fit the PCA on more (and different) images")
     values, vectors = values[:k], vectors[:, :k]
     vectors = vectors * np.sign(vectors[np.abs(vectors).argmax(axis=0), np.arange(k)])
     scores = cross @ (vectors / np.sqrt(values))
