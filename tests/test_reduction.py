@@ -104,6 +104,7 @@ def test_cli_records_the_reduction_and_keys_it_apart(tmp_path):
     assert reduced["score"]["details"]["reduction"]["n_components"] == 100
     assert reduced["key"] != plain["key"] and reduced["score"]["raw"] != plain["score"]["raw"]
     assert reduced["score"]["n_units"] == plain["score"]["n_units"] == 64 * 7 * 7
+    assert "layers reduced with srp:100, seed 0" in run(*[a for a in args if a != "--json"], "--reduce", "srp:100").output
     line = error_line(run(*args, "--reduce", "pca:10"))
     assert "--reduce-fit" in line
     assert "unknown reduction" in error_line(run(*args, "--reduce", "umap:3"))

@@ -155,6 +155,11 @@ def score(model, benchmarks, area, layers, checkpoint, load_options, seed, activ
         for region, layer in auto["region_layer_map"].items():
             click.echo(f"--layers auto: {region} -> {layer} (chosen on the selection stimuli; report its held-out score)")
     metrics = sorted({f"protocol {r['metric']['protocol']}, metric {r['metric'].get('name')}" for r in records})
+    reduction = (records[0]["model"].get("extraction") or {}).get("reduction") if records else None
+    if reduction:
+        metrics.append(f"layers reduced with {reduction['spec']}"
+                       + (f" fit on {reduction['fit_stimuli']['source']}" if reduction.get("fit_stimuli") else
+                          f", seed {reduction['seed']}"))
     click.echo(f"{len(records)} record(s) written to {results} ({'; '.join(metrics)})")
 
 
