@@ -12,8 +12,10 @@ from tqdm.auto import tqdm
 from ._io import check_writable, sha256_file, write_text_atomic
 from .activations import extract_activations, features_for_scoring, load_activations, preflight, save_activations
 from .activations.features import pca_features, projected_features
+from .activations.kernel import STREAMED_RDMS
 from .activations.reduction import parse_reduction
 from .benchmarks.base import NeuralBenchmark, protocol_for_stimuli
+from .benchmarks.rsa import RSABenchmark
 from .benchmarks.registry import (benchmark_info, benchmarks_for_area, list_benchmarks, load_benchmark,
                                   unknown_benchmark_hint)
 from .benchmarks.scoring import LayerScore, ScoreOptions, score_layers
@@ -211,11 +213,13 @@ def score(model: str, *, benchmarks=None, area: str | None = None, layers=None, 
             activations = reduced[stimuli.content_hash] = pca_features(
                 loaded, stimuli, fit_stimuli, chosen, reduction[1], batch_size=batch_size, device=device,
                 precision=precision, max_memory=max_memory, progress=progress)
-        else:
-            activations, _ = features_for_scoring(  # streamed kernels only for the PLS path below
+        else:  # layers over max_memory are streamed to kernels: PLS features, or RSA features with the same RDMs
+            rdm = benchmark.protocol.rdm if isinstance(benchmark, RSABenchmark) else None
+            rdm = rdm if rdm in STREAMED_RDMS else None
+            in_memory = hasattr(benchmark, "score_layers") and rdm is None  # texture: per-unit statistics
+            activations, _ = features_for_scoring(
                 loaded, stimuli, chosen, batch_size=batch_size, device=device, precision=precision,
-                max_memory=max_memory, stream=False if hasattr(benchmark, "score_layers") else None,
-                progress=progress)
+                max_memory=max_memory, stream=False if in_memory else None, rdm=rdm, progress=progress)
         if hasattr(benchmark, "score_layers"):  # RSA / texture benchmarks score and describe themselves
             layer_records = benchmark.score_layers(activations, convention=convention)
             new = [new_record(model=model_record, benchmark=_benchmark_record(benchmark), layer=r.layer,

@@ -11,11 +11,11 @@ from sklearn.random_projection import SparseRandomProjection
 
 from brainalign.activations import extract_activations, features_for_scoring, preflight, stream_activations
 from brainalign.activations.device import resolve_device
-from brainalign.activations.kernel import centered_gram, kernel_features
+from brainalign.activations.kernel import centered_gram, kernel_features, kernel_moments, rdm_features
 from brainalign.activations.preflight import estimate, parse_size
 from brainalign.activations.reduction import incremental_pca, sparse_projector
 from brainalign.activations.streaming import iter_unit_blocks, stream_layers, stream_stimulus_ids
-from brainalign.errors import InputError
+from brainalign.errors import DataError, InputError
 from brainalign.metrics.pls import linear_kernel
 from brainalign.metrics.predictivity import cross_validated_predictivity
 from brainalign.metrics.splits import brainscore_splits
@@ -59,6 +59,37 @@ def test_out_of_core_kernel_matches_linear_kernel(tmp_path):
     np.testing.assert_allclose(centered_gram(blocks, backend="torch"), reference, rtol=1e-12, atol=1e-9)
 
 
+def test_kernel_moments_give_uncentred_and_row_centred_kernels(tmp_path):
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((30, 700)) * 0.1 + 5.0       # a large common offset: the hard case
+    for backend in ("numpy", "torch"):
+        moments = kernel_moments([X[:, i:i + 128] for i in range(0, 700, 128)], backend=backend)
+        assert moments.n_units == 700
+        np.testing.assert_allclose(moments.gram, linear_kernel(X), rtol=1e-10, atol=1e-9)
+        np.testing.assert_allclose(moments.uncentred(), X @ X.T, rtol=1e-12)
+        rows = X - X.mean(axis=1, keepdims=True)
+        np.testing.assert_allclose(moments.row_centred(), rows @ rows.T, rtol=1e-8, atol=1e-8 * np.abs(rows @ rows.T).max())
+
+
+@pytest.mark.parametrize("method", ["correlation", "euclidean"])
+def test_rdm_features_give_the_layers_rdm(method):
+    from brainalign.metrics.rsa import rdm_from_features
+
+    rng = np.random.default_rng(6)
+    X = np.maximum(rng.standard_normal((25, 900)) + 0.3, 0)  # rectified, like a ReLU layer
+    ids = [f"s{i}" for i in range(25)]
+    moments = kernel_moments([X[:, :400], X[:, 400:]])
+    expected = rdm_from_features(X, ids, method=method).get_vectors()
+    got = rdm_from_features(rdm_features(moments, method), ids, method=method).get_vectors()
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+    with pytest.raises(ValueError, match="only correlation, euclidean"):
+        rdm_features(moments, "crossnobis")
+    X[3] = 2.0   # a constant pattern has no correlation distance
+    if method == "correlation":
+        with pytest.raises(DataError, match="stimulus 's3' is constant across channels"):
+            rdm_from_features(rdm_features(kernel_moments([X]), method), ids, method=method)
+
+
 def test_kernel_features_score_exactly_like_the_features():
     rng = np.random.default_rng(1)
     X = rng.standard_normal((60, 500))
@@ -83,6 +114,37 @@ def test_streamed_scoring_features_reproduce_kernels_and_cache(model, stimuli):
                                    atol=1e-10 * np.abs(reference).max())
     again, _ = features_for_scoring(model, stimuli, LAYERS, batch_size=4, stream=True, progress=False)
     np.testing.assert_array_equal(again["features.3"].values, kernels["features.3"].values)  # from the cache
+
+
+def test_streamed_rsa_scores_equal_in_memory_scores(model, stimuli):
+    from brainalign.benchmarks.rsa import RSABenchmark
+    from brainalign.metrics.rsa import rdm_from_features, rdms_from_matrices
+
+    ids = stimuli.stimulus_ids
+    plain, _ = features_for_scoring(model, stimuli, LAYERS, progress=False)
+    rng = np.random.default_rng(7)
+    subjects = []   # three noisy "subjects" built around the features.3 RDM
+    for _ in range(3):
+        noisy = plain["features.3"].values + rng.standard_normal(plain["features.3"].shape) * 2.0
+        subjects.append(rdm_from_features(noisy, ids).get_matrices()[0])
+    target = rdms_from_matrices(np.stack(subjects), ids, subjects=["a", "b", "c"], measure="correlation")
+    benchmark = RSABenchmark(identifier="t.rsa", version="1", region="IT", species="human", description="",
+                             load_target=lambda: target, load_stimuli=lambda: stimuli)
+    streamed, plan = features_for_scoring(model, stimuli, LAYERS, batch_size=4, stream=True, rdm="correlation",
+                                          progress=False)
+    assert plan.mode == "stream" and streamed["features.3"].attrs["representation"] == "rdm:correlation"
+    for a, b in zip(benchmark.score_layers(plain), benchmark.score_layers(streamed)):
+        for key in ("raw", "ceiling", "ceiled"):
+            assert b.score[key] == pytest.approx(a.score[key], abs=1e-9)
+        np.testing.assert_allclose(b.score["ci"], a.score["ci"], atol=1e-9)
+        assert b.score["n_units"] == a.score["n_units"] == plain[a.layer].shape[1]
+    kernels, _ = features_for_scoring(model, stimuli, LAYERS, batch_size=4, stream=True, progress=False)
+    with pytest.raises(ValueError, match="do not give its correlation RDM"):
+        benchmark.score_layers(kernels)
+    broken = plain["features.3"].copy(data=plain["features.3"].values.copy())
+    broken.values[2, 5] = np.nan
+    with pytest.raises(DataError, match="contain NaN"):
+        benchmark.score_layers({"features.3": broken})
 
 
 def test_sparse_projection_streamed_equals_sklearn_on_whole_matrix():

@@ -2,9 +2,11 @@
 
 :func:`features_for_scoring` runs the memory preflight. When the layers fit, it returns plain
 activations (:func:`.extract.extract_activations`, content-cached). When they do not, it streams
-them to a temporary HDF5 file, accumulates each layer's centred linear kernel out of core,
-caches the (n x n) kernel by content and returns :func:`.kernel.kernel_features` instead of the
-activations: identical PLS scores, with ``attrs["n_units"]`` keeping the layer's real width.
+them to a temporary HDF5 file, accumulates each layer's kernels out of core
+(:func:`.kernel.kernel_moments`), caches them by content and returns (n x n) features computed
+from them instead of the activations: identical PLS scores (:func:`.kernel.kernel_features`) or
+identical RDMs (:func:`.kernel.rdm_features`), with ``attrs["n_units"]`` keeping the layer's
+real width.
 :func:`projected_features` streams a seeded sparse random projection of every layer instead, and
 :func:`pca_features` an exact PCA fit on a separate image set, both within the same memory bounds.
 """
@@ -24,7 +26,7 @@ from ..stimuli.stimulus_set import StimulusSet
 from .cache import activation_key
 from .device import resolve_device
 from .extract import extract_activations
-from .kernel import centered_gram, kernel_features
+from .kernel import STREAMED_RDMS, KernelMoments, kernel_features, kernel_moments, rdm_features
 from .preflight import MemoryPlan, preflight
 from .reduction import check_disjoint, fitted_pca, paired_unit_blocks, sparse_projector
 from .streaming import iter_row_blocks, iter_unit_blocks, stream_activations, stream_layers
@@ -32,19 +34,24 @@ from .streaming import iter_row_blocks, iter_unit_blocks, stream_activations, st
 
 def features_for_scoring(model: LoadedModel, stimuli: StimulusSet, layers, *, batch_size: int = 32,
                          device: str = "cpu", precision: str = "fp32", max_memory=None,
-                         stream: bool | None = None,
+                         stream: bool | None = None, rdm: str | None = None,
                          progress: bool = True) -> tuple[dict[str, xr.DataArray], MemoryPlan]:
     """``({layer: DataArray(stimulus, unit)}, plan)`` for scoring ``layers`` of ``model`` on ``stimuli``.
 
     ``max_memory`` (bytes or e.g. ``"3GB"``; default 80% of available memory) and ``stream``
     (None: decide by the preflight; True / False: force) go to :func:`.preflight.preflight`.
 
-    In ``stream`` mode each DataArray is float64 (n_stimuli, n_stimuli) kernel features with
-    ``attrs["representation"] == "kernel"`` and the real width in ``attrs["n_units"]``; only
-    metrics that see features through their centred linear kernel (PLS predictivity) may use them.
+    In ``stream`` mode each DataArray holds float64 features computed from the layer's
+    out-of-core kernels, with the real width in ``attrs["n_units"]``: with ``rdm`` None, (n, n)
+    kernel features (``attrs["representation"] == "kernel"``) for metrics that see features only
+    through their centred linear kernel (PLS predictivity); with ``rdm`` ``"correlation"`` or
+    ``"euclidean"``, features with the layer's RDM of that kind (``"rdm:<method>"``, see
+    :func:`.kernel.rdm_features`) for RSA.
     """
     layers = list(layers)
     resolve_device(device)  # fail before any work when e.g. CUDA is absent
+    if rdm not in STREAMED_RDMS + (None,):
+        raise ValueError(f"RDMs of kind {rdm!r} cannot come from streamed kernels ({', '.join(STREAMED_RDMS)} can)")
     plan = preflight(model, len(stimuli), layers, batch_size=batch_size, budget=max_memory, stream=stream,
                      stream_dir=_stream_dir())
     if plan.mode == "memory":
@@ -53,15 +60,16 @@ def features_for_scoring(model: LoadedModel, stimuli: StimulusSet, layers, *, ba
         for layer, array in activations.items():
             array.attrs["n_units"] = int(array.shape[1])
         return activations, plan
-    grams = streamed_kernels(model, stimuli, layers, batch_size=plan.batch_size, device=device,
-                             precision=precision, progress=progress)
+    kernels = streamed_kernels(model, stimuli, layers, batch_size=plan.batch_size, device=device,
+                               precision=precision, progress=progress)
     result = {}
     for layer in layers:
-        gram, shape = grams[layer]
-        result[layer] = xr.DataArray(kernel_features(gram), dims=("stimulus", "unit"),
+        moments, shape = kernels[layer]
+        values = kernel_features(moments.gram) if rdm is None else rdm_features(moments, rdm)
+        result[layer] = xr.DataArray(values, dims=("stimulus", "unit"),
                                      coords={"stimulus_id": ("stimulus", stimuli.stimulus_ids)}, name=layer,
-                                     attrs={"layer": layer, "layer_shape": shape, "n_units": int(np.prod(shape)),
-                                            "representation": "kernel"})
+                                     attrs={"layer": layer, "layer_shape": shape, "n_units": moments.n_units,
+                                            "representation": "kernel" if rdm is None else f"rdm:{rdm}"})
     return result, plan
 
 
@@ -74,13 +82,13 @@ def _kernel_path(key: str):
 
 
 def streamed_kernels(model: LoadedModel, stimuli: StimulusSet, layers, *, batch_size: int, device: str,
-                     precision: str, progress: bool) -> dict[str, tuple[np.ndarray, list[int]]]:
-    """``{layer: (centred kernel (n, n) float64, layer_shape)}``, from the kernel cache or by streaming.
+                     precision: str, progress: bool) -> dict[str, tuple[KernelMoments, list[int]]]:
+    """``{layer: (KernelMoments, layer_shape)}``, from the kernel cache or by streaming.
 
     Missing layers are extracted in one streamed pass to a temporary HDF5 file (deleted after
-    use); each kernel is then accumulated over column blocks and cached atomically.
+    use); each layer's moments are then accumulated over column blocks and cached atomically.
     """
-    variant = {"kind": "centred_linear_kernel", "precision": precision}
+    variant = {"kind": "linear_kernel_moments", "precision": precision}
     keys = {layer: activation_key(weights_sha256=model.weights_sha256, stimuli_hash=stimuli.content_hash,
                                   layer=layer, preprocessing=model.preprocessing.to_dict(), variant=variant)
             for layer in layers}
@@ -89,7 +97,7 @@ def streamed_kernels(model: LoadedModel, stimuli: StimulusSet, layers, *, batch_
         path = _kernel_path(key)
         if path.is_file():
             with np.load(path) as stored:
-                found[layer] = (stored["gram"], [int(v) for v in stored["layer_shape"]])
+                found[layer] = (KernelMoments.from_arrays(stored), [int(v) for v in stored["layer_shape"]])
     missing = [layer for layer in layers if layer not in found]
     if missing:
         _stream_dir().mkdir(parents=True, exist_ok=True)
@@ -98,12 +106,12 @@ def streamed_kernels(model: LoadedModel, stimuli: StimulusSet, layers, *, batch_
                                         device=device, precision=precision, progress=progress)
             info = stream_layers(stream)
             for layer in missing:
-                gram = centered_gram(iter_unit_blocks(stream, layer), device=device)
+                moments = kernel_moments(iter_unit_blocks(stream, layer), device=device)
                 shape = info[layer]["layer_shape"]
                 with atomic_path(_kernel_path(keys[layer])) as tmp:
                     with open(tmp, "wb") as handle:
-                        np.savez(handle, gram=gram, layer_shape=np.asarray(shape, dtype=np.int64))
-                found[layer] = (gram, shape)
+                        np.savez(handle, layer_shape=np.asarray(shape, dtype=np.int64), **moments.to_arrays())
+                found[layer] = (moments, shape)
     return found
 
 

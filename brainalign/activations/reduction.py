@@ -168,7 +168,7 @@ def fitted_pca(blocks: Iterable[tuple[np.ndarray, np.ndarray]], n_components: in
     gram = cross = None
     n_units = 0
     for fit_block, scored_block in blocks:
-        fit_block = np.asarray(fit_block, dtype=np.float64)
+        fit_block = np.array(fit_block, dtype=np.float64)  # a copy: centred in place below
         mean = fit_block.mean(axis=0)
         fit_block -= mean
         part = np.asarray(scored_block, dtype=np.float64) - mean

@@ -142,6 +142,29 @@ def _ceiled(raw: float, upper: float) -> float:
     return float(raw / upper) if np.isfinite(upper) and upper > 0 else float("nan")
 
 
+def _rdm_ready(array: xr.DataArray, ids: np.ndarray, method: str, *, layer: str) -> np.ndarray:
+    """Rows in ``ids`` order of features with the layer's ``method`` RDM.
+
+    For correlation and euclidean RDMs of a plain layer these are the (n, 2n) or (n, n) features
+    of its kernel moments (:func:`brainalign.activations.kernel.rdm_features`), accumulated over
+    unit blocks: the same RDM to round-off, without the float64 copies of the whole layer that
+    computing it directly takes (several times the layer's size for wide layers).
+    """
+    from ..activations.kernel import STREAMED_RDMS, kernel_moments, rdm_features
+    from ..activations.streaming import CHUNK_UNITS
+
+    if array.attrs.get("representation", "features") != "features" or method not in STREAMED_RDMS:
+        return align_features(array, ids, layer=layer)
+    check_stimulus_ids(array, ids, layer=layer)
+    values = array.values
+    moments = kernel_moments(values[:, start:start + CHUNK_UNITS] for start in range(0, values.shape[1], CHUNK_UNITS))
+    if not (np.isfinite(moments.gram).all() and np.isfinite(moments.row_sums).all()):
+        align_features(array, ids, layer=layer)  # raises the error naming NaN or infinite activations
+    small = xr.DataArray(rdm_features(moments, method), dims=("stimulus", "unit"),
+                         coords={"stimulus_id": ("stimulus", array["stimulus_id"].values)})
+    return align_features(small, ids, layer=layer)
+
+
 def score_rsa(benchmark: RSABenchmark, activations: dict[str, xr.DataArray], *,
               convention: str | None = None) -> list[LayerRecord]:
     """Score each layer of ``activations`` on the RSA ``benchmark`` (see the module docstring).
@@ -159,6 +182,9 @@ def score_rsa(benchmark: RSABenchmark, activations: dict[str, xr.DataArray], *,
     ids = stimulus_ids_of(target)
     for layer, array in activations.items():
         check_stimulus_ids(array, ids, layer=layer)  # fail before any work on a mismatched layer
+        representation = array.attrs.get("representation", "features")
+        if representation not in ("features", f"rdm:{protocol.rdm}"):
+            raise ValueError(f"layer {layer!r}: {representation} features do not give its {protocol.rdm} RDM")
     selection, heldout = (ids[index] for index in selection_partition(len(ids), _labels(benchmark, ids), protocol))
     parts = {"selection": select_stimuli(target, selection), "heldout": select_stimuli(target, heldout)}
     lower, upper, ceiling_note = _ceiling(target, protocol.comparison)
@@ -175,7 +201,7 @@ def score_rsa(benchmark: RSABenchmark, activations: dict[str, xr.DataArray], *,
               "stratify": benchmark.stratify_coord}
     records = []
     for layer, array in activations.items():
-        features = align_features(array, ids, layer=layer)
+        features = _rdm_ready(array, ids, protocol.rdm, layer=layer)
         model_rdm = rdm_from_features(features, ids, method=protocol.rdm, name=f"layer {layer!r}")
         per_subject = compare_rdms(model_rdm, target, method=protocol.comparison)
         part_raw = {name: float(np.mean(compare_rdms(select_stimuli(model_rdm, stimulus_ids_of(rdms)), rdms,
@@ -195,7 +221,7 @@ def score_rsa(benchmark: RSABenchmark, activations: dict[str, xr.DataArray], *,
                  "ceiling": upper, "ceiling_lower": lower, "ceiling_upper": upper,
                  "ceiled": _ceiled(raw, upper), "ceiled_lower": _ceiled(raw, lower),
                  "convention": SIMILARITY_CONVENTION, "comparison": protocol.comparison, "rdm": protocol.rdm,
-                 "n_stimuli": len(ids), "n_neuroids": None, "n_units": int(features.shape[1]),
+                 "n_stimuli": len(ids), "n_neuroids": None, "n_units": int(array.attrs.get("n_units", array.shape[1])),
                  "n_subjects": len(per_subject), "notes": list(notes)}
         layer_selection = {"mode": "selection/held-out", "selection_raw": part_raw["selection"],
                            "heldout_raw": part_raw["heldout"],

@@ -272,6 +272,8 @@ def score_layers(benchmark: NeuralBenchmark, activations: dict[str, xr.DataArray
 
     scores = []
     for layer, array in activations.items():
+        if str(array.attrs.get("representation", "")).startswith("rdm:"):
+            raise ValueError(f"layer {layer!r}: RDM features cannot be regressed on (they keep only the RDM)")
         features = align_features(array, target.stimulus_ids, layer=layer)
         cache_key = (layer, sha256_bytes("\n".join(target.stimulus_ids).encode()))
         if cache_key not in gram_cache:
