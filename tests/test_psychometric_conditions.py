@@ -84,6 +84,17 @@ def test_grating_detection_contrast_is_the_level():
     assert np.abs(spectrum).sum() == pytest.approx(spectrum[0, 0].real + amplitude, abs=1e-9)  # nothing else
 
 
+@pytest.mark.parametrize("cycles", TASKS["spatial-frequency"].variants)
+def test_spatial_frequency_variants_are_gratings_of_that_frequency(cycles):
+    images, labels, clean = task_stimuli(TASKS["spatial-frequency"], 0.1, variant=cycles, n_per_class=2,
+                                         pixel_noise=0.0)
+    spectrum = np.fft.fft2(clean[labels == 1][0]) / clean[0].size
+    peak = np.unravel_index(np.argmax(np.abs(spectrum) * (np.arange(spectrum.size) > 0).reshape(spectrum.shape)),
+                            spectrum.shape)
+    assert peak in ((0, int(cycles)), (0, spectrum.shape[1] - int(cycles)))   # vertical stripes, `cycles` per image
+    assert 2 * np.abs(spectrum[0, int(cycles)]) / spectrum[0, 0].real == pytest.approx(0.1, abs=1e-9)
+
+
 def test_levels_that_give_identical_stimuli_are_refused():
     with pytest.raises(DataError, match="identical stimuli in every class"):
         stimuli_per_level(TASKS["orientation"], [0.0, 8.0], n_per_class=4)
