@@ -15,7 +15,7 @@ from .activations.features import pca_features, projected_features
 from .activations.kernel import STREAMED_RDMS
 from .activations.reduction import parse_reduction
 from .benchmarks.base import NeuralBenchmark, protocol_for_stimuli
-from .benchmarks.rsa import RSABenchmark
+from .benchmarks.rsa import RSABenchmark, compare_rsa
 from .benchmarks.registry import (benchmark_info, benchmarks_for_area, list_benchmarks, load_benchmark,
                                   unknown_benchmark_hint)
 from .benchmarks.scoring import LayerScore, ScoreOptions, score_layers
@@ -245,24 +245,36 @@ def compare(model_a: str, model_b: str, *, benchmark: str, layers_a=None, layers
     """Paired comparison of two models on one benchmark (same splits, same bootstrap resamples).
 
     Returns the committed layer, raw score and CI of each model and the difference A - B with its
-    CI and two-sided bootstrap p-value (:func:`brainalign.benchmarks.scoring.compare_layers`).
+    CI and two-sided bootstrap p-value (:func:`brainalign.benchmarks.scoring.compare_layers`, or
+    :func:`brainalign.benchmarks.rsa.compare_rsa` for RSA benchmarks).
     """
     from .benchmarks.scoring import compare_layers
 
     bench = load_benchmark(benchmark)
-    if hasattr(bench, "score_layers"):
-        raise InputError(f"compare works on neural predictivity benchmarks; {benchmark} is scored differently")
+    rsa = isinstance(bench, RSABenchmark)
+    if hasattr(bench, "score_layers") and not rsa:
+        raise InputError(f"compare works on neural predictivity and RSA benchmarks; {benchmark} is scored differently")
+    options = options or ScoreOptions()
+    if rsa and (options.protocol, options.regression) != ("brainalign", "pls"):
+        raise InputError(f"--protocol and --metric choose how responses are regressed; {benchmark} compares RDMs "
+                         "with its own protocol", hint="drop --protocol/--metric")
+    rdm = bench.protocol.rdm if rsa and bench.protocol.rdm in STREAMED_RDMS else None
     activations = []
     for spec, layers, checkpoint in ((model_a, layers_a, checkpoint_a), (model_b, layers_b, checkpoint_b)):
         loaded = load_model(spec, checkpoint=checkpoint, seed=seed)
         chosen = resolve_layers(loaded, None if layers in (None, "auto") else layers)
-        if len(chosen) > 1 and options is not None and options.protocol == "brainscore":
+        if len(chosen) > 1 and options.protocol == "brainscore":
             raise InputError(f"{spec} has {len(chosen)} layers; the brainscore protocol compares one layer per model",
                              hint="pass --layers-a/--layers-b LAYER, or use --protocol brainalign")
         features, _ = features_for_scoring(loaded, bench.load_stimuli(), chosen, batch_size=batch_size,
-                                           device=device, progress=progress)
+                                           device=device, stream=False if rsa and rdm is None else None, rdm=rdm,
+                                           progress=progress)
         activations.append(features)
-    result = compare_layers(bench, *activations, convention=convention, options=options)
+    if rsa:
+        result = compare_rsa(bench, *activations, n_boot=options.n_boot, seed=options.bootstrap_seed,
+                             level=options.ci_level)
+    else:
+        result = compare_layers(bench, *activations, convention=convention, options=options)
     result["models"]["A"]["spec"], result["models"]["B"]["spec"] = model_a, model_b
     return result
 

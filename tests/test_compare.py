@@ -49,3 +49,15 @@ def test_score_layers_auto_stores_the_region_layer_map(tmp_path):
     refused = _run("score", "pixels", "--benchmark", "sim.V1", "--layers", "auto", "--protocol", "brainscore",
                    "--results", str(tmp_path), "-q")
     assert refused.exit_code == 2 and "selection/held-out" in refused.output
+
+
+def test_compare_on_an_rsa_benchmark_resamples_stimuli():
+    out = json.loads(_run("compare", "sim_oracle", "pixels", "--benchmark", "sim-rsa.VISp", "--layers-a", "VISp",
+                          "--layers-b", "pixels", "--bootstrap", "200", "--json", "-q").output)
+    assert out["protocol"] == "rsa" and out["convention"] == "r/c" and list(out["difference"]["over"]) == ["stimuli"]
+    assert out["difference"]["ci"][0] > 0 and out["difference"]["p_value"] < 0.01
+    assert out["models"]["A"]["ceiled"] == pytest.approx(out["models"]["A"]["raw"] / out["ceiling"])
+    refused = _run("compare", "sim_oracle", "pixels", "--benchmark", "sim-rsa.VISp", "--protocol", "brainscore", "-q")
+    assert refused.exit_code == 2 and "compares RDMs with its own protocol" in refused.output
+    texture = _run("compare", "sim_oracle", "pixels", "--benchmark", "sim-texture.V2", "-q")
+    assert texture.exit_code == 2 and "scored differently" in texture.output

@@ -136,11 +136,11 @@ def test_comparison_refuses_other_stimuli(features):
         compare_rdms(a, other)
 
 
-def _subjects(n_subjects=4, noise=1.0, seed=5):
+def _subjects(n_subjects=4, noise=1.0, seed=5, n_stimuli=15):
     rng = np.random.default_rng(seed)
-    truth = rng.standard_normal((15, 40))
+    truth = rng.standard_normal((n_stimuli, 40))
     matrices = [1 - np.corrcoef(truth + noise * rng.standard_normal(truth.shape)) for _ in range(n_subjects)]
-    return truth, rdms_from_matrices(np.stack(matrices), _ids(15), subjects=[f"p{i}" for i in range(n_subjects)])
+    return truth, rdms_from_matrices(np.stack(matrices), _ids(n_stimuli), subjects=[f"p{i}" for i in range(n_subjects)])
 
 
 def test_noise_ceiling_is_leave_one_subject_out_of_mean_rdm():
@@ -202,6 +202,27 @@ def test_rsa_score_of_the_true_patterns_lies_within_the_noise_ceiling():
     assert abs(noise["raw"]) < 0.25 < true["raw"]
     selection = records[0].layer_selection
     assert selection["n_selection"] + selection["n_heldout"] == 15 and selection["selection_raw"] > 0.25
+
+
+def test_paired_rsa_comparison_on_the_heldout_stimuli():
+    from brainalign.benchmarks.rsa import compare_rsa
+
+    truth, target = _subjects(noise=0.7, n_stimuli=40)
+    ids = _ids(40)
+    benchmark = _benchmark(target, ids)
+    true, noise = _activations(truth, ids), _activations(np.random.default_rng(8).standard_normal((40, 40)), ids)
+    out = compare_rsa(benchmark, {"true": true}, {"noise": noise}, n_boot=300, seed=1)
+    a, b = out["models"]["A"], out["models"]["B"]
+    heldout_raw = {r.layer: r.layer_selection["heldout_raw"] for r in score_rsa(benchmark, {"true": true, "noise": noise})}
+    assert a["raw"] == pytest.approx(heldout_raw["true"], abs=1e-12) and b["raw"] == pytest.approx(heldout_raw["noise"], abs=1e-12)
+    assert out["difference"]["difference"] == pytest.approx(a["raw"] - b["raw"])
+    assert out["difference"]["ci"][0] > 0 and out["difference"]["p_value"] < 0.01
+    assert list(out["difference"]["over"]) == ["stimuli"] and out["n_stimuli"] == 20
+    both = compare_rsa(benchmark, {"noise": noise, "true": true}, {"true": true}, n_boot=100, seed=1)
+    assert both["models"]["A"]["layer"] == "true"     # committed on the selection stimuli
+    assert both["difference"]["difference"] == 0 and both["difference"]["p_value"] == 1.0
+    with pytest.raises(InputError, match="bootstrap replicates"):
+        compare_rsa(benchmark, {"true": true}, {"noise": noise}, n_boot=0)
 
 
 def test_rsa_score_refuses_activations_missing_stimuli():

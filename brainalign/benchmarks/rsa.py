@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 import xarray as xr
 
-from ..errors import DataError
+from ..errors import DataError, InputError
 from ..stimuli.stimulus_set import StimulusSet
 from .scoring import align_features, check_stimulus_ids, selection_partition
 
@@ -231,3 +231,50 @@ def score_rsa(benchmark: RSABenchmark, activations: dict[str, xr.DataArray], *,
                            "seed": protocol.selection_seed, "fraction": protocol.selection_fraction}
         records.append(LayerRecord(layer=layer, metric=metric, score=score, layer_selection=layer_selection))
     return records
+
+
+def compare_rsa(benchmark: RSABenchmark, activations_a: dict[str, xr.DataArray],
+                activations_b: dict[str, xr.DataArray], *, n_boot: int = 1000, seed: int = 0,
+                level: float = 0.95) -> dict:
+    """Paired comparison of two models on an RSA benchmark, on its held-out stimuli.
+
+    Each model with several layers is committed to its best layer on the selection stimuli (as
+    :func:`score_rsa` does); both layers' RDMs are then compared with every subject's RDM on the
+    held-out stimuli, and the same ``n_boot`` stimulus bootstrap resamples (seed ``seed``) for
+    both give the percentile CI and two-sided p-value of the difference A - B of the mean
+    similarities over subjects. The output has the layout of
+    :func:`brainalign.benchmarks.scoring.compare_layers`.
+    """
+    from ..metrics.bootstrap import BootstrapSamples, interval, paired_comparison
+    from ..metrics.rsa import (BOOTSTRAP_COMPARISONS, bootstrap_comparisons, compare_rdms, rdm_from_features,
+                               select_stimuli, stimulus_ids_of)
+
+    protocol = benchmark.protocol
+    if n_boot < 1:
+        raise InputError("compare needs bootstrap replicates", hint="pass --bootstrap 1000")
+    if protocol.comparison not in BOOTSTRAP_COMPARISONS:
+        raise InputError(f"{benchmark.identifier} compares RDMs by {protocol.comparison}, which has no stimulus "
+                         "bootstrap, so no paired test", hint="compare the two models' scores from `brainalign score`")
+    target = benchmark.load_target()
+    ids = stimulus_ids_of(target)
+    heldout = ids[selection_partition(len(ids), _labels(benchmark, ids), protocol)[1]]
+    heldout_target = select_stimuli(target, heldout)
+    _, upper, _ = _ceiling(heldout_target, protocol.comparison)
+    models, samples = {}, {}
+    for name, activations in (("A", activations_a), ("B", activations_b)):
+        layer = next(iter(activations)) if len(activations) == 1 else max(
+            score_rsa(benchmark, activations), key=lambda r: r.layer_selection["selection_raw"]).layer
+        features = _rdm_ready(activations[layer], ids, protocol.rdm, layer=layer)
+        rdm = select_stimuli(rdm_from_features(features, ids, method=protocol.rdm, name=f"layer {layer!r}"), heldout)
+        raw = float(np.mean(compare_rdms(rdm, heldout_target, method=protocol.comparison)))
+        replicates = bootstrap_comparisons(rdm, heldout_target, method=protocol.comparison, n_bootstrap=n_boot,
+                                           seed=seed).mean(axis=1)
+        samples[name] = BootstrapSamples(raw=replicates, ceiling=None, n_boot=n_boot, seed=seed, over=("stimuli",))
+        models[name] = {"layer": layer, "raw": raw, "raw_ci": interval(replicates, level),
+                        "ceiled": _ceiled(raw, upper)}
+    paired = paired_comparison(models["A"]["raw"], models["B"]["raw"], samples["A"], samples["B"], level=level)
+    return {"benchmark": benchmark.identifier, "protocol": protocol.name, "regression": None,
+            "metric": f"rsa_{protocol.comparison} of {protocol.rdm} RDMs", "stimuli": "held-out",
+            "n_stimuli": len(heldout), "ceiling": upper, "convention": SIMILARITY_CONVENTION, "models": models,
+            "difference": paired.to_dict(), "options": {"n_boot": n_boot, "bootstrap_seed": seed, "ci_level": level,
+                                                        "protocol": protocol.to_dict()}}

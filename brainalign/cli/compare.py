@@ -42,7 +42,8 @@ def compare(model_a, model_b, benchmark, layers_a, layers_b, checkpoint_a, check
     stimuli and neuroids: each model's raw score with its CI, the difference A - B, its CI and a
     two-sided bootstrap p-value. With the default protocol both models are scored on the held-out
     stimuli, after committing each to its best layer on the selection stimuli; nayebi2023 does the
-    same and resamples the units (the neurons scored for both models)."""
+    same and resamples the units (the neurons scored for both models); RSA benchmarks resample the
+    held-out stimuli of the RDMs."""
     from .. import api
 
     result = api.compare(model_a, model_b, benchmark=benchmark, layers_a=layers_a, layers_b=layers_b,
@@ -52,7 +53,8 @@ def compare(model_a, model_b, benchmark, layers_a, layers_b, checkpoint_a, check
         click.echo(json.dumps(result, indent=2))
         return
     difference = result["difference"]
-    click.echo(f"{result['benchmark']}: protocol {result['protocol']}, metric {result['regression']}, "
+    metric = result.get("metric") or result["regression"]
+    click.echo(f"{result['benchmark']}: protocol {result['protocol']}, metric {metric}, "
                f"{result['n_stimuli']} {result['stimuli']} stimuli, ceiling {result['ceiling']:.3f}")
     for name in ("A", "B"):
         m = result["models"][name]
