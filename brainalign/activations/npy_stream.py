@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 ALIGN = 4096  # a multiple of every logical block size O_DIRECT may require
+_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 
 
 def npy_header(shape: tuple[int, ...]) -> bytes:
@@ -113,21 +114,21 @@ class NpyStream:
         written = 0
         while written < len(view):
             try:
-                written += os.pwrite(self._fd, view[written:], offset + written)
+                written += _pwrite(self._fd, view[written:], offset + written)
             except OSError as exc:
                 if not (self.direct and exc.errno == errno.EINVAL):
                     raise
                 self._reopen_buffered()  # some file systems accept O_DIRECT at open but not at write
 
     def _reopen_buffered(self) -> None:
-        fd = os.open(self.path, os.O_WRONLY)
+        fd = os.open(self.path, os.O_WRONLY | _BINARY)
         os.close(self._fd)
         self._fd, self.direct = fd, False
 
 
 def _open_for_writing(path: str) -> tuple[int, bool]:
     """``(fd, direct)``: the file opened for writing, with O_DIRECT when the platform and file system allow."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _BINARY
     direct = getattr(os, "O_DIRECT", 0)
     if direct:
         try:
@@ -136,3 +137,11 @@ def _open_for_writing(path: str) -> tuple[int, bool]:
             if exc.errno != errno.EINVAL:
                 raise
     return os.open(path, flags, 0o666), False
+
+
+def _pwrite(fd: int, data, offset: int) -> int:
+    """``os.pwrite``, or seek and write where it is missing (Windows; one writer per file, so no race)."""
+    if hasattr(os, "pwrite"):
+        return os.pwrite(fd, data, offset)
+    os.lseek(fd, offset, os.SEEK_SET)
+    return os.write(fd, data)
