@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 
 from ._io import check_writable, sha256_file, write_text_atomic
 from .activations import extract_activations, features_for_scoring, load_activations, preflight, save_activations
-from .activations.features import pca_features, projected_features
+from .activations.features import pca_features, projected_features, sampled_features
 from .activations.kernel import STREAMED_RDMS
 from .activations.reduction import parse_reduction
 from .benchmarks.base import NeuralBenchmark, protocol_for_stimuli
@@ -213,10 +213,14 @@ def score(model: str, *, benchmarks=None, area: str | None = None, layers=None, 
             activations = reduced[stimuli.content_hash] = pca_features(
                 loaded, stimuli, fit_stimuli, chosen, reduction[1], batch_size=batch_size, device=device,
                 precision=precision, max_memory=max_memory, progress=progress)
+        elif hasattr(benchmark, "unit_sample"):  # texture: a seeded sample of units, kept while streaming
+            activations = sampled_features(loaded, stimuli, chosen, benchmark.unit_sample, batch_size=batch_size,
+                                           device=device, precision=precision, max_memory=max_memory,
+                                           progress=progress)
         else:  # layers over max_memory are streamed to kernels: PLS features, or RSA features with the same RDMs
             rdm = benchmark.protocol.rdm if isinstance(benchmark, RSABenchmark) else None
             rdm = rdm if rdm in STREAMED_RDMS else None
-            in_memory = hasattr(benchmark, "score_layers") and rdm is None  # texture: per-unit statistics
+            in_memory = hasattr(benchmark, "score_layers") and rdm is None  # crossnobis RDMs
             activations, _ = features_for_scoring(
                 loaded, stimuli, chosen, batch_size=batch_size, device=device, precision=precision,
                 max_memory=max_memory, stream=False if in_memory else None, rdm=rdm, progress=progress)

@@ -123,3 +123,28 @@ def test_sim_texture_benchmark_neurons_as_model_reach_the_ceiling():
     assert same.layer_selection["heldout_ceiled"] == pytest.approx(1.0, abs=1e-12)
     assert scrambled.score["ceiled"] < 0.9
     assert set(same.score["per_property"]) == set(PROPERTY_BINS)
+
+
+def test_streamed_unit_sample_scores_like_sampling_in_memory():
+    """Layers streamed past the memory budget keep only the benchmark's seeded unit sample: same scores."""
+    import dataclasses
+
+    from brainalign.activations.features import sampled_features
+    from brainalign.benchmarks.registry import load_benchmark
+    from brainalign.models import load_model
+
+    benchmark = load_benchmark("sim-texture.V2")
+    benchmark = dataclasses.replace(benchmark, protocol=dataclasses.replace(benchmark.protocol, max_units=200,
+                                                                            n_bootstrap=100))
+    model, stimuli = load_model("alexnet_bn64"), benchmark.load_stimuli()
+    options = dict(batch_size=16, progress=False)
+    whole = sampled_features(model, stimuli, ["features.3"], benchmark.unit_sample, stream=False, **options)
+    streamed = sampled_features(model, stimuli, ["features.3"], benchmark.unit_sample, stream=True, **options)
+    assert whole["features.3"].shape[1] == 3136 and streamed["features.3"].shape[1] == 200
+    assert streamed["features.3"].attrs["units_sampled"] and streamed["features.3"].attrs["n_units"] == 3136
+    [a], [b] = benchmark.score_layers(whole), benchmark.score_layers(streamed)
+    for key in ("raw", "ceiling", "ceiled"):
+        assert b.score[key] == pytest.approx(a.score[key], abs=1e-12)
+    assert b.score["per_property"] == a.score["per_property"]
+    assert b.score["n_units"] == 3136 and b.score["n_units_used"] == 200
+    assert "200 of 3136 units sampled (seed 0)" in b.score["notes"] and b.score["notes"] == a.score["notes"]

@@ -8,12 +8,14 @@ from them instead of the activations: identical PLS scores (:func:`.kernel.kerne
 identical RDMs (:func:`.kernel.rdm_features`), with ``attrs["n_units"]`` keeping the layer's
 real width.
 :func:`projected_features` streams a seeded sparse random projection of every layer instead, and
-:func:`pca_features` an exact PCA fit on a separate image set, both within the same memory bounds.
+:func:`pca_features` an exact PCA fit on a separate image set, and :func:`sampled_features` a
+seeded sample of units (texture metrics), all within the same memory bounds.
 """
 
 from __future__ import annotations
 
 import tempfile
+from typing import Callable
 
 import numpy as np
 import xarray as xr
@@ -202,3 +204,43 @@ def _pca_layer(layer: str, n_units: int, shape, n_components: int, blocks, value
                         coords={"stimulus_id": ("stimulus", stimuli.stimulus_ids)}, name=layer,
                         attrs={"layer": layer, "n_units": n_units, "reduction": record,
                                **({} if shape is None else {"layer_shape": list(shape)})})
+
+
+def sampled_features(model: LoadedModel, stimuli: StimulusSet, layers, sample: Callable[[int], np.ndarray | None],
+                     *, batch_size: int = 32, device: str = "cpu", precision: str = "fp32", max_memory=None,
+                     stream: bool | None = None, progress: bool = True) -> dict[str, xr.DataArray]:
+    """``{layer: DataArray(stimulus, unit)}`` for metrics that use a seeded sample of each layer's units.
+
+    ``sample(n_units)`` gives the sorted unit indices to keep (None: all). When the preflight finds
+    that the layers fit (``max_memory`` and ``stream`` as in :func:`features_for_scoring`) they are
+    returned whole, to be sampled by the metric; otherwise they are streamed to disk keeping only
+    the sampled units of each batch, with ``attrs["units_sampled"]`` set and the real width in
+    ``attrs["n_units"]``: the same values the metric would have sampled.
+    """
+    layers = list(layers)
+    resolve_device(device)
+    plan = preflight(model, len(stimuli), layers, batch_size=batch_size, budget=max_memory, stream=stream,
+                     stream_dir=_stream_dir())
+    if plan.mode == "memory":
+        activations = extract_activations(model, stimuli, layers, batch_size=batch_size, device=device,
+                                          precision=precision, progress=progress)
+        for array in activations.values():
+            array.attrs["n_units"] = int(array.shape[1])
+        return activations
+    keep = {layer: sample(units) for layer, units in plan.units.items()}
+
+    def select(layer: str, block: np.ndarray) -> np.ndarray:
+        return block if keep[layer] is None else block[:, keep[layer]]
+
+    _stream_dir().mkdir(parents=True, exist_ok=True)
+    result = {}
+    with tempfile.TemporaryDirectory(dir=_stream_dir()) as folder:
+        path = stream_activations(model, stimuli, layers, f"{folder}/sampled.h5", batch_size=plan.batch_size,
+                                  device=device, precision=precision, transform=select, progress=progress)
+        info = stream_layers(path)
+        for layer in layers:
+            result[layer] = xr.DataArray(np.concatenate(list(iter_row_blocks(path, layer))), dims=("stimulus", "unit"),
+                                         coords={"stimulus_id": ("stimulus", stimuli.stimulus_ids)}, name=layer,
+                                         attrs={"layer": layer, "layer_shape": info[layer]["layer_shape"],
+                                                "n_units": plan.units[layer], "units_sampled": keep[layer] is not None})
+    return result

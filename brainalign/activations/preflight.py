@@ -126,7 +126,7 @@ def preflight(model: LoadedModel, n_stimuli: int, layers, *, batch_size: int = 3
         raise InputError(f"{model.spec} layers {_short(units)} on {n_stimuli} stimuli need about {_gib(in_memory)} "
                          f"in memory, more than the memory budget of {_gib(budget)}",
                          hint="choose fewer layers or stimuli, or score with `brainalign score`/`run`, "
-                              "which stream wide layers to disk")
+                              "which stream wide layers to disk (all metrics but crossnobis RDMs)")
     size = batch_size
     while streamed > budget and size > 1:
         size = max(1, size // 2)

@@ -12,7 +12,8 @@ distribution to the neurons' (1000 draws of as many units as there are neurons, 
 ``protocol.seed``); ceiling: the neurons' similarity to themselves under the same bootstrap;
 ceiled = raw / ceiling (``r/c``). The layer's raw, ceiling and ceiled are the means over the three
 properties (Marques et al. average their properties the same way). Layers with more than
-``protocol.max_units`` units are subsampled (seeded, recorded). Layer commitment: the families
+``protocol.max_units`` units are subsampled (seeded, recorded; when the layers are streamed to
+disk, only those units are kept, see :func:`brainalign.activations.features.sampled_features`). Layer commitment: the families
 are split once (seeded) into a selection half and a held-out half and everything is recomputed
 on each half.
 """
@@ -114,6 +115,13 @@ class TextureBenchmark:
         """One LayerRecord per layer of ``activations`` ({layer: DataArray(stimulus, unit)})."""
         return score_texture(self, activations, convention=convention)
 
+    def unit_sample(self, n_units: int) -> np.ndarray | None:
+        """Sorted indices of the units a layer of ``n_units`` is scored on (seeded), or None for all."""
+        if n_units <= self.protocol.max_units:
+            return None
+        rng = np.random.default_rng(self.protocol.seed)
+        return np.sort(rng.choice(n_units, self.protocol.max_units, replace=False))
+
 
 def _similarities(model_props: dict, data_props: dict, protocol: TextureProtocol) -> dict:
     out = {}
@@ -167,12 +175,13 @@ def score_texture(benchmark: TextureBenchmark, activations: dict[str, xr.DataArr
     records = []
     for layer, array in activations.items():
         values = align_features(array, wanted, layer=layer)
-        n_units = values.shape[1]
+        n_units = int(array.attrs.get("n_units", values.shape[1]))
         layer_notes = list(notes)
-        if n_units > protocol.max_units:
-            keep = np.sort(np.random.default_rng(protocol.seed).choice(n_units, protocol.max_units, replace=False))
+        keep = None if array.attrs.get("units_sampled") else benchmark.unit_sample(values.shape[1])
+        if keep is not None:
             values = values[:, keep]
-            layer_notes.append(f"{protocol.max_units} of {n_units} units sampled (seed {protocol.seed})")
+        if values.shape[1] < n_units:   # sampled here, or already while streaming (the same units)
+            layer_notes.append(f"{values.shape[1]} of {n_units} units sampled (seed {protocol.seed})")
         model_row = {s: i for i, s in enumerate(wanted)}
         blank = values[model_row[BLANK_ID]]
         results = {}
