@@ -57,22 +57,45 @@ def features_for_scoring(model: LoadedModel, stimuli: StimulusSet, layers, *, ba
     plan = preflight(model, len(stimuli), layers, batch_size=batch_size, budget=max_memory, stream=stream,
                      stream_dir=_stream_dir())
     if plan.mode == "memory":
-        activations = extract_activations(model, stimuli, layers, batch_size=batch_size, device=device,
-                                          precision=precision, progress=progress)
-        for layer, array in activations.items():
-            array.attrs["n_units"] = int(array.shape[1])
-        return activations, plan
+        return _in_memory(model, stimuli, layers, batch_size=batch_size, device=device, precision=precision,
+                          progress=progress), plan
     kernels = streamed_kernels(model, stimuli, layers, batch_size=plan.batch_size, device=device,
                                precision=precision, progress=progress)
     result = {}
     for layer in layers:
         moments, shape = kernels[layer]
         values = kernel_features(moments.gram) if rdm is None else rdm_features(moments, rdm)
-        result[layer] = xr.DataArray(values, dims=("stimulus", "unit"),
-                                     coords={"stimulus_id": ("stimulus", stimuli.stimulus_ids)}, name=layer,
-                                     attrs={"layer": layer, "layer_shape": shape, "n_units": moments.n_units,
-                                            "representation": "kernel" if rdm is None else f"rdm:{rdm}"})
+        result[layer] = _layer_array(values, stimuli, layer, layer_shape=shape, n_units=moments.n_units,
+                                     representation="kernel" if rdm is None else f"rdm:{rdm}")
     return result, plan
+
+
+def _in_memory(model: LoadedModel, stimuli: StimulusSet, layers, **extraction) -> dict[str, xr.DataArray]:
+    """The layers' activations (content-cached), each with its width in ``attrs["n_units"]``."""
+    activations = extract_activations(model, stimuli, layers, **extraction)
+    for array in activations.values():
+        array.attrs["n_units"] = int(array.shape[1])
+    return activations
+
+
+def _layer_array(values: np.ndarray, stimuli: StimulusSet, layer: str, **attrs) -> xr.DataArray:
+    """``values`` (n_stimuli, n_columns) as a layer's DataArray (stimulus x unit) with ``attrs``."""
+    return xr.DataArray(values, dims=("stimulus", "unit"), coords={"stimulus_id": ("stimulus", stimuli.stimulus_ids)},
+                        name=layer, attrs={"layer": layer, **attrs})
+
+
+def _streamed_through(model: LoadedModel, stimuli: StimulusSet, layers, transform, *, batch_size: int, device: str,
+                      precision: str, progress: bool, attrs) -> dict[str, xr.DataArray]:
+    """Each layer streamed through ``transform(layer, block)`` to a temporary HDF5 file and read back
+    whole (small once transformed), with ``attrs(layer)`` and its ``layer_shape``."""
+    _stream_dir().mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=_stream_dir()) as folder:
+        path = stream_activations(model, stimuli, layers, f"{folder}/transformed.h5", batch_size=batch_size,
+                                  device=device, precision=precision, transform=transform, progress=progress)
+        info = stream_layers(path)
+        return {layer: _layer_array(np.concatenate(list(iter_row_blocks(path, layer))), stimuli, layer,
+                                    layer_shape=info[layer]["layer_shape"], **attrs(layer))
+                for layer in layers}
 
 
 def _stream_dir():
@@ -137,21 +160,13 @@ def projected_features(model: LoadedModel, stimuli: StimulusSet, layers, n_compo
     def project(layer: str, block: np.ndarray) -> np.ndarray:
         return projectors[layer][0](block) if layer in projectors else block
 
-    _stream_dir().mkdir(parents=True, exist_ok=True)
-    result = {}
-    with tempfile.TemporaryDirectory(dir=_stream_dir()) as folder:
-        stream = stream_activations(model, stimuli, layers, f"{folder}/projected.h5", batch_size=batch_size,
-                                    device=device, precision=precision, transform=project, progress=progress)
-        info = stream_layers(stream)
-        for layer in layers:
-            values = np.concatenate(list(iter_row_blocks(stream, layer)))
-            record = projectors[layer][1] if layer in projectors else {
-                "method": "none", "reason": f"layer has {units[layer]} <= {n_components} units"}
-            result[layer] = xr.DataArray(values, dims=("stimulus", "unit"),
-                                         coords={"stimulus_id": ("stimulus", stimuli.stimulus_ids)}, name=layer,
-                                         attrs={"layer": layer, "layer_shape": info[layer]["layer_shape"],
-                                                "n_units": units[layer], "reduction": record})
-    return result
+    def attrs(layer: str) -> dict:
+        record = projectors[layer][1] if layer in projectors else {
+            "method": "none", "reason": f"layer has {units[layer]} <= {n_components} units"}
+        return {"n_units": units[layer], "reduction": record}
+
+    return _streamed_through(model, stimuli, layers, project, batch_size=batch_size, device=device,
+                             precision=precision, progress=progress, attrs=attrs)
 
 
 def pca_features(model: LoadedModel, stimuli: StimulusSet, fit_stimuli: StimulusSet, layers, n_components: int, *,
@@ -200,10 +215,8 @@ def _pca_layer(layer: str, n_units: int, shape, n_components: int, blocks, value
         reduced, record = values(), {"method": "none", "reason": f"layer has {n_units} <= {n_components} units"}
     else:
         reduced, record = fitted_pca(blocks(), n_components)
-    return xr.DataArray(np.asarray(reduced, dtype=np.float32), dims=("stimulus", "unit"),
-                        coords={"stimulus_id": ("stimulus", stimuli.stimulus_ids)}, name=layer,
-                        attrs={"layer": layer, "n_units": n_units, "reduction": record,
-                               **({} if shape is None else {"layer_shape": list(shape)})})
+    return _layer_array(np.asarray(reduced, dtype=np.float32), stimuli, layer, n_units=n_units, reduction=record,
+                        **({} if shape is None else {"layer_shape": list(shape)}))
 
 
 def sampled_features(model: LoadedModel, stimuli: StimulusSet, layers, sample: Callable[[int], np.ndarray | None],
@@ -222,25 +235,13 @@ def sampled_features(model: LoadedModel, stimuli: StimulusSet, layers, sample: C
     plan = preflight(model, len(stimuli), layers, batch_size=batch_size, budget=max_memory, stream=stream,
                      stream_dir=_stream_dir())
     if plan.mode == "memory":
-        activations = extract_activations(model, stimuli, layers, batch_size=batch_size, device=device,
-                                          precision=precision, progress=progress)
-        for array in activations.values():
-            array.attrs["n_units"] = int(array.shape[1])
-        return activations
+        return _in_memory(model, stimuli, layers, batch_size=batch_size, device=device, precision=precision,
+                          progress=progress)
     keep = {layer: sample(units) for layer, units in plan.units.items()}
 
     def select(layer: str, block: np.ndarray) -> np.ndarray:
         return block if keep[layer] is None else block[:, keep[layer]]
 
-    _stream_dir().mkdir(parents=True, exist_ok=True)
-    result = {}
-    with tempfile.TemporaryDirectory(dir=_stream_dir()) as folder:
-        path = stream_activations(model, stimuli, layers, f"{folder}/sampled.h5", batch_size=plan.batch_size,
-                                  device=device, precision=precision, transform=select, progress=progress)
-        info = stream_layers(path)
-        for layer in layers:
-            result[layer] = xr.DataArray(np.concatenate(list(iter_row_blocks(path, layer))), dims=("stimulus", "unit"),
-                                         coords={"stimulus_id": ("stimulus", stimuli.stimulus_ids)}, name=layer,
-                                         attrs={"layer": layer, "layer_shape": info[layer]["layer_shape"],
-                                                "n_units": plan.units[layer], "units_sampled": keep[layer] is not None})
-    return result
+    return _streamed_through(model, stimuli, layers, select, batch_size=plan.batch_size, device=device,
+                             precision=precision, progress=progress,
+                             attrs=lambda layer: {"n_units": plan.units[layer], "units_sampled": keep[layer] is not None})

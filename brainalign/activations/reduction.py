@@ -26,7 +26,7 @@ from sklearn.decomposition import IncrementalPCA
 from sklearn.random_projection import SparseRandomProjection
 
 from ..errors import InputError
-from .streaming import CHUNK_UNITS, iter_row_blocks, stream_layers
+from .streaming import CHUNK_UNITS, iter_row_blocks, stream_layers, unit_blocks
 
 
 def sparse_projector(n_units: int, n_components: int, *, seed: int,
@@ -148,8 +148,7 @@ def check_disjoint(fit_ids, scored_ids) -> None:
 def paired_unit_blocks(fit: np.ndarray, scored: np.ndarray, *, block_units: int = CHUNK_UNITS
                        ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Column blocks of two (n_fit, n_units) and (n, n_units) arrays over the same units, left to right."""
-    for start in range(0, fit.shape[1], block_units):
-        yield fit[:, start:start + block_units], scored[:, start:start + block_units]
+    return zip(unit_blocks(fit, block_units=block_units), unit_blocks(scored, block_units=block_units))
 
 
 def fitted_pca(blocks: Iterable[tuple[np.ndarray, np.ndarray]], n_components: int) -> tuple[np.ndarray, dict]:

@@ -103,6 +103,12 @@ def iter_unit_blocks(path: str | os.PathLike, layer: str, *, block_units: int = 
             yield dataset[:, start:start + block_units]
 
 
+def unit_blocks(values: np.ndarray, *, block_units: int = CHUNK_UNITS) -> Iterator[np.ndarray]:
+    """Column blocks (n_stimuli, <= block_units) of an in-memory or memory-mapped array, left to right."""
+    for start in range(0, values.shape[1], block_units):
+        yield values[:, start:start + block_units]
+
+
 def iter_row_blocks(path: str | os.PathLike, layer: str, *, block_rows: int = 256) -> Iterator[np.ndarray]:
     """Row blocks of one layer: float32 (<= block_rows, n_units), top to bottom."""
     with _open(path) as handle:

@@ -151,13 +151,12 @@ def _rdm_ready(array: xr.DataArray, ids: np.ndarray, method: str, *, layer: str)
     computing it directly takes (several times the layer's size for wide layers).
     """
     from ..activations.kernel import STREAMED_RDMS, kernel_moments, rdm_features
-    from ..activations.streaming import CHUNK_UNITS
+    from ..activations.streaming import unit_blocks
 
     if array.attrs.get("representation", "features") != "features" or method not in STREAMED_RDMS:
         return align_features(array, ids, layer=layer)
     check_stimulus_ids(array, ids, layer=layer)
-    values = array.values
-    moments = kernel_moments(values[:, start:start + CHUNK_UNITS] for start in range(0, values.shape[1], CHUNK_UNITS))
+    moments = kernel_moments(unit_blocks(array.values))
     if not (np.isfinite(moments.gram).all() and np.isfinite(moments.row_sums).all()):
         align_features(array, ids, layer=layer)  # raises the error naming NaN or infinite activations
     small = xr.DataArray(rdm_features(moments, method), dims=("stimulus", "unit"),

@@ -492,6 +492,9 @@ def _compare_nayebi(benchmark, target: _Target, layers: dict[str, tuple[str, xr.
                 features, target.responses[:, heldout], n_components=protocol.n_components,
                 n_splits=protocol.n_splits, train_frac=protocol.train_frac, n_halves=protocol.n_halves).per_unit
     common = np.isfinite(per_unit["A"]) & np.isfinite(per_unit["B"])
+    if not common.any():
+        raise DataError("no unit has a noise-corrected score for both models on the held-out stimuli",
+                        hint="check that the units respond reliably across trials")
     rng = np.random.default_rng(options.bootstrap_seed)
     resamples = rng.integers(0, int(common.sum()), size=(options.n_boot, int(common.sum())))
     samples, observed = {}, {}
