@@ -8,9 +8,9 @@ repeat). A second reference adds the same image loading and preprocessing to the
 isolating the cost of hooks, copies and cache writes. Printed: images per second of each and the
 throughput ratios (target >= 0.85 against the bare forward).
 
-    python benchmarks/bench_extraction.py                       # ResNet-18, 224 px, 128 images
-    python benchmarks/bench_extraction.py --model timm:resnet50 --images 256 --repeats 3
-    python benchmarks/bench_extraction.py --device cuda --images 512    # inputs copied to the GPU in both
+    python perf/bench_extraction.py                       # ResNet-18, 224 px, 128 images
+    python perf/bench_extraction.py --model timm:resnet50 --images 256 --repeats 3
+    python perf/bench_extraction.py --device cuda --images 512    # inputs copied to the GPU in both
 """
 
 from __future__ import annotations

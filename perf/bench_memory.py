@@ -6,10 +6,10 @@ so the preflight streams the wide layers (act1 and layer1 are 802,816 units each
 scores them from out-of-core kernels. Printed: the measured peak RSS against the bound, the
 preflight's estimates for the streamed and the in-memory paths, and their ratios.
 
-    python benchmarks/bench_memory.py            # about 5-10 minutes on 2 CPU cores
-    python benchmarks/bench_memory.py --bound 3GB --images 450
-    python benchmarks/bench_memory.py --reduce pca:100 --fit-images 150   # exact PCA fit on 150 other images
-    python benchmarks/bench_memory.py --reduce srp:1000
+    python perf/bench_memory.py            # about 5-10 minutes on 2 CPU cores
+    python perf/bench_memory.py --bound 3GB --images 450
+    python perf/bench_memory.py --reduce pca:100 --fit-images 150   # exact PCA fit on 150 other images
+    python perf/bench_memory.py --reduce srp:1000
 """
 
 from __future__ import annotations

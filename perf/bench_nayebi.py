@@ -1,6 +1,6 @@
 """Time the ``nayebi2023`` protocol for one layer and one area: scikit-learn loop vs brainalign.
 
-Run with ``python benchmarks/bench_nayebi.py [--units 300] [--features 1000] [--reference-halves 10]``.
+Run with ``python perf/bench_nayebi.py [--units 300] [--features 1000] [--reference-halves 10]``.
 
 The problem: 118 images (59 train / 59 test per split), ``--features`` rectified model features,
 ``--units`` units with 50 trials, PLS 25 components; the protocol fits 10 image splits x 100

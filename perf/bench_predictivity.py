@@ -1,6 +1,6 @@
 """Time Brain-Score's PLS predictivity protocol: scikit-learn reference vs brainalign's kernel path.
 
-Run with ``python benchmarks/bench_predictivity.py [--repeats N] [--n-features P] [--case a|b]``.
+Run with ``python perf/bench_predictivity.py [--repeats N] [--n-features P] [--case a|b]``.
 For each case, both run in this process on the same simulated problem (10 splits, PLS with 25
 components):
 

@@ -6,8 +6,8 @@ every resampled pair vector (re-ranking it for Spearman); brainalign's ``bootstr
 derives each sample's average ranks from the full vectors' ranks by counting. Printed: seconds of
 each, their ratio, and the largest difference between the two results.
 
-    python benchmarks/bench_rsa_bootstrap.py                      # 264 stimuli, 3 subjects, 50 samples
-    python benchmarks/bench_rsa_bootstrap.py --stimuli 92 --subjects 4 --samples 200 --method corr
+    python perf/bench_rsa_bootstrap.py                      # 264 stimuli, 3 subjects, 50 samples
+    python perf/bench_rsa_bootstrap.py --stimuli 92 --subjects 4 --samples 200 --method corr
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ build the RDM from (n x 2n) features (``brainalign.benchmarks.rsa._rdm_ready``).
 largest difference between the two RDMs, the median time of each and their ratio, and the peak
 memory each allocates (tracemalloc, which sees NumPy's allocations) and their ratio.
 
-    python benchmarks/bench_rsa_wide.py
-    python benchmarks/bench_rsa_wide.py --units 200704 --stimuli 500 --method euclidean
+    python perf/bench_rsa_wide.py
+    python perf/bench_rsa_wide.py --units 200704 --stimuli 500 --method euclidean
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ The estimate is read off one forward pass at batch 1 (:func:`brainalign.models.l
 The forward working set is taken as ``batch x 3 x largest layer x 4 bytes`` (input, output and a
 residual branch of the widest block alive together). Both figures add the model's parameters and
 :data:`BASELINE_BYTES` for the interpreter, torch and NumPy, then a :data:`SAFETY` margin for
-allocator slack and library scratch space. ``benchmarks/bench_memory.py`` compares the estimate
+allocator slack and library scratch space. ``perf/bench_memory.py`` compares the estimate
 with the measured peak RSS.
 """
 

@@ -138,7 +138,7 @@ def kernel_cv_ridge_predict(gram, Y, splits, *, alphas=DEFAULT_ALPHAS, backend="
         total = xp.sum(column_means, 0) / len(train)
         K_c = K - column_means[None, :] - column_means[:, None] + total
         lam, U = xp.eigh((K_c + K_c.T) / 2)
-        lam = xp.clip(lam, 0.0, None)
+        lam = _numerical_zeros_to_zero(lam, len(train), xp)
         y_mean = xp.sum(Y_x[train], 0) / len(train)
         Yc = Y_x[train] - y_mean
         UtY = U.T @ Yc
@@ -151,6 +151,17 @@ def kernel_cv_ridge_predict(gram, Y, splits, *, alphas=DEFAULT_ALPHAS, backend="
         predictions.append(xp.to_numpy(K_test_c @ dual + y_mean))
         chosen.append(xp.to_numpy(alpha))
     return predictions, np.stack(chosen)
+
+
+def _numerical_zeros_to_zero(lam, n, xp):
+    """Eigenvalues (r,) of a centred PSD kernel with those below rounding error set to exactly 0.
+
+    Centring leaves an exact null space (the constant vector at least); LAPACK returns its
+    eigenvalues as +-1e-14 noise whose sign differs between libraries, and a positive one changes
+    the leave-one-out residuals enough to flip near-ties between alphas.
+    """
+    lam = xp.to_numpy(lam)
+    return xp.asarray(np.where(lam > lam.max() * n * np.finfo(np.float64).eps, lam, 0.0))
 
 
 def _loo_mse(U, lam, Yc, UtY, alphas, xp=None):
