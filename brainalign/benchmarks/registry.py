@@ -42,6 +42,8 @@ def _ensure_registered() -> None:
     from . import kriegeskorte2008, simulated_rsa, texture  # noqa: F401  (RSA and texture benchmarks)
     from .real import register_available
     register_available()  # real-data benchmarks whose files exist (cowley2023.V4, imported.*)
+    from ..plugins import load_plugins
+    load_plugins("brainalign.benchmarks")  # benchmarks of installed plugin packages
 
 
 def list_benchmarks(pattern: str | None = None) -> list[str]:

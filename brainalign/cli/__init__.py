@@ -23,6 +23,13 @@ def main():
     Start with `brainalign demo` (offline, about a minute), then `brainalign models list`,
     `brainalign benchmarks list` and `brainalign data list`.
     """
+    import warnings
+    warnings.showwarning = _one_line_warning
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    """Print a warning as one ``warning:`` line on stderr (no file, line number or source)."""
+    click.echo(f"warning: {message}", err=True)
 
 
 from . import benchmarks, compare, core, data, models, psychometric, results, run  # noqa: E402,F401  (registers the commands)

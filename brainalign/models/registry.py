@@ -54,6 +54,8 @@ def register_model(fn: Callable[..., ZooEntry]) -> Callable[..., ZooEntry]:
 
 def _ensure_zoo_imported() -> None:
     from . import zoo  # noqa: F401  (importing the package runs the decorators)
+    from ..plugins import load_plugins
+    load_plugins("brainalign.models")  # zoo models of installed plugin packages
 
 
 def list_zoo(pattern: str | None = None) -> list[str]:

@@ -1,0 +1,57 @@
+"""Plugins: other packages add models and benchmarks through entry points, as xarray finds backends.
+
+A package declares, in its ``pyproject.toml``::
+
+    [project.entry-points."brainalign.models"]
+    mylab = "mylab_brainalign.models"                 # a module: importing it runs @register_model
+
+    [project.entry-points."brainalign.benchmarks"]
+    mylab = "mylab_brainalign.benchmarks:register"    # a function: called once, it registers
+
+Each entry point is loaded once per process, the first time its registry is listed or looked
+up; nothing is imported at ``import brainalign``. A plugin that fails to load is skipped with
+one :class:`PluginWarning` naming it and the error, so one broken package never breaks the tool.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import types
+import warnings
+
+GROUPS = ("brainalign.models", "brainalign.benchmarks")
+
+_loaded: dict[str, list[str]] = {}
+
+
+class PluginWarning(UserWarning):
+    """A plugin's entry point could not be loaded; it was skipped."""
+
+
+def load_plugins(group: str) -> list[str]:
+    """Load every entry point of ``group`` once; the names loaded, in the order loaded.
+
+    An entry point naming a module is imported (its decorators register); one naming a callable
+    is imported and called with no arguments.
+    """
+    if group not in GROUPS:
+        raise ValueError(f"unknown plugin group {group!r}; known: {', '.join(GROUPS)}")
+    if group in _loaded:
+        return _loaded[group]
+    _loaded[group] = []
+    for entry in sorted(importlib.metadata.entry_points(group=group), key=lambda e: e.name):
+        try:
+            target = entry.load()
+            if not isinstance(target, types.ModuleType):
+                target()
+        except Exception as error:  # noqa: BLE001  (a third-party plugin may raise anything)
+            warnings.warn(f"plugin {entry.name!r} ({entry.value}) of group {group} was skipped: "
+                          f"{type(error).__name__}: {error}", PluginWarning, stacklevel=2)
+            continue
+        _loaded[group].append(entry.name)
+    return _loaded[group]
+
+
+def loaded_plugins() -> dict[str, list[str]]:
+    """Entry-point names loaded so far, per group (for provenance and ``--help`` listings)."""
+    return {group: list(names) for group, names in _loaded.items()}

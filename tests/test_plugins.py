@@ -1,0 +1,65 @@
+"""Plugins: a package installed beside brainalign adds a model and a benchmark through entry points."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PLUGIN = Path(__file__).parent / "plugin_package"
+
+
+@pytest.fixture(scope="module")
+def plugin_site(tmp_path_factory) -> Path:
+    """The test plugin package, built and pip-installed (not editable) into its own folder."""
+    site = tmp_path_factory.mktemp("plugin-site")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--target", str(site), str(PLUGIN)], check=True, capture_output=True, timeout=300)
+    assert list(site.glob("brainalign_labplugin-*.dist-info"))
+    return site
+
+
+def _brainalign(site: Path | None, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    if site is not None:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(site), env.get("PYTHONPATH")) if p)
+    return subprocess.run([sys.executable, "-m", "brainalign", *args], capture_output=True, text=True,
+                          env=env, timeout=300)
+
+
+def test_an_installed_plugin_adds_its_model_and_benchmark(plugin_site):
+    models = _brainalign(plugin_site, "models", "list", "lab_*")
+    assert models.returncode == 0, models.stderr
+    assert "lab_pixels" in models.stdout
+    benchmarks = _brainalign(plugin_site, "benchmarks", "list", "--json")
+    assert benchmarks.returncode == 0, benchmarks.stderr
+    assert "lab.V1" in benchmarks.stdout and "sim.V1" in benchmarks.stdout
+    # the broken entry point is skipped with one warning line naming it, and the rest still works
+    warnings = [line for line in benchmarks.stderr.splitlines() if line.strip()]
+    assert len(warnings) == 1 and warnings[0].startswith("warning: plugin 'broken'"), benchmarks.stderr
+    assert "Traceback" not in benchmarks.stderr
+
+
+def test_without_the_plugin_its_names_are_unknown():
+    listing = _brainalign(None, "benchmarks", "list", "--json")
+    assert listing.returncode == 0 and "lab.V1" not in listing.stdout
+    unknown = _brainalign(None, "models", "layers", "lab_pixels")
+    assert unknown.returncode == 2 and unknown.stderr.startswith("error: ")
+
+
+def test_a_plugin_model_on_a_plugin_benchmark_scores_like_the_builtins(plugin_site, tmp_path):
+    """lab_pixels on lab.V1 is pixels on sim.V1 under other names: the same numbers to 1e-12."""
+    scores = {}
+    for model, benchmark in (("lab_pixels", "lab.V1"), ("pixels", "sim.V1")):
+        run = _brainalign(plugin_site, "score", model, "--benchmark", benchmark, "--protocol", "brainscore",
+                          "--results", str(tmp_path / model), "--json", "--quiet")
+        assert run.returncode == 0, run.stderr
+        [record] = json.loads(run.stdout)
+        assert record["benchmark"]["identifier"] == benchmark
+        scores[model] = record["score"]
+    for field in ("raw", "ceiling", "ceiled"):
+        assert scores["lab_pixels"][field] == pytest.approx(scores["pixels"][field], abs=1e-12)
