@@ -21,7 +21,7 @@ Examples:
 
 @main.group("data", short_help="Datasets: list, fetch, verify, import your own, remove.", epilog=EPILOG_DATA)
 def data_group():
-    """Real datasets through manifests (brainalign/data_manifests/*.yaml) and importers.
+    """Real datasets through manifests (data_manifests/*.yaml) and importers.
 
     Downloads go to the data home ($BRAINALIGN_HOME, default ~/.cache/brainalign/data), verified
     against the manifest's checksums. Imported datasets become benchmarks named

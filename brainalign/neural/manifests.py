@@ -1,6 +1,7 @@
 """Dataset manifests: one YAML file per dataset naming its files, checksums, licence and importer.
 
-A manifest lives in ``brainalign/data_manifests/NAME.yaml`` (or in ``$BRAINALIGN_MANIFESTS``). Fields:
+A manifest lives in ``data_manifests/NAME.yaml`` at the top of the source tree, shipped in the
+wheel as ``brainalign/data_manifests/`` (or in ``$BRAINALIGN_MANIFESTS``). Fields:
 
 ``name``, ``title``, ``description``, ``species``, ``regions`` (list), ``stimulus_set``,
 ``licence``, ``terms``, ``citation`` (BibTeX), ``homepage``, ``importer`` (an importer name of
@@ -63,9 +64,17 @@ class Manifest:
 
 
 def manifest_dir() -> Path:
-    """``$BRAINALIGN_MANIFESTS``, or the ``data_manifests`` folder shipped inside the package."""
+    """``$BRAINALIGN_MANIFESTS``, else the manifests shipped with brainalign.
+
+    An installed wheel holds them in ``brainalign/data_manifests/``; a source checkout (and an
+    editable install) keeps them at the top level, in ``data_manifests/`` beside ``brainalign/``.
+    """
     env = os.environ.get("BRAINALIGN_MANIFESTS")
-    return Path(env).expanduser() if env else Path(__file__).resolve().parents[1] / "data_manifests"
+    if env:
+        return Path(env).expanduser()
+    package = Path(__file__).resolve().parents[1]
+    shipped = package / "data_manifests"
+    return shipped if shipped.is_dir() else package.parent / "data_manifests"
 
 
 def list_manifests() -> list[str]:
