@@ -160,11 +160,6 @@ def monkey_it_target():
                               measure="1 - Pearson r (674 IT neurons)", name="kriegeskorte2008 monkey IT")
 
 
-def human_it_average_rdm() -> np.ndarray:
-    """The published average human IT RDM of fig. 1 (316 voxels), (92, 92)."""
-    return _figure_rdm("hIT")
-
-
 def _dataset_record(*files: str) -> dict:
     return {"id": FOLDER, "files": {name: SHA256[name] for name in files}, "path": str(data_folder())}
 

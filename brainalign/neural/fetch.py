@@ -5,7 +5,7 @@ Layout of the data home (``$BRAINALIGN_HOME``):
 - ``downloads/NAME/FILE``: verified files of dataset NAME, plus ``fetched.json`` (hashes seen);
 - ``.partial/NAME/FILE.part``: bytes of an interrupted download, resumed by the next ``fetch``
   with an HTTP Range request;
-- ``imported/NAME/``: datasets written by the importers (see :mod:`brainalign.neural.store`).
+- ``imported/NAME/``: datasets written by the importers (see :mod:`brainalign.neural.importers.dataset`).
 
 A file reaches ``downloads/`` only after its checksum matched; on a mismatch the downloaded bytes
 are deleted and :class:`ChecksumError` names the file and both hashes.
