@@ -403,3 +403,24 @@ def test_lcl_loss_falls_under_sgd_and_is_seeded(stimuli):
         torch.manual_seed(0)  # the same backbone; the objective's seed fixes deformations and patches
         runs.append(LCL(LCLV2(), input_size=32, seed=seed, locations=32).loss(views, torch.arange(4))[1])
     assert runs[0] == runs[1] != runs[2]
+
+
+# ---------------------------------------------------------------- resuming
+
+def test_state_dict_carries_the_generator_and_step(stimuli):
+    import io
+
+    views = tang_views(stimuli)
+    torch.manual_seed(0)
+    rule = TangAmit(TangAmitCNN(), input_size=32, schedule="random", feedback="updated_random", seed=3)
+    rule.loss(views, torch.arange(4))
+    rule.after_step()
+    buffer = io.BytesIO()
+    torch.save(rule.state_dict(), buffer)
+    expected = [rule.loss(views, torch.arange(4))[1] for _ in range(3)]
+    torch.manual_seed(1)  # a different initialisation, replaced by the checkpoint
+    resumed = TangAmit(TangAmitCNN(), input_size=32, schedule="random", feedback="updated_random", seed=0)
+    buffer.seek(0)
+    resumed.load_state_dict(torch.load(buffer, weights_only=True))
+    assert int(resumed.step) == 1
+    assert [resumed.loss(views, torch.arange(4))[1] for _ in range(3)] == expected

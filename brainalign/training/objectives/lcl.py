@@ -18,10 +18,10 @@ proportionality constant were not available to us, so these are our assumptions:
   scaled so its per-pixel standard deviation before interpolation is ``amplitude * RF_l`` pixels
   (``amplitude = 0.25``), applied with bilinear sampling and reflected borders.
 - Stage l maps both deformed images (through stages 1..l-1 without gradient) to feature maps;
-  each of ``locations`` spatial positions (64, drawn per step, shared by the batch) is a patch
-  whose feature vector is L2-normalised over channels. With ``s[b, b']`` the cosine similarity of
-  image b's patch in the first deformation and image b''s patch at the same position in the
-  second, the stage's loss is ``mean_b (1 - s[b, b]) + decorrelation * mean_{b != b'} s[b, b']^2``
+  each of ``locations`` distinct spatial positions (64, or all when fewer; drawn per step,
+  shared by the batch) is a patch whose feature vector is L2-normalised over channels. With
+  ``s[b, b']`` the cosine similarity of image b's patch in the first deformation and image
+  b''s patch at the same position in the second, the stage's loss is ``mean_b (1 - s[b, b]) + decorrelation * mean_{b != b'} s[b, b']^2``
   (``decorrelation = 1``), averaged over positions: similar features for the two deformations
   of a patch, uncorrelated features for patches of other images.
 - Schedule ``greedy`` (the paper's: stage 1 for ``steps_per_stage`` optimiser steps, then stage
@@ -145,7 +145,7 @@ class LCL(LocalRule):
     steps_per_stage : optimiser steps per stage of the greedy schedule.
     amplitude : deformation standard deviation in receptive fields of the stage being trained.
     decorrelation : weight of the decorrelation term.
-    locations : patch positions per stage and step.
+    locations : distinct patch positions per stage and step (all positions when fewer).
     """
 
     name = "lcl"
@@ -179,8 +179,8 @@ class LCL(LocalRule):
                                                  generator=self.generator))
                 for _ in range(2)]
         first, second = (self.stage_features(stage, x) for x in pair)
-        positions = torch.randint(first.shape[-2] * first.shape[-1], (self.locations,), generator=self.generator)
-        positions = positions.to(first.device)
+        n_positions = first.shape[-2] * first.shape[-1]
+        positions = torch.randperm(n_positions, generator=self.generator)[:self.locations].to(first.device)
         patches = [f.flatten(2)[:, :, positions].permute(2, 0, 1) for f in (first, second)]
         loss, similarity, cross = lcl_loss(*patches, decorrelation=self.decorrelation)
         k = stage + 1

@@ -170,7 +170,7 @@ class TangAmit(LocalRule):
             return self.feedbacks[stage]
         return getattr(self, f"feedback{stage + 1}")
 
-    def embed(self, stage: int, x: torch.Tensor) -> torch.Tensor:
+    def stage_embedding(self, stage: int, x: torch.Tensor) -> torch.Tensor:
         """Embedding (batch, 64) of stage ``stage``'s network on its input ``x`` (detached)."""
         hidden = self.hidden(stage, x.detach()).flatten(1)
         head, feedback = self.head(stage), self.feedback_matrix(stage)
@@ -195,8 +195,8 @@ class TangAmit(LocalRule):
         total, parts = None, {}
         for stage in stages:
             with torch.no_grad():
-                h0 = self.embed(stage, first[stage])
-            h1 = self.embed(stage, second[stage])
+                h0 = self.stage_embedding(stage, first[stage])
+            h1 = self.stage_embedding(stage, second[stage])
             loss = l1_contrastive_hinge(h0, h1, tau=self.tau, delta=self.delta)
             total = loss if total is None else total + loss
             parts[f"layer{stage + 1}"] = float(loss.detach())
