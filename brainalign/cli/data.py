@@ -190,6 +190,10 @@ def _report(summary: dict, as_json: bool) -> None:
     if summary.get("selection"):
         s = summary["selection"]
         click.echo(f"kept {s['kept']} of {s['of']} neuroids with reliability >= {s['min_reliability']}")
+    rows = summary.get("rows")
+    if rows:
+        how = {"metadata": "metadata rows", "default": "default ids"}.get(rows["from"], f"images, {rows['order']} order")
+        click.echo(f"rows: {rows['n']} stimuli ({how}), first {rows['first']!r}, last {rows['last']!r}")
     if summary.get("output"):
         click.echo(f"wrote {summary['output']}")
     click.echo("benchmarks: " + ", ".join(summary["benchmarks"]))
@@ -242,22 +246,33 @@ def import_cowley_cmd(folder, session, name, min_reliability, stratify, output, 
 @click.argument("responses", type=click.Path(dir_okay=False))
 @click.option("--axes", required=True, help="Name of each array axis, e.g. neuroid,stimulus,repetition "
                                             "(neuroid, stimulus required; repetition, time_bin optional).")
-@click.option("--images", default=None, help="Folder or .zip of images, or a .npy image stack (ids: sorted paths).")
+@click.option("--images", default=None, help="Folder or .zip of images, or a .npy image stack (ids: paths "
+                                              "without suffix).")
 @click.option("--metadata", type=click.Path(dir_okay=False), default=None,
               help="CSV, one row per stimulus in array order, with a stimulus_id column.")
+@click.option("--image-order", "order", type=click.Choice(["natural", "lexicographic"]), default=None,
+              help="Without --metadata: the order of the image files that the array's stimulus rows follow. "
+                   "natural: digit runs by value (1, 2, ..., 10); lexicographic: by name (1, 10, 100, 2). "
+                   "Required when the two differ.")
 @click.option("--key", default=None, help="Array name inside .npz/.h5/.mat files.")
 @click.option("--region", default=None, help="Brain area of every neuroid (e.g. V4).")
 @click.option("--species", default="unknown", show_default=True)
 @_common
 @user_errors
-def import_generic_cmd(responses, axes, images, metadata, key, region, species, name, min_reliability, stratify,
-                       output, overwrite, as_json):
+def import_generic_cmd(responses, axes, images, metadata, order, key, region, species, name, min_reliability,
+                       stratify, output, overwrite, as_json):
     """Import RESPONSES (NaN marks missing repetitions) with their images.
+
+    Rows of the stimulus axis are matched to --metadata's stimulus_id rows, or else to the image
+    files in --image-order; the ids of the first and last rows are printed so that you can check
+    them. Only images of stimuli with responses are copied.
 
     \b
     Example:
       brainalign data import generic resp.npy --axes neuroid,stimulus,repetition \\
         --images images/ --region V4 --name mydata --min-reliability 0.5
+      brainalign data import generic neu75.npy --axes stimulus,neuroid \\
+        --images pattern_stimuli_9500.zip --image-order natural --region V1 --name tang
     """
     from ..neural.importers import finish_import
     from ..neural.importers.generic import import_generic
@@ -267,7 +282,7 @@ def import_generic_cmd(responses, axes, images, metadata, key, region, species, 
         raise InputError("--images is required to score a model on imported responses",
                          hint="give the folder, zip or .npy stack of the stimuli")
     dataset = import_generic(name, responses, axes=axes, images=images, metadata=metadata, key=key, region=region,
-                             species=species)
+                             species=species, order=order)
     _report(finish_import(dataset, min_reliability=min_reliability, stratify=stratify, output=output,
                           overwrite=overwrite), as_json)
 
