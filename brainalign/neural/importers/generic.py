@@ -121,7 +121,8 @@ def natural_key(text: str) -> list:
     return [(0, int(part), part) if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text) if part]
 
 
-def order_ids(ids: list[str], order: str | None, *, origin: str = "the images") -> list[int]:
+def order_ids(ids: list[str], order: str | None, *, origin: str = "the images",
+              instead: str = "--metadata with a stimulus_id per row") -> list[int]:
     """Positions of ``ids`` in the order the array's rows follow.
 
     ``order`` is ``lexicographic`` (sorted by name), ``natural`` (digit runs by value) or None:
@@ -134,27 +135,29 @@ def order_ids(ids: list[str], order: str | None, *, origin: str = "the images") 
             first = next(k for k, (a, b) in enumerate(zip(lexicographic, natural)) if a != b)
             raise InputError(f"the row order of {origin} is ambiguous: by name row {first} is "
                              f"{ids[lexicographic[first]]!r}, by number {ids[natural[first]]!r}",
-                             hint="say which order the array's rows follow with --image-order natural or "
-                                  "--image-order lexicographic, or give --metadata with a stimulus_id per row")
+                             hint="say which order the rows follow with --image-order natural or "
+                                  f"--image-order lexicographic, or give {instead}")
         return lexicographic
     if order not in ORDERS:
         raise InputError(f"unknown image order {order!r}", hint=f"use one of {', '.join(ORDERS)}")
     return natural if order == "natural" else lexicographic
 
 
-def image_source(source: str | Path, *, order: str | None = "lexicographic"):
+def image_source(source: str | Path, *, order: str | None = "lexicographic",
+                 instead: str = "--metadata with a stimulus_id per row"):
     """``(ids, images)`` from a folder or zip of images, or a ``.npy`` stack (n, H, W[, 3]) of uint8.
 
     Folder/zip ids are the relative paths without suffix, in ``order`` (see :func:`order_ids`;
     None refuses names whose lexicographic and natural orders differ); stack ids are
-    ``img0000``... in stack order. ``images(keep=None)`` yields ``(id, suffix, bytes)``, only
+    ``img0000``... in stack order; ``instead`` names the alternative in the ambiguity error's
+    hint. ``images(keep=None)`` yields ``(id, suffix, bytes)``, only
     for the ids in ``keep`` when given (the others are not even read).
     """
     path = Path(source)
     if path.is_dir():
         files = [p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
         names = [str(PurePosixPath(p.relative_to(path).as_posix()).with_suffix("")) for p in files]
-        rows = order_ids(names, order, origin=str(path))
+        rows = order_ids(names, order, origin=str(path), instead=instead)
         ids, files = [names[k] for k in rows], [files[k] for k in rows]
         return ids, lambda keep=None: ((i, f.suffix, f.read_bytes()) for i, f in zip(ids, files)
                                        if keep is None or i in keep)
@@ -163,7 +166,7 @@ def image_source(source: str | Path, *, order: str | None = "lexicographic"):
             members = [n for n in archive.namelist() if not n.endswith("/")
                        and PurePosixPath(n).suffix.lower() in IMAGE_SUFFIXES]
         names = [str(PurePosixPath(n).with_suffix("")) for n in members]
-        rows = order_ids(names, order, origin=str(path))
+        rows = order_ids(names, order, origin=str(path), instead=instead)
         ids, members = [names[k] for k in rows], [members[k] for k in rows]
 
         def from_zip(keep=None):
