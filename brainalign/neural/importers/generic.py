@@ -201,7 +201,8 @@ def generic_assembly(array: np.ndarray, axes: list[str], stimulus_ids, *, region
     n_stimuli, n_rep, n_neuroids = data.shape
     if len(stimulus_ids) != n_stimuli:
         raise DataError(f"the stimulus axis has {n_stimuli} entries but there are {len(stimulus_ids)} stimulus ids",
-                        hint="check --axes and that the images / metadata rows match the array's stimulus axis")
+                        hint="check --axes; with more images than rows, give --metadata naming each row's "
+                             "stimulus_id (only those images are copied)")
     trials = data.values.reshape(n_stimuli * n_rep, n_neuroids)
     keep = ~np.isnan(trials).all(axis=1)
     neuroid_ids = np.asarray(neuroid_ids if neuroid_ids is not None else [f"n{i:04d}" for i in range(n_neuroids)])
