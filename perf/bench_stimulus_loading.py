@@ -39,7 +39,8 @@ def main() -> None:
     from brainalign.stimuli.sources import IMAGE_SUFFIXES, folder_stimulus_set, zip_stimulus_set
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--zip", default=str(shared_data_dir() / "tang-macaque-v1-patterns" / "pattern_stimuli_9500.zip"))
+    parser.add_argument("--zip", default=str(shared_data_dir() / "tang-macaque-v1-patterns"
+                                             / "pattern_stimuli_9500.zip"))
     parser.add_argument("--images", type=int, default=2000, help="how many of the zip's images to load")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--reopen-images", type=int, default=100,

@@ -138,7 +138,7 @@ def test_hand_made_provenance_is_not_a_traceback(data, assembly_file, tmp_path):
 
 
 def test_malformed_inputs_are_one_line(data, assembly_file, tmp_path):
-    ids, features, responses, _ = data
+    ids, features, _, _ = data
     no_ids = tmp_path / "no_ids.nc"
     xr.Dataset({"conv": (("stimulus", "unit"), features)}).to_netcdf(no_ids, engine="h5netcdf")
     other_dims = tmp_path / "other_dims.nc"

@@ -103,7 +103,7 @@ def ids_from_file_names(names) -> list[str]:
     names = [str(n).strip().replace("\\", "/") for n in names]
     ids = [_IMAGE_SUFFIX.sub("", n) for n in names]
     if ids and all("/" in i for i in ids):
-        common = posixpath.commonpath([posixpath.dirname(i) for i in ids]) if len(ids) > 1 else posixpath.dirname(ids[0])
+        common = posixpath.commonpath([posixpath.dirname(i) for i in ids])
         if common and all(i.startswith(common + "/") for i in ids):
             ids = [i[len(common) + 1:] for i in ids]
     return ids

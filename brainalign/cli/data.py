@@ -298,7 +298,7 @@ def import_generic_cmd(responses, axes, images, metadata, order, key, region, sp
                           overwrite=overwrite), as_json)
 
 
-@data_import.command("rdm", short_help="RDM targets (square, condensed, or per-subject stacks) with their images, for RSA.")
+@data_import.command("rdm", short_help="RDMs (square, condensed or per-subject stacks) with their images, for RSA.")
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--kind", type=click.Choice(["similarity", "dissimilarity"]), required=True,
               help="What the values are; similarities s become dissimilarities 1 - s.")

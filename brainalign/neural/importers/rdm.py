@@ -72,7 +72,8 @@ def save_rdms(name: str, rdms, *, source, images, region: str | None = None, spe
     """Write ``imported/NAME/{rdms.hdf5, stimuli.zip, stimuli.csv, dataset.json}`` atomically; returns the folder.
 
     ``images`` is an image source as :func:`.generic.image_source` returns it (called with
-    ``keep=``); its ids must cover the RDM's stimulus ids, and only those images are copied. The dataset becomes the RSA benchmark
+    ``keep=``); its ids must cover the RDM's stimulus ids, and only those images are copied. The
+    dataset becomes the RSA benchmark
     ``imported.NAME.REGION`` (``imported.NAME`` without a region), compared by ``comparison``.
     """
     import functools
@@ -136,4 +137,5 @@ def load_imported_rdms(name: str, home: Path | None = None):
         return rsatoolbox.rdm.load_rdm(str(path), file_type="hdf5")
     except Exception as exc:  # h5py raises many types for damaged files
         raise FileFormatError(f"cannot read {path} ({type(exc).__name__})",
-                              hint=f"import it again: brainalign data import rdm ... --name {name} --overwrite") from None
+                              hint=f"import it again: brainalign data import rdm ... --name {name} --overwrite"
+                              ) from None
