@@ -10,7 +10,7 @@ import xarray as xr
 from tqdm.auto import tqdm
 
 from ._io import check_writable, sha256_file, write_text_atomic
-from .activations import extract_activations, features_for_scoring, load_activations, preflight, save_activations
+from .activations import extract_activations, features_for_scoring, preflight, save_activations
 from .activations.features import pca_features, projected_features, sampled_features
 from .activations.kernel import STREAMED_RDMS
 from .activations.reduction import parse_reduction
@@ -305,12 +305,21 @@ def _assembly_benchmarks(path: Path, stratify: str | None) -> list[NeuralBenchma
 def score_files(activations: str | os.PathLike, assembly: str | os.PathLike, *, layers=None,
                 stratify: str | None = None, results: str | os.PathLike = DEFAULT_RESULTS,
                 objective: str | None = None, tag: str | None = None,
-                convention: str = DEFAULT_CONVENTION, options: ScoreOptions | None = None) -> list[dict]:
-    """Score precomputed activations (``brainalign extract`` output) against an assembly file.
+                convention: str = DEFAULT_CONVENTION, options: ScoreOptions | None = None,
+                stimulus_ids: str | os.PathLike | None = None) -> list[dict]:
+    """Score precomputed activations against an assembly file.
 
-    Stimuli are matched by ``stimulus_id``; each ``region`` of the assembly is scored separately.
+    ``activations`` is a ``brainalign extract`` file or any file
+    :func:`brainalign.activations.foreign.read_foreign_activations` reads (plain NetCDF,
+    ``.npy``/``.npz``, HDF5, a THINGSvision output folder); ``stimulus_ids`` names the rows of
+    files without ids. Without recorded provenance the model is recorded as unknown (keyed by
+    the file's sha256). Stimuli are matched by ``stimulus_id``; each ``region`` of the assembly
+    is scored separately.
     """
-    features = load_activations(activations)
+    from .activations.foreign import activations_format, foreign_provenance
+    from .activations.io import open_activations
+
+    features, provenance = open_activations(activations, stimulus_ids=stimulus_ids)
     auto = layers == "auto"
     if layers not in (None, "all", "auto"):
         wanted = layers.split(",") if isinstance(layers, str) else list(layers)
@@ -319,9 +328,12 @@ def score_files(activations: str | os.PathLike, assembly: str | os.PathLike, *, 
             raise InputError(f"layer {unknown[0]!r} is not in {Path(activations).name}",
                              hint=f"layers there: {', '.join(features)}")
         features = {layer: features[layer] for layer in wanted}
-    provenance = next(iter(features.values())).attrs["provenance"]["model"]
-    model_record = {**provenance, "tag": tag,
-                    **model_metadata(provenance["spec"], provenance.get("checkpoint"), objective=objective)}
+    if provenance is None:
+        provenance = foreign_provenance(activations, fmt=activations_format(activations))
+        metadata = model_metadata(provenance["spec"], None, objective=objective or "unknown", architecture="unknown")
+    else:
+        metadata = model_metadata(provenance["spec"], provenance.get("checkpoint"), objective=objective)
+    model_record = {**provenance, "tag": tag, **metadata}
     store, records, grams = ResultsStore(results), [], {}
     for benchmark in _assembly_benchmarks(Path(assembly), stratify):
         for record in _records(model_record, benchmark,

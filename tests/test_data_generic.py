@@ -106,12 +106,15 @@ def test_rdm_import_cli_round_trips_through_rsatoolbox(tmp_path, home):
     rng = np.random.default_rng(1)
     square = np.stack([1 - np.corrcoef(rng.normal(size=(4, 10))) for _ in range(3)])
     scipy.io.savemat(tmp_path / "rdms.mat", {"rdms": square})
-    result = run("data", "import", "rdm", tmp_path / "rdms.mat", "--kind", "dissimilarity", "--name", "it")
+    np.save(tmp_path / "imgs.npy", rng.integers(0, 256, size=(4, 8, 8), dtype=np.uint8))
+    result = run("data", "import", "rdm", tmp_path / "rdms.mat", "--kind", "dissimilarity", "--name", "it",
+                 "--images", tmp_path / "imgs.npy")
     assert result.exit_code == 0, result.output
     import rsatoolbox
     loaded = rsatoolbox.rdm.load_rdm(str(home / "imported" / "it" / "rdms.hdf5"), file_type="hdf5")
     np.testing.assert_allclose(loaded.get_matrices(), square, atol=1e-12)
     assert list(loaded.rdm_descriptors["subject"]) == ["s0", "s1", "s2"]
+    assert list(loaded.pattern_descriptors["stimulus_id"]) == ["img0000", "img0001", "img0002", "img0003"]
 
 
 def test_nayebi_window_is_the_longest_passing_run():
@@ -119,3 +122,104 @@ def test_nayebi_window_is_the_longest_passing_run():
     assert nayebi_window(median) == (4, 8)
     with pytest.raises(Exception, match="no time bin"):
         nayebi_window(np.zeros(5))
+
+
+def _numbered_images(folder, n):
+    """Images 1.png .. n.png whose pixel value is their number (so a row's image can be checked)."""
+    from PIL import Image
+
+    folder.mkdir()
+    for k in range(1, n + 1):
+        Image.fromarray(np.full((8, 8), k, dtype=np.uint8)).save(folder / f"{k}.png")
+    return folder
+
+
+def test_ambiguous_row_order_is_refused_and_said_explicitly(tmp_path, home):
+    images = _numbered_images(tmp_path / "pattern", 12)
+    responses = np.arange(1, 13, dtype=float)[:, None] * np.array([[1.0, -1.0]])   # row k answers image k+1
+    np.save(tmp_path / "resp.npy", responses)
+    args = ("data", "import", "generic", tmp_path / "resp.npy", "--axes", "stimulus,neuroid", "--images", images,
+            "--region", "V1")
+    line = _error_line(run(*args, "--name", "guess"))
+    assert "ambiguous" in line and "'10'" in line and "'2'" in line and "--image-order" in line
+    assert not (home / "imported" / "guess").exists()
+    from brainalign.neural.importers.dataset import load_imported_assembly, load_imported_stimuli
+
+    for order, name in (("natural", "nat"), ("lexicographic", "lex")):
+        result = run(*args, "--name", name, "--image-order", order)
+        assert result.exit_code == 0, result.output
+        first, last = ("1", "12") if order == "natural" else ("1", "9")
+        assert f"first '{first}', last '{last}'" in result.output and f"images, {order} order" in result.output
+        assembly = load_imported_assembly(name)
+        stimuli = load_imported_stimuli(name)
+        for stimulus_id, value in zip(assembly["stimulus_id"].values, assembly.values[:, 0]):
+            image = stimuli.load(list(stimuli.stimulus_ids).index(stimulus_id))
+            expected = int(stimulus_id) if order == "natural" else sorted(map(str, range(1, 13))).index(stimulus_id) + 1
+            assert value == expected
+            if order == "natural":   # the response of row k is that of the image named k + 1
+                assert round(float(image[0, 0, 0]) * 255) == int(value)
+
+
+def test_only_images_with_responses_are_copied(tmp_path, home):
+    import zipfile
+
+    images = _numbered_images(tmp_path / "pattern", 12)
+    np.save(tmp_path / "resp.npy", np.arange(4, dtype=float)[:, None])
+    (tmp_path / "meta.csv").write_text("stimulus_id\n3\n1\n12\n7\n")
+    result = run("data", "import", "generic", tmp_path / "resp.npy", "--axes", "stimulus,neuroid", "--images", images,
+                 "--metadata", tmp_path / "meta.csv", "--name", "sub")
+    assert result.exit_code == 0, result.output
+    assert "first '3', last '7'" in result.output
+    with zipfile.ZipFile(home / "imported" / "sub" / "stimuli.zip") as archive:
+        assert sorted(archive.namelist()) == ["1.png", "12.png", "3.png", "7.png"]
+
+
+def test_rdm_import_without_images_is_refused_in_one_line(tmp_path, home):
+    rng = np.random.default_rng(2)
+    np.save(tmp_path / "rdm.npy", 1 - np.corrcoef(rng.normal(size=(6, 10))))
+    line = _error_line(run("data", "import", "rdm", tmp_path / "rdm.npy", "--kind", "dissimilarity", "--name", "x"))
+    assert "needs the images" in line and "--images" in line
+    assert not (home / "imported" / "x").exists()
+
+
+def test_imported_rdms_are_an_rsa_benchmark(tmp_path, home, monkeypatch):
+    """`imported.it.IT` scores a layer like kriegeskorte2008.IT: rsatoolbox's comparison and noise ceiling."""
+    import rsatoolbox
+    from PIL import Image
+    from rsatoolbox.inference import boot_noise_ceiling
+
+    import brainalign
+    from brainalign.benchmarks import registry
+
+    rng = np.random.default_rng(3)
+    (tmp_path / "imgs").mkdir()
+    for k in range(1, 15):
+        Image.fromarray(rng.integers(0, 256, size=(8, 8), dtype=np.uint8)).save(tmp_path / "imgs" / f"{k}.png")
+    patterns = rng.normal(size=(14, 20))
+    stack = np.stack([1 - np.corrcoef(patterns + rng.normal(size=patterns.shape)) for _ in range(3)])
+    np.save(tmp_path / "rdms.npy", stack)
+    result = run("data", "import", "rdm", tmp_path / "rdms.npy", "--kind", "dissimilarity", "--images",
+                 tmp_path / "imgs", "--image-order", "natural", "--region", "IT", "--name", "it")
+    assert result.exit_code == 0, result.output
+    assert "benchmarks: imported.it.IT" in result.output and "first '1', last '14'" in result.output
+    listing = run("data", "list").output
+    assert "3 RDM(s) x 14 stimuli" in listing and "None neuroids" not in listing
+    monkeypatch.setattr(registry, "_BENCHMARKS", {})   # register again from this test's data home
+    assert "imported.it.IT" in registry.list_benchmarks("imported.*")
+    scored = run("score", "pixels", "--benchmark", "imported.it.*", "--results", tmp_path / "res", "--json", "-q")
+    assert scored.exit_code == 0, scored.output
+    record = json.loads(scored.output)[0]
+    assert record["benchmark"]["identifier"] == "imported.it.IT" and record["layer_selection"]["n_heldout"] == 7
+    # the same numbers from rsatoolbox alone: the pixel layer's RDM against each subject's (row k = image k + 1)
+    ids = [str(k) for k in range(1, 15)]
+    pixels = brainalign.extract("pixels", stimuli=str(tmp_path / "imgs"), progress=False)["pixels"]
+    pixels = pixels.isel(stimulus=[list(pixels["stimulus_id"].values).index(i) for i in ids])
+    model = rsatoolbox.rdm.calc_rdm(rsatoolbox.data.Dataset(pixels.values.astype(float)), method="correlation")
+    target = rsatoolbox.rdm.RDMs(np.stack([m[np.triu_indices(14, 1)] for m in stack]))
+    raw = float(np.mean(rsatoolbox.rdm.compare(model, target, method="spearman")))
+    lower, upper = boot_noise_ceiling(target, method="spearman")
+    assert record["score"]["raw"] == pytest.approx(raw, abs=1e-9)
+    assert record["score"]["ceiling_upper"] == pytest.approx(float(upper), abs=1e-9)
+    assert record["score"]["ceiling_lower"] == pytest.approx(float(lower), abs=1e-9)
+    assert record["score"]["convention"] == "r/c"
+    assert record["score"]["ceiled"] == pytest.approx(raw / float(upper), abs=1e-9)

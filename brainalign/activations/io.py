@@ -58,8 +58,15 @@ def load_activations(path: str | os.PathLike) -> dict[str, xr.DataArray]:
     except Exception as exc:  # h5py/h5netcdf raise many types for bad files
         raise FileFormatError(f"cannot read {path} as a brainalign activations file ({type(exc).__name__})",
                               hint="is it complete and written by `brainalign extract`?") from None
+    if not isinstance(provenance, dict):
+        provenance = {}
     result = {}
     for layer in layers:
+        if layer not in dataset.data_vars or "stimulus_id" not in dataset.coords \
+                or dataset[layer].dims != ("stimulus", _UNIT_DIM.format(layer)):
+            raise FileFormatError(f"{path.name}: layer {layer!r} is not a (stimulus, {_UNIT_DIM.format(layer)}) "
+                                  "variable with a stimulus_id coordinate",
+                                  hint="the file was changed after `brainalign extract` wrote it; extract it again")
         variable = dataset[layer].rename({_UNIT_DIM.format(layer): "unit"})
         attrs = {"layer": layer, "provenance": provenance}
         if "layer_shape" in variable.attrs:
@@ -68,3 +75,38 @@ def load_activations(path: str | os.PathLike) -> dict[str, xr.DataArray]:
                                      coords={"stimulus_id": ("stimulus", dataset["stimulus_id"].values.astype(str))},
                                      name=layer, attrs=attrs)
     return result
+
+
+def is_brainalign_file(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is an activations file written by ``brainalign extract`` (HDF5 with its attributes)."""
+    path = Path(path)
+    if not path.is_file():
+        return False
+    try:
+        import h5py
+
+        with h5py.File(path, "r") as handle:
+            return "layers" in handle.attrs and "brainalign_provenance" in handle.attrs
+    except Exception:  # not HDF5 (NetCDF3, .npy, ...): not ours
+        return False
+
+
+def open_activations(path: str | os.PathLike, *, stimulus_ids: str | os.PathLike | None = None
+                     ) -> tuple[dict[str, xr.DataArray], dict | None]:
+    """Activations from any supported file, and the model provenance when the file records one.
+
+    Files written by ``brainalign extract`` give their recorded model (missing fields None);
+    anything else is read by :func:`brainalign.activations.foreign.read_foreign_activations` and
+    gives None (provenance unknown). ``stimulus_ids`` (a text file, one id per row) names the rows
+    of files that do not carry ids themselves.
+    """
+    from .foreign import read_foreign_activations
+
+    if is_brainalign_file(path) and stimulus_ids is None:
+        layers = load_activations(path)
+        model = next(iter(layers.values())).attrs["provenance"].get("model") if layers else None
+        if isinstance(model, dict) and model.get("spec"):
+            defaults = {"checkpoint": None, "weights_sha256": "unknown", "seed": None, "preprocessing": None}
+            return layers, {**defaults, **model}
+        return layers, None
+    return read_foreign_activations(path, stimulus_ids=stimulus_ids), None

@@ -4,7 +4,8 @@
   up to 10 NaN-padded repeats), read from the shared data folder
   (``$BRAINALIGN_SHARED_DATA/cowley2023-macaque-v4``).
 - ``imported.NAME[.REGION]``: every dataset written by ``brainalign data import`` into the data
-  home, one benchmark per region.
+  home, one benchmark per region; an RDM import (with its images) is an RSA benchmark scored like
+  ``kriegeskorte2008.IT`` (correlation-distance model RDMs, leave-one-subject-out ceiling).
 
 :func:`register_available` is called on every registry lookup; it only looks for files (no data
 is read until a benchmark is loaded) and registers what it has not registered yet.
@@ -75,6 +76,26 @@ def _make_imported(record: dict, region: str | None) -> NeuralBenchmark:
                  "time_window": record.get("time_window"), "selection": record.get("selection")})
 
 
+def _make_imported_rdm(record: dict, region: str | None):
+    """The RSA benchmark of an imported RDM dataset (``brainalign data import rdm``)."""
+    from ..neural.importers.dataset import load_imported_stimuli
+    from ..neural.importers.rdm import load_imported_rdms
+    from .rsa import RSABenchmark, RSAProtocol
+
+    name = record["name"]
+    home = Path(record["folder"]).parent.parent
+    return RSABenchmark(
+        identifier=_imported_id(name, region), version=record["rdms_sha256"][:12], region=region or "unknown",
+        species=record.get("species", "unknown"),
+        description=f"imported RDMs {name}: {record.get('n_rdms')} RDM(s) of {record.get('n_stimuli')} stimuli; "
+                    f"RSA, {record.get('comparison', 'spearman')}",
+        load_target=functools.partial(load_imported_rdms, name, home),
+        load_stimuli=functools.partial(load_imported_stimuli, name, home),
+        protocol=RSAProtocol(rdm="correlation", comparison=record.get("comparison", "spearman")),
+        dataset={"id": name, "importer": "rdm", "sha256": record["rdms_sha256"],
+                 "dissimilarity_measure": record.get("dissimilarity_measure"), "sources": record.get("sources")})
+
+
 def _imported_id(name: str, region: str | None) -> str:
     return f"imported.{name}" + (f".{region}" if region else "")
 
@@ -88,10 +109,16 @@ def register_available() -> None:
     from ..neural.importers.dataset import list_imported
 
     for record in list_imported():
-        if not record.get("has_images", False) or "assembly_sha256" not in record:
+        if record.get("importer") == "rdm":
+            if not record.get("has_rdm_images") or "rdms_sha256" not in record:
+                continue  # imported before RDM imports required their images
+            make = _make_imported_rdm
+        elif record.get("has_images", False) and "assembly_sha256" in record:
+            make = _make_imported
+        else:
             continue
         for region in record.get("regions") or [None]:
             identifier = _imported_id(record["name"], region)
             if not is_registered(identifier):
-                register_benchmark(identifier, functools.partial(_make_imported, record, region),
+                register_benchmark(identifier, functools.partial(make, record, region),
                                    region=region or "unknown", species=record.get("species", "unknown"))

@@ -40,7 +40,9 @@ def is_registered(identifier: str) -> bool:
 def _ensure_registered() -> None:
     from . import simulated  # noqa: F401  (registers sim.*)
     from . import kriegeskorte2008, simulated_rsa, texture  # noqa: F401  (RSA and texture benchmarks)
+    from . import allen2p
     from .real import register_available
+    allen2p.register()  # allen2p.* when the shared Allen RDMs and scenes exist
     register_available()  # real-data benchmarks whose files exist (cowley2023.V4, imported.*)
     from ..plugins import load_plugins
     load_plugins("brainalign.benchmarks")  # benchmarks of installed plugin packages
@@ -78,8 +80,8 @@ def unknown_benchmark_hint() -> str:
     from ..config import shared_data_dir
 
     hint = f"known benchmarks: {', '.join(list_benchmarks())}"
-    if not any(b.startswith(("cowley2023.", "kriegeskorte2008.")) for b in _BENCHMARKS):
-        hint += (f"; the real-data benchmarks (cowley2023.V4, kriegeskorte2008.IT) appear when "
+    if not any(b.startswith(("cowley2023.", "kriegeskorte2008.", "allen2p.")) for b in _BENCHMARKS):
+        hint += (f"; the real-data benchmarks (cowley2023.V4, kriegeskorte2008.IT, allen2p.*) appear when "
                  f"$BRAINALIGN_SHARED_DATA (now {shared_data_dir()}) holds their data")
     return hint
 

@@ -9,7 +9,11 @@ Scoring one layer:
    interval of raw over ``protocol.n_bootstrap`` stimulus bootstrap samples (seeded);
 3. the rsatoolbox leave-one-subject-out noise ceiling (lower, upper) with the same comparison;
    ceiled = raw / upper, i.e. the ``r/c`` convention, because an RDM ceiling is already in the
-   comparison's units (NaN, with a note, when the target has a single subject);
+   comparison's units (NaN, with a note, when the target has a single subject). A benchmark
+   whose RDMs come with a *published* reliability c_k per RDM (:class:`PublishedCeiling`, e.g.
+   a split-half reliability, which bounds r**2 rather than r) uses it instead: ceiling = mean c_k,
+   ceiled = mean_k sign(r_k) r_k**2 / mean_k c_k (``r2/c``; for one RDM sign(r) r**2 / c; for
+   several, the reliability-weighted mean of the per-RDM ceiled scores);
 4. layer commitment, as for the predictivity benchmarks: the stimuli are split once (seeded,
    stratified when the benchmark names a metadata column) into a selection half and a held-out
    half; raw, ceiling and ceiled score are also computed on each half's sub-RDMs.
@@ -51,6 +55,32 @@ class RSAProtocol:
 
 
 @dataclass(frozen=True)
+class PublishedCeiling:
+    """Reliabilities published with the target RDMs, used as their ceilings (see the module docstring).
+
+    Attributes
+    ----------
+    values : {rdm descriptor value: reliability c}, one per target RDM (the ``subject`` descriptor).
+    sem : {rdm descriptor value: standard error of c}, as published (recorded only).
+    source : where the numbers come from (file, repository, paper).
+    description : how they were computed, in the source's words.
+    """
+
+    values: dict
+    sem: dict
+    source: str
+    description: str
+    convention: str = "r2/c"
+
+    def of(self, names) -> np.ndarray:
+        """The reliabilities of the RDMs named ``names``, shape (n_rdms,)."""
+        return np.array([float(self.values[str(n)]) for n in names])
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class LayerRecord:
     """The parts of one score record that a similarity benchmark fills in (see reports.store.new_record)."""
 
@@ -84,6 +114,7 @@ class RSABenchmark:
     dataset: dict = field(default_factory=dict)
     citation: str = ""
     ranked: bool = True   # False: a supplementary view of data another benchmark ranks (kept out of area means)
+    published_ceiling: PublishedCeiling | None = None
 
     def score_layers(self, activations: dict[str, xr.DataArray], *, convention: str | None = None) -> list[LayerRecord]:
         """One LayerRecord per layer of ``activations`` ({layer: DataArray(stimulus, unit)})."""
@@ -129,6 +160,32 @@ def _ceiling(target, method: str) -> tuple[float, float, str | None]:
 
     lower, upper = noise_ceiling(target, method=method)
     return lower, upper, None
+
+
+def _subjects(target) -> list[str]:
+    return [str(s) for s in target.rdm_descriptors.get("subject", target.rdm_descriptors["index"])]
+
+
+def _target_ceiling(benchmark: RSABenchmark, target) -> tuple[float, float, str | None]:
+    """(lower, upper, note) of ``target``: the published reliabilities' mean, or rsatoolbox's bounds."""
+    published = benchmark.published_ceiling
+    if published is None:
+        return _ceiling(target, benchmark.protocol.comparison)
+    value = float(np.mean(published.of(_subjects(target))))
+    return value, value, None
+
+
+def _ceiled_of(benchmark: RSABenchmark, per_rdm: np.ndarray, ceiling: float) -> float:
+    """Ceiled score of the per-RDM similarities ``per_rdm`` (n_rdms,) under the benchmark's convention."""
+    if benchmark.published_ceiling is None:
+        return _ceiled(float(np.mean(per_rdm)), ceiling)
+    explained = float(np.mean(np.sign(per_rdm) * per_rdm ** 2))
+    return explained / ceiling if np.isfinite(ceiling) and ceiling > 0 else float("nan")
+
+
+def _convention(benchmark: RSABenchmark) -> str:
+    published = benchmark.published_ceiling
+    return SIMILARITY_CONVENTION if published is None else published.convention
 
 
 def _labels(benchmark: RSABenchmark, stimulus_ids: np.ndarray):
@@ -186,26 +243,32 @@ def score_rsa(benchmark: RSABenchmark, activations: dict[str, xr.DataArray], *,
             raise ValueError(f"layer {layer!r}: {representation} features do not give its {protocol.rdm} RDM")
     selection, heldout = (ids[index] for index in selection_partition(len(ids), _labels(benchmark, ids), protocol))
     parts = {"selection": select_stimuli(target, selection), "heldout": select_stimuli(target, heldout)}
-    lower, upper, ceiling_note = _ceiling(target, protocol.comparison)
-    heldout_lower, heldout_upper, _ = _ceiling(parts["heldout"], protocol.comparison)
+    lower, upper, ceiling_note = _target_ceiling(benchmark, target)
+    heldout_lower, heldout_upper, _ = _target_ceiling(benchmark, parts["heldout"])
     notes = [ceiling_note] if ceiling_note else []
-    if convention not in (None, SIMILARITY_CONVENTION):
+    published = benchmark.published_ceiling
+    if published is not None:
+        notes.append(f"published ceiling ({published.source}), used as it is on the held-out stimuli too; "
+                     f"ceiled = mean sign(r) r^2 / mean c over the target's {len(_subjects(target))} RDM(s)")
+    elif convention not in (None, SIMILARITY_CONVENTION):
         notes.append(f"RDM ceilings are in the comparison's own units, so ceiled = raw / ceiling (r/c) "
                      f"rather than {convention}")
     bootstrap = protocol.n_bootstrap > 0 and protocol.comparison in BOOTSTRAP_COMPARISONS
     if protocol.n_bootstrap > 0 and not bootstrap:
         notes.append(f"no stimulus-bootstrap CI (NaN): {protocol.comparison} is not defined on resampled RDMs")
-    subjects = [str(s) for s in target.rdm_descriptors.get("subject", target.rdm_descriptors["index"])]
+    subjects = _subjects(target)
     metric = {"name": f"rsa_{protocol.comparison}", "protocol": protocol.name, "parameters": protocol.to_dict(),
               "stratify": benchmark.stratify_coord}
+    if published is not None:
+        metric["published_ceiling"] = published.to_dict()
     records = []
     for layer, array in activations.items():
         features = _rdm_ready(array, ids, protocol.rdm, layer=layer)
         model_rdm = rdm_from_features(features, ids, method=protocol.rdm, name=f"layer {layer!r}")
         per_subject = compare_rdms(model_rdm, target, method=protocol.comparison)
-        part_raw = {name: float(np.mean(compare_rdms(select_stimuli(model_rdm, stimulus_ids_of(rdms)), rdms,
-                                                     method=protocol.comparison)))
-                    for name, rdms in parts.items()}
+        part_values = {name: compare_rdms(select_stimuli(model_rdm, stimulus_ids_of(rdms)), rdms,
+                                          method=protocol.comparison) for name, rdms in parts.items()}
+        part_raw = {name: float(np.mean(values)) for name, values in part_values.items()}
         raw = float(per_subject.mean())
         ci = [float("nan"), float("nan")]
         if bootstrap:
@@ -218,14 +281,15 @@ def score_rsa(benchmark: RSABenchmark, activations: dict[str, xr.DataArray], *,
                  "ci_over": "stimuli (bootstrap, subjects fixed)",
                  "per_subject": dict(zip(subjects, per_subject.tolist())),
                  "ceiling": upper, "ceiling_lower": lower, "ceiling_upper": upper,
-                 "ceiled": _ceiled(raw, upper), "ceiled_lower": _ceiled(raw, lower),
-                 "convention": SIMILARITY_CONVENTION, "comparison": protocol.comparison, "rdm": protocol.rdm,
+                 "ceiled": _ceiled_of(benchmark, per_subject, upper),
+                 "ceiled_lower": _ceiled_of(benchmark, per_subject, lower),
+                 "convention": _convention(benchmark), "comparison": protocol.comparison, "rdm": protocol.rdm,
                  "n_stimuli": len(ids), "n_neuroids": None, "n_units": int(array.attrs.get("n_units", array.shape[1])),
                  "n_subjects": len(per_subject), "notes": list(notes)}
         layer_selection = {"mode": "selection/held-out", "selection_raw": part_raw["selection"],
                            "heldout_raw": part_raw["heldout"],
                            "heldout_ceiling": heldout_upper, "heldout_ceiling_lower": heldout_lower,
-                           "heldout_ceiled": _ceiled(part_raw["heldout"], heldout_upper),
+                           "heldout_ceiled": _ceiled_of(benchmark, part_values["heldout"], heldout_upper),
                            "n_selection": len(selection), "n_heldout": len(heldout),
                            "seed": protocol.selection_seed, "fraction": protocol.selection_fraction}
         records.append(LayerRecord(layer=layer, metric=metric, score=score, layer_selection=layer_selection))
@@ -258,22 +322,23 @@ def compare_rsa(benchmark: RSABenchmark, activations_a: dict[str, xr.DataArray],
     ids = stimulus_ids_of(target)
     heldout = ids[selection_partition(len(ids), _labels(benchmark, ids), protocol)[1]]
     heldout_target = select_stimuli(target, heldout)
-    _, upper, _ = _ceiling(heldout_target, protocol.comparison)
+    _, upper, _ = _target_ceiling(benchmark, heldout_target)
     models, samples = {}, {}
     for name, activations in (("A", activations_a), ("B", activations_b)):
         layer = next(iter(activations)) if len(activations) == 1 else max(
             score_rsa(benchmark, activations), key=lambda r: r.layer_selection["selection_raw"]).layer
         features = _rdm_ready(activations[layer], ids, protocol.rdm, layer=layer)
         rdm = select_stimuli(rdm_from_features(features, ids, method=protocol.rdm, name=f"layer {layer!r}"), heldout)
-        raw = float(np.mean(compare_rdms(rdm, heldout_target, method=protocol.comparison)))
+        per_rdm = compare_rdms(rdm, heldout_target, method=protocol.comparison)
+        raw = float(np.mean(per_rdm))
         replicates = bootstrap_comparisons(rdm, heldout_target, method=protocol.comparison, n_bootstrap=n_boot,
                                            seed=seed).mean(axis=1)
         samples[name] = BootstrapSamples(raw=replicates, ceiling=None, n_boot=n_boot, seed=seed, over=("stimuli",))
         models[name] = {"layer": layer, "raw": raw, "raw_ci": interval(replicates, level),
-                        "ceiled": _ceiled(raw, upper)}
+                        "ceiled": _ceiled_of(benchmark, per_rdm, upper)}
     paired = paired_comparison(models["A"]["raw"], models["B"]["raw"], samples["A"], samples["B"], level=level)
     return {"benchmark": benchmark.identifier, "protocol": protocol.name, "regression": None,
             "metric": f"rsa_{protocol.comparison} of {protocol.rdm} RDMs", "stimuli": "held-out",
-            "n_stimuli": len(heldout), "ceiling": upper, "convention": SIMILARITY_CONVENTION, "models": models,
+            "n_stimuli": len(heldout), "ceiling": upper, "convention": _convention(benchmark), "models": models,
             "difference": paired.to_dict(), "options": {"n_boot": n_boot, "bootstrap_seed": seed, "ci_level": level,
                                                         "protocol": protocol.to_dict()}}

@@ -25,5 +25,6 @@ def benchmarks_list(as_json):
     if as_json:
         click.echo(json.dumps(infos, indent=2))
         return
+    width = max([16, *(len(info["identifier"]) for info in infos)])
     for info in infos:
-        click.echo(f"{info['identifier']:<16} {info['region']:<8} {info['species']}")
+        click.echo(f"{info['identifier']:<{width}} {info['region']:<8} {info['species']}")

@@ -96,10 +96,15 @@ def extract(model, stimuli, layers, checkpoint, load_options, seed, output, over
 @checkpoint_option
 @checkpoint_load_options
 @seed_option
-@click.option("--activations", type=click.Path(dir_okay=False), default=None,
-              help="Precomputed activations from `brainalign extract` (instead of MODEL).")
+@click.option("--activations", type=click.Path(), default=None,
+              help="Precomputed activations instead of MODEL: a `brainalign extract` file, a NetCDF/xarray file "
+                   "(variables along a stimulus_id coordinate), .npy/.npz, HDF5, or a THINGSvision output folder.")
+@click.option("--stimulus-ids", type=click.Path(dir_okay=False), default=None,
+              help="With --activations: a text file naming each row's stimulus, one per line (for files without "
+                   "ids; THINGSvision's file_names.txt is found by itself).")
 @click.option("--assembly", type=click.Path(dir_okay=False), default=None,
-              help="A NeuralAssembly NetCDF file to score --activations against.")
+              help="Recordings to score --activations against: a NetCDF DataArray (presentation x neuroid) with a "
+                   "stimulus_id coordinate.")
 @click.option("--stratify", default=None, help="With --assembly: stimulus coordinate to stratify the splits by.")
 @click.option("--objective", default=None, help="Training objective recorded with the scores (e.g. simclr).")
 @click.option("--tag", default=None, help="Free-form label recorded with the scores.")
@@ -122,7 +127,8 @@ def extract(model, stimuli, layers, checkpoint, load_options, seed, output, over
 @quiet_option
 @json_option
 @user_errors
-def score(model, benchmarks, area, layers, checkpoint, load_options, seed, activations, assembly, stratify, objective, tag, epoch,
+def score(model, benchmarks, area, layers, checkpoint, load_options, seed, activations, stimulus_ids, assembly, stratify,
+          objective, tag, epoch,
           convention, options, results, batch_size, device, precision, max_memory, reduce, reduce_fit, reduce_seed,
           quiet, as_json):
     """Score MODEL's layers with neural predictivity (PLS-25 or ridge) under --protocol and write one
@@ -132,11 +138,12 @@ def score(model, benchmarks, area, layers, checkpoint, load_options, seed, activ
     from .. import api
     from ..errors import InputError
 
-    if activations or assembly:
+    if activations or assembly or stimulus_ids:
         if not (activations and assembly) or model:
             raise InputError("--activations and --assembly go together, without MODEL")
         records = api.score_files(activations, assembly, layers=layers, stratify=stratify, results=results,
-                                  objective=objective, tag=tag, convention=convention, options=options)
+                                  objective=objective, tag=tag, convention=convention, options=options,
+                                  stimulus_ids=stimulus_ids)
     else:
         if not model:
             raise InputError("missing MODEL", hint="e.g. `brainalign score alexnet_bn64 --benchmark sim.V1`")

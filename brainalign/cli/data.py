@@ -46,7 +46,8 @@ def data_list(as_json):
         rows.append({"name": name, "title": manifest.title, "species": manifest.species,
                      "regions": list(manifest.regions), "licence": manifest.licence, "state": state})
     imported = [{"name": r["name"], "importer": r.get("importer"), "regions": r.get("regions"),
-                 "n_neuroids": r.get("n_neuroids"), "n_stimuli": r.get("n_stimuli")} for r in list_imported()]
+                 "n_neuroids": r.get("n_neuroids"), "n_rdms": r.get("n_rdms"), "n_stimuli": r.get("n_stimuli"),
+                 "benchmark": _is_benchmark(r)} for r in list_imported()]
     if as_json:
         click.echo(json.dumps({"manifests": rows, "imported": imported}, indent=2))
         return
@@ -56,8 +57,18 @@ def data_list(as_json):
     if imported:
         click.echo("\nimported:")
         for row in imported:
-            click.echo(f"  {row['name']:<26} {row['importer']:<18} {','.join(row['regions'] or [])} "
-                       f"({row['n_neuroids']} neuroids x {row['n_stimuli']} stimuli)")
+            size = (f"{row['n_rdms']} RDM(s) x {row['n_stimuli']} stimuli" if row["importer"] == "rdm"
+                    else f"{row['n_neuroids']} neuroids x {row['n_stimuli']} stimuli")
+            note = "" if row["benchmark"] else "; no images: not a benchmark, import it again with --images"
+            click.echo(f"  {row['name']:<26} {row['importer']:<18} {','.join(row['regions'] or []) or '-'} "
+                       f"({size}{note})")
+
+
+def _is_benchmark(record: dict) -> bool:
+    """Whether an imported dataset's record makes it a benchmark (it has images)."""
+    if record.get("importer") == "rdm":
+        return bool(record.get("has_rdm_images")) and "rdms_sha256" in record
+    return bool(record.get("has_images")) and "assembly_sha256" in record
 
 
 @data_group.command("info", short_help="Describe a dataset: source, files, licence, citation.")
@@ -190,6 +201,10 @@ def _report(summary: dict, as_json: bool) -> None:
     if summary.get("selection"):
         s = summary["selection"]
         click.echo(f"kept {s['kept']} of {s['of']} neuroids with reliability >= {s['min_reliability']}")
+    rows = summary.get("rows")
+    if rows:
+        how = {"metadata": "metadata rows", "default": "default ids"}.get(rows["from"], f"images, {rows['order']} order")
+        click.echo(f"rows: {rows['n']} stimuli ({how}), first {rows['first']!r}, last {rows['last']!r}")
     if summary.get("output"):
         click.echo(f"wrote {summary['output']}")
     click.echo("benchmarks: " + ", ".join(summary["benchmarks"]))
@@ -242,22 +257,33 @@ def import_cowley_cmd(folder, session, name, min_reliability, stratify, output, 
 @click.argument("responses", type=click.Path(dir_okay=False))
 @click.option("--axes", required=True, help="Name of each array axis, e.g. neuroid,stimulus,repetition "
                                             "(neuroid, stimulus required; repetition, time_bin optional).")
-@click.option("--images", default=None, help="Folder or .zip of images, or a .npy image stack (ids: sorted paths).")
+@click.option("--images", default=None, help="Folder or .zip of images, or a .npy image stack (ids: paths "
+                                              "without suffix).")
 @click.option("--metadata", type=click.Path(dir_okay=False), default=None,
               help="CSV, one row per stimulus in array order, with a stimulus_id column.")
+@click.option("--image-order", "order", type=click.Choice(["natural", "lexicographic"]), default=None,
+              help="Without --metadata: the order of the image files that the array's stimulus rows follow. "
+                   "natural: digit runs by value (1, 2, ..., 10); lexicographic: by name (1, 10, 100, 2). "
+                   "Required when the two differ.")
 @click.option("--key", default=None, help="Array name inside .npz/.h5/.mat files.")
 @click.option("--region", default=None, help="Brain area of every neuroid (e.g. V4).")
 @click.option("--species", default="unknown", show_default=True)
 @_common
 @user_errors
-def import_generic_cmd(responses, axes, images, metadata, key, region, species, name, min_reliability, stratify,
-                       output, overwrite, as_json):
+def import_generic_cmd(responses, axes, images, metadata, order, key, region, species, name, min_reliability,
+                       stratify, output, overwrite, as_json):
     """Import RESPONSES (NaN marks missing repetitions) with their images.
+
+    Rows of the stimulus axis are matched to --metadata's stimulus_id rows, or else to the image
+    files in --image-order; the ids of the first and last rows are printed so that you can check
+    them. Only images of stimuli with responses are copied.
 
     \b
     Example:
       brainalign data import generic resp.npy --axes neuroid,stimulus,repetition \\
         --images images/ --region V4 --name mydata --min-reliability 0.5
+      brainalign data import generic neu75.npy --axes stimulus,neuroid \\
+        --images pattern_stimuli_9500.zip --image-order natural --region V1 --name tang
     """
     from ..neural.importers import finish_import
     from ..neural.importers.generic import import_generic
@@ -267,37 +293,72 @@ def import_generic_cmd(responses, axes, images, metadata, key, region, species, 
         raise InputError("--images is required to score a model on imported responses",
                          hint="give the folder, zip or .npy stack of the stimuli")
     dataset = import_generic(name, responses, axes=axes, images=images, metadata=metadata, key=key, region=region,
-                             species=species)
+                             species=species, order=order)
     _report(finish_import(dataset, min_reliability=min_reliability, stratify=stratify, output=output,
                           overwrite=overwrite), as_json)
 
 
-@data_import.command("rdm", short_help="RDM targets (square, condensed, or per-subject stacks) for RSA.")
+@data_import.command("rdm", short_help="RDMs (square, condensed or per-subject stacks) with their images, for RSA.")
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--kind", type=click.Choice(["similarity", "dissimilarity"]), required=True,
               help="What the values are; similarities s become dissimilarities 1 - s.")
-@click.option("--key", default=None, help="Array name inside .npz/.h5/.mat files.")
+@click.option("--images", default=None,
+              help="Required: folder or .zip of the images, named by stimulus id (paths without suffix), "
+                   "or a .npy stack.")
 @click.option("--stimulus-ids", type=click.Path(dir_okay=False), default=None,
-              help="Text file, one stimulus id per RDM row (default: stim0000...).")
-@click.option("--images", default=None, help="Folder or .zip of the images, named by stimulus id.")
-@click.option("--name", required=True, help="Dataset name in the data home.")
+              help="Text file, one stimulus id per RDM row (default: the images' ids in --image-order).")
+@click.option("--image-order", "order", type=click.Choice(["natural", "lexicographic"]), default=None,
+              help="Without --stimulus-ids: the order of the image files that the RDM rows follow "
+                   "(required when numbered names sort differently by name and by number).")
+@click.option("--key", default=None, help="Array name inside .npz/.h5/.mat files.")
+@click.option("--region", default=None, help="Brain area of the RDMs (benchmark imported.NAME.REGION).")
+@click.option("--species", default="unknown", show_default=True)
+@click.option("--comparison", type=click.Choice(["spearman", "corr", "tau-a", "rho-a", "cosine", "cka"]),
+              default="spearman", show_default=True, help="How a model RDM is compared with each imported RDM.")
+@click.option("--name", required=True, help="Dataset name in the data home (benchmark imported.NAME[.REGION]).")
 @click.option("--overwrite", is_flag=True)
 @json_option
 @user_errors
-def import_rdm_cmd(path, kind, key, stimulus_ids, images, name, overwrite, as_json):
-    """Import RDM(s) as an rsatoolbox RDMs object (saved with rsatoolbox's HDF5 writer)."""
+def import_rdm_cmd(path, kind, images, stimulus_ids, order, key, region, species, comparison, name, overwrite,
+                   as_json):
+    """Import RDM(s) with the images of their conditions as an RSA benchmark.
+
+    The RDMs are stored as rsatoolbox RDMs (one per subject: the rows of a stack); the benchmark
+    imported.NAME.REGION compares each model layer's correlation-distance RDM with them
+    (--comparison), with rsatoolbox's leave-one-subject-out noise ceiling when there are several
+    subjects, and commits a layer on a held-out half of the stimuli, like kriegeskorte2008.IT.
+
+    \b
+    Example:
+      brainalign data import rdm it_rdms.npy --kind dissimilarity --images images/ \\
+        --stimulus-ids ids.txt --region IT --name it
+      brainalign score alexnet_bn64 --benchmark 'imported.it.*'
+    """
     from pathlib import Path
 
     from ..neural.importers.generic import image_source
     from ..neural.importers.rdm import import_rdms, save_rdms
 
+    if images is None:
+        from ..errors import InputError
+        raise InputError("an RDM import needs the images of its conditions to become a benchmark",
+                         hint="pass --images FOLDER|ZIP (one image per stimulus id)")
     ids = Path(stimulus_ids).read_text().split() if stimulus_ids else None
-    rdms = import_rdms(path, kind=kind, key=key, stimulus_ids=ids)
-    source = image_source(images)[1] if images else None
-    folder = save_rdms(name, rdms, source=path, images=source, overwrite=overwrite)
-    summary = {"name": name, "folder": str(folder), "n_rdms": rdms.n_rdm, "n_stimuli": rdms.n_cond}
-    click.echo(json.dumps(summary, indent=2) if as_json else
-               f"imported {name}: {rdms.n_rdm} RDM(s) of {rdms.n_cond} stimuli -> {folder}")
+    image_ids, source = image_source(images, order="lexicographic" if ids else order,
+                                     instead="--stimulus-ids with one id per RDM row")
+    rdms = import_rdms(path, kind=kind, key=key, stimulus_ids=ids if ids is not None else image_ids)
+    folder = save_rdms(name, rdms, source=path, images=source, region=region, species=species,
+                       comparison=comparison, overwrite=overwrite)
+    rows = [str(i) for i in rdms.pattern_descriptors["stimulus_id"]]
+    benchmark = f"imported.{name}" + (f".{region}" if region else "")
+    summary = {"name": name, "folder": str(folder), "n_rdms": rdms.n_rdm, "n_stimuli": rdms.n_cond,
+               "rows": {"first": rows[0], "last": rows[-1]}, "benchmarks": [benchmark]}
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    click.echo(f"imported {name}: {rdms.n_rdm} RDM(s) of {rdms.n_cond} stimuli -> {folder}")
+    click.echo(f"rows: first {rows[0]!r}, last {rows[-1]!r}")
+    click.echo(f"benchmarks: {benchmark}")
 
 
 @data_import.command("allen-2p", short_help="An Allen Visual Coding two-photon NWB 1 file (natural scenes).")

@@ -29,16 +29,40 @@ def write_assembly(assembly: xr.DataArray, path: str | os.PathLike) -> Path:
 
 
 def read_assembly(path: str | os.PathLike, *, nan_policy: str = "missing") -> xr.DataArray:
-    """Read an assembly written by :func:`write_assembly` (or any NetCDF4 file in the schema)."""
+    """Read an assembly written by :func:`write_assembly`, or any NetCDF file in the schema.
+
+    A plain DataArray will do: dims ``presentation`` x ``neuroid`` [x ``time_bin``] with a
+    ``stimulus_id`` coordinate on ``presentation``. When the file holds several variables, the
+    one with both dims is taken; neuroids without a ``neuroid_id`` are numbered ``n00000``...
+    and, without a ``repetition`` coordinate, the presentations of each stimulus are numbered
+    0, 1, ... in file order (both recorded in ``attrs``).
+    """
     path = Path(path)
     if not path.is_file():
         raise FileFormatError(f"assembly file not found: {path}", hint="check the path")
     try:
-        with xr.open_dataarray(path, engine="h5netcdf") as opened:
-            assembly = opened.load()
-    except FileFormatError:
-        raise
-    except Exception as exc:  # h5py/h5netcdf raise many types for bad files
-        raise FileFormatError(f"cannot read {path} as a NetCDF4 assembly ({type(exc).__name__}: {exc})",
-                              hint="is the file complete and written by brainalign or Brain-Score?") from None
+        with xr.open_dataset(path) as opened:
+            dataset = opened.load()
+    except Exception as exc:  # h5py/h5netcdf/scipy raise many types for bad files
+        raise FileFormatError(f"cannot read {path} as a NetCDF assembly ({type(exc).__name__}: {exc})",
+                              hint="is the file complete and written by xarray, brainalign or Brain-Score?") from None
+    candidates = [name for name, v in dataset.data_vars.items() if {"presentation", "neuroid"} <= set(v.dims)]
+    if len(candidates) != 1:
+        found = ", ".join(f"{name}{tuple(map(str, v.dims))}" for name, v in dataset.data_vars.items()) or "none"
+        raise FileFormatError(f"{path.name}: expected one variable with dims presentation x neuroid, found {found}",
+                              hint="an assembly is a DataArray (presentation, neuroid) with a stimulus_id coordinate")
+    assembly = dataset[candidates[0]]
+    if "neuroid_id" not in assembly.coords:
+        n = assembly.sizes["neuroid"]
+        assembly = assembly.assign_coords(neuroid_id=("neuroid", [f"n{i:05d}" for i in range(n)]))
+        assembly.attrs["neuroid_id"] = "numbered by position (the file had no neuroid_id)"
+    if "repetition" not in assembly.coords and "stimulus_id" in assembly.coords \
+            and assembly["stimulus_id"].dims == ("presentation",):
+        import pandas as pd
+
+        ids = assembly["stimulus_id"].values.astype(str)
+        repetition = pd.Series(ids).groupby(ids).cumcount()
+        assembly = assembly.assign_coords(repetition=("presentation", repetition.to_numpy()))
+        if repetition.max() > 0:
+            assembly.attrs["repetition"] = "numbered in file order per stimulus (the file had no repetition)"
     return validate_assembly(assembly, nan_policy=nan_policy)

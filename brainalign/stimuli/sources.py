@@ -86,12 +86,52 @@ def zip_stimulus_set(archive: Path) -> StimulusSet:
     if not members:
         raise DataError(f"no images in {archive}", hint=f"supported suffixes: {' '.join(IMAGE_SUFFIXES)}")
     frame = _frame([_stimulus_id(PurePosixPath(n)) for n in members], members, str(archive))
+    reader = ZipMemberReader(archive)
 
     def load(i: int) -> np.ndarray:
-        with zipfile.ZipFile(archive) as handle:
-            return decode_image(handle.read(members[i]), f"{archive}:{members[i]}")
+        return decode_image(reader.read(members[i]), f"{archive}:{members[i]}")
 
     return StimulusSet(identifier=str(archive), metadata=frame, loader=load, content_hash=digest.hexdigest())
+
+
+class ZipMemberReader:
+    """Reads members of one zip file through a handle kept open, one per process and thread.
+
+    ``zipfile.ZipFile`` handles share one file position, so threads must not share one; a forked
+    or spawned worker opens its own (handles are keyed by process id and thread id, and dropped
+    when the reader is pickled). Opening the archive parses its whole central directory, so
+    reopening it per image costs O(members) each time: 9,500 opens of a 9,500-member zip.
+    """
+
+    def __init__(self, archive: str | Path):
+        self.archive = Path(archive)
+        self._handles: dict[tuple[int, int], zipfile.ZipFile] = {}
+
+    def read(self, member: str) -> bytes:
+        """The bytes of ``member``."""
+        import os
+        import threading
+
+        key = (os.getpid(), threading.get_ident())
+        handle = self._handles.get(key)
+        if handle is None:
+            handle = self._handles[key] = zipfile.ZipFile(self.archive)
+        return handle.read(member)
+
+    def close(self) -> None:
+        """Close every handle this reader opened."""
+        for handle in self._handles.values():
+            handle.close()
+        self._handles.clear()
+
+    def __getstate__(self) -> dict:
+        return {"archive": self.archive, "_handles": {}}
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: the handles go with the process
+            pass
 
 
 def decode_image(data: bytes, name: str) -> np.ndarray:

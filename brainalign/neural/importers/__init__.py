@@ -54,7 +54,7 @@ def finish_import(dataset: ImportedDataset, *, min_reliability: float | None = N
             "n_presentations": assembly.sizes["presentation"],
             "benchmarks": [f"imported.{dataset.name}.{r}" for r in regions] or [f"imported.{dataset.name}"],
             "output": str(output) if output is not None else None, **{k: dataset.provenance.get(k) for k in
-                                                                      ("selection", "time_window")}}
+                                                                      ("selection", "time_window", "rows")}}
 
 
 def _presentation_coords(assembly) -> list[str]:

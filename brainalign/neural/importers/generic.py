@@ -5,12 +5,19 @@ Arrays: ``.npy``, ``.npz`` (``key``), ``.h5``/``.hdf5`` (``key``: dataset path),
 The axis spec names every axis, e.g. ``neuroid,stimulus,repetition``: ``neuroid`` and
 ``stimulus`` are required, ``repetition`` and ``time_bin`` optional (time bins are averaged).
 NaN marks a missing repetition. Stimulus ids come from the metadata CSV's ``stimulus_id`` column
-(one row per stimulus, in array order), else from the images (sorted paths, as
+(one row per stimulus, in array order), else from the images' paths (their ids as
 ``brainalign extract`` names them), else ``stim0000``...
+
+Row order is never guessed: when the image paths sort differently by name (``1, 10, 100, 2``)
+and by number (``1, 2, ..., 10``), the import is refused unless ``order`` says which one the
+array's rows follow (``lexicographic`` or ``natural``). Only images of stimuli with responses
+are copied into the imported dataset.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -23,6 +30,7 @@ from ...stimuli.sources import IMAGE_SUFFIXES
 from .dataset import ImportedDataset, encode_png, source_record
 
 AXES = ("neuroid", "stimulus", "repetition", "time_bin")
+ORDERS = ("lexicographic", "natural")
 
 
 def parse_axes(spec: str, ndim: int, shape=()) -> list[str]:
@@ -108,30 +116,70 @@ def _mat_array(path: Path, key: str | None) -> np.ndarray:
     return contents[_pick(names, key, path)]
 
 
-def image_source(source: str | Path):
+def natural_key(text: str) -> list:
+    """Sort key that orders the digit runs of ``text`` by value: ``img2`` before ``img10``."""
+    return [(0, int(part), part) if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text) if part]
+
+
+def order_ids(ids: list[str], order: str | None, *, origin: str = "the images",
+              instead: str = "--metadata with a stimulus_id per row") -> list[int]:
+    """Positions of ``ids`` in the order the array's rows follow.
+
+    ``order`` is ``lexicographic`` (sorted by name), ``natural`` (digit runs by value) or None:
+    then both orders must agree, else InputError (the rows would be guessed).
+    """
+    lexicographic = sorted(range(len(ids)), key=lambda k: ids[k])
+    natural = sorted(range(len(ids)), key=lambda k: natural_key(ids[k]))
+    if order is None:
+        if lexicographic != natural:
+            first = next(k for k, (a, b) in enumerate(zip(lexicographic, natural)) if a != b)
+            raise InputError(f"the row order of {origin} is ambiguous: by name row {first} is "
+                             f"{ids[lexicographic[first]]!r}, by number {ids[natural[first]]!r}",
+                             hint="say which order the rows follow with --image-order natural or "
+                                  f"--image-order lexicographic, or give {instead}")
+        return lexicographic
+    if order not in ORDERS:
+        raise InputError(f"unknown image order {order!r}", hint=f"use one of {', '.join(ORDERS)}")
+    return natural if order == "natural" else lexicographic
+
+
+def image_source(source: str | Path, *, order: str | None = "lexicographic",
+                 instead: str = "--metadata with a stimulus_id per row"):
     """``(ids, images)`` from a folder or zip of images, or a ``.npy`` stack (n, H, W[, 3]) of uint8.
 
-    Folder/zip ids are the relative paths without suffix (sorted); stack ids are ``img0000``...
+    Folder/zip ids are the relative paths without suffix, in ``order`` (see :func:`order_ids`;
+    None refuses names whose lexicographic and natural orders differ); stack ids are
+    ``img0000``... in stack order; ``instead`` names the alternative in the ambiguity error's
+    hint. ``images(keep=None)`` yields ``(id, suffix, bytes)``, only
+    for the ids in ``keep`` when given (the others are not even read).
     """
     path = Path(source)
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-        ids = [str(PurePosixPath(p.relative_to(path).as_posix()).with_suffix("")) for p in files]
-        return ids, lambda: ((i, f.suffix, f.read_bytes()) for i, f in zip(ids, files))
+        files = [p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
+        names = [str(PurePosixPath(p.relative_to(path).as_posix()).with_suffix("")) for p in files]
+        rows = order_ids(names, order, origin=str(path), instead=instead)
+        ids, files = [names[k] for k in rows], [files[k] for k in rows]
+        return ids, lambda keep=None: ((i, f.suffix, f.read_bytes()) for i, f in zip(ids, files)
+                                       if keep is None or i in keep)
     if path.is_file() and path.suffix.lower() == ".zip":
         with zipfile.ZipFile(path) as archive:
-            members = sorted(n for n in archive.namelist() if PurePosixPath(n).suffix.lower() in IMAGE_SUFFIXES)
-        ids = [str(PurePosixPath(n).with_suffix("")) for n in members]
+            members = [n for n in archive.namelist() if not n.endswith("/")
+                       and PurePosixPath(n).suffix.lower() in IMAGE_SUFFIXES]
+        names = [str(PurePosixPath(n).with_suffix("")) for n in members]
+        rows = order_ids(names, order, origin=str(path), instead=instead)
+        ids, members = [names[k] for k in rows], [members[k] for k in rows]
 
-        def from_zip():
+        def from_zip(keep=None):
             with zipfile.ZipFile(path) as archive:
                 for i, member in zip(ids, members):
-                    yield i, PurePosixPath(member).suffix, archive.read(member)
+                    if keep is None or i in keep:
+                        yield i, PurePosixPath(member).suffix, archive.read(member)
         return ids, from_zip
     if path.is_file() and path.suffix.lower() == ".npy":
         stack = np.load(path, allow_pickle=False)
         ids = [f"img{i:04d}" for i in range(len(stack))]
-        return ids, lambda: ((i, ".png", encode_png(image)) for i, image in zip(ids, stack))
+        return ids, lambda keep=None: ((i, ".png", encode_png(image)) for i, image in zip(ids, stack)
+                                       if keep is None or i in keep)
     raise InputError(f"cannot use {source} as images", hint="give a folder or .zip of images, or a .npy image stack")
 
 
@@ -153,7 +201,8 @@ def generic_assembly(array: np.ndarray, axes: list[str], stimulus_ids, *, region
     n_stimuli, n_rep, n_neuroids = data.shape
     if len(stimulus_ids) != n_stimuli:
         raise DataError(f"the stimulus axis has {n_stimuli} entries but there are {len(stimulus_ids)} stimulus ids",
-                        hint="check --axes and that the images / metadata rows match the array's stimulus axis")
+                        hint="check --axes; with more images than rows, give --metadata naming each row's "
+                             "stimulus_id (only those images are copied)")
     trials = data.values.reshape(n_stimuli * n_rep, n_neuroids)
     keep = ~np.isnan(trials).all(axis=1)
     neuroid_ids = np.asarray(neuroid_ids if neuroid_ids is not None else [f"n{i:04d}" for i in range(n_neuroids)])
@@ -167,17 +216,26 @@ def generic_assembly(array: np.ndarray, axes: list[str], stimulus_ids, *, region
 
 
 def import_generic(name: str, responses, *, axes: str, images=None, metadata=None, key: str | None = None,
-                   region: str | None = None, species: str = "unknown") -> ImportedDataset:
-    """Import an array file with its images and optional per-stimulus metadata CSV."""
+                   region: str | None = None, species: str = "unknown", order: str | None = None) -> ImportedDataset:
+    """Import an array file with its images and optional per-stimulus metadata CSV.
+
+    Rows of the array's stimulus axis are the metadata's ``stimulus_id`` rows when ``metadata``
+    is given, else the images in ``order`` (see :func:`order_ids`). The first and last rows'
+    ids are recorded in ``provenance["rows"]``, and only images of stimuli with a response are kept.
+    """
     array = load_array(responses, key)
     names = parse_axes(axes, array.ndim, array.shape)
-    ids, source = image_source(images) if images is not None else (None, None)
     frame = None
     if metadata is not None:
         frame = pd.read_csv(metadata, dtype={"stimulus_id": str})
         if "stimulus_id" not in frame:
             raise FileFormatError(f"metadata {Path(metadata).name} has no stimulus_id column",
                                   hint="one row per stimulus, in the order of the array's stimulus axis")
+    # with metadata the images' order does not matter (ids come from the metadata rows)
+    ids, source = (image_source(images, order="lexicographic" if frame is not None else order)
+                   if images is not None else (None, None))
+    rows_from = "metadata" if frame is not None else ("images" if ids is not None else "default")
+    if frame is not None:
         ids = frame["stimulus_id"].tolist()
     if ids is None:
         ids = [f"stim{i:04d}" for i in range(array.shape[names.index("stimulus")])]
@@ -189,7 +247,11 @@ def import_generic(name: str, responses, *, axes: str, images=None, metadata=Non
         columns = {c: indexed[c].reindex(assembly["stimulus_id"].values).to_numpy() for c in extra}
         assembly = assembly.assign_coords({c: ("presentation", v.astype(str) if v.dtype == object else v)
                                            for c, v in columns.items()})
+    if source is not None:  # copy only the images of stimuli with responses
+        source = functools.partial(source, keep=frozenset(assembly["stimulus_id"].values.astype(str)))
+    rows = {"first": str(ids[0]), "last": str(ids[-1]), "n": len(ids), "from": rows_from,
+            "order": (order or "lexicographic = natural") if rows_from == "images" else None}
     return ImportedDataset(name=name, assembly=assembly, images=source,
                            metadata=frame if frame is not None else pd.DataFrame({"stimulus_id": ids}),
-                           provenance={"importer": "generic", "axes": ",".join(names), "key": key,
+                           provenance={"importer": "generic", "axes": ",".join(names), "key": key, "rows": rows,
                                        "sources": source_record(responses, metadata)})

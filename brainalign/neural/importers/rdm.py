@@ -67,19 +67,34 @@ def import_rdms(path: str | Path, *, kind: str, key: str | None = None, stimulus
                                pattern_descriptors={"stimulus_id": list(ids)})
 
 
-def save_rdms(name: str, rdms, *, source, images=None, home: Path | None = None, overwrite: bool = False) -> Path:
-    """Write ``imported/NAME/{rdms.hdf5, stimuli.zip?, dataset.json}`` atomically; returns the folder.
+def save_rdms(name: str, rdms, *, source, images, region: str | None = None, species: str = "unknown",
+              comparison: str = "spearman", home: Path | None = None, overwrite: bool = False) -> Path:
+    """Write ``imported/NAME/{rdms.hdf5, stimuli.zip, stimuli.csv, dataset.json}`` atomically; returns the folder.
 
-    ``images`` is an image source (see :mod:`.dataset`) whose ids must cover the RDM's stimulus ids.
+    ``images`` is an image source as :func:`.generic.image_source` returns it (called with
+    ``keep=``); its ids must cover the RDM's stimulus ids, and only those images are copied. The
+    dataset becomes the RSA benchmark
+    ``imported.NAME.REGION`` (``imported.NAME`` without a region), compared by ``comparison``.
     """
+    import functools
     import os
     import shutil
     import tempfile
 
-    from ..._io import write_json_atomic
+    import pandas as pd
+
+    from ..._io import sha256_file, write_json_atomic
     from ...errors import OutputExistsError
+    from ...metrics.rsa import COMPARISONS
     from .dataset import _write_images, imported_dir, source_record
 
+    if images is None:
+        raise InputError("an RDM import needs the images of its conditions to become a benchmark",
+                         hint="pass --images FOLDER|ZIP (one image per stimulus id)")
+    if comparison not in COMPARISONS:
+        raise InputError(f"unknown RDM comparison {comparison!r}", hint=f"use one of {', '.join(COMPARISONS)}")
+    if not name or "/" in name or name.startswith("."):
+        raise InputError(f"bad dataset name {name!r}", hint="use letters, digits, '.', '-' or '_'")
     final = imported_dir(name, home)
     if final.exists() and not overwrite:
         raise OutputExistsError(f"dataset {name!r} is already imported ({final})",
@@ -87,18 +102,20 @@ def save_rdms(name: str, rdms, *, source, images=None, home: Path | None = None,
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=final.parent))
     try:
-        ids = list(rdms.pattern_descriptors["stimulus_id"])
-        if images is not None:
-            have = set(_write_images(images, staging / "stimuli.zip"))
-            missing = [i for i in ids if i not in have]
-            if missing:
-                raise DataError(f"{len(missing)} RDM condition(s) have no image (first: {missing[0]!r})",
-                                hint="stimulus ids must match the image names (paths without suffix)")
+        ids = [str(i) for i in rdms.pattern_descriptors["stimulus_id"]]
+        have = set(_write_images(functools.partial(images, keep=frozenset(ids)), staging / "stimuli.zip"))
+        missing = [i for i in ids if i not in have]
+        if missing:
+            raise DataError(f"{len(missing)} RDM condition(s) have no image (first: {missing[0]!r})",
+                            hint="stimulus ids must match the image names (paths without suffix)")
         rdms.save(str(staging / "rdms.hdf5"), file_type="hdf5")
+        pd.DataFrame({"stimulus_id": ids}).to_csv(staging / "stimuli.csv", index=False)
         write_json_atomic(staging / "dataset.json", {
             "name": name, "importer": "rdm", "kind": "rdm", "n_stimuli": len(ids), "n_rdms": rdms.n_rdm,
-            "dissimilarity_measure": rdms.dissimilarity_measure, "has_images": False,
-            "has_rdm_images": images is not None, "sources": source_record(source)})
+            "dissimilarity_measure": rdms.dissimilarity_measure, "has_images": False, "has_rdm_images": True,
+            "regions": [region] if region else [], "species": species, "comparison": comparison,
+            "rdms_sha256": sha256_file(staging / "rdms.hdf5"),
+            "rows": {"first": ids[0], "last": ids[-1], "n": len(ids)}, "sources": source_record(source)})
         if final.exists():
             shutil.rmtree(final)
         os.replace(staging, final)
@@ -106,3 +123,19 @@ def save_rdms(name: str, rdms, *, source, images=None, home: Path | None = None,
         if staging.exists():
             shutil.rmtree(staging)
     return final
+
+
+def load_imported_rdms(name: str, home: Path | None = None):
+    """The rsatoolbox RDMs of imported dataset ``name`` (as :func:`save_rdms` wrote them)."""
+    import rsatoolbox
+
+    from ...errors import FileFormatError
+    from .dataset import imported_dir
+
+    path = imported_dir(name, home) / "rdms.hdf5"
+    try:
+        return rsatoolbox.rdm.load_rdm(str(path), file_type="hdf5")
+    except Exception as exc:  # h5py raises many types for damaged files
+        raise FileFormatError(f"cannot read {path} ({type(exc).__name__})",
+                              hint=f"import it again: brainalign data import rdm ... --name {name} --overwrite"
+                              ) from None

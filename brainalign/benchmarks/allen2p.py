@@ -1,0 +1,194 @@
+"""Mouse visual cortex RDMs from the Allen Brain Observatory two-photon data, as RSA benchmarks.
+
+Data (``<shared data>/``, checked by sha256, registered only when both folders are present):
+
+- ``allen-2p-area-rdms/similarity_119x119_by_area_layer.npz``: population *similarity* matrices
+  (Pearson r between images across the reliable cells, split-half r > 0.75, pooled over mice),
+  one per area x cortical layer (21 keys ``AREA__LAYER``); rows 0..117 are the natural scenes in
+  Allen frame order, row 118 the blank (grey) screen. From Conwell et al. 2021
+  (ColinConwell/DeepMouseTrap, ``neural_data/compute_neural_rdms.py``).
+- ``allen-2p-area-rdms/noise_ceiling.csv``: their published split-half reliability of each RDM
+  (mean and sem over random halves), DeepMouseTrap's ``neural_data/rdms_noise_ceiling.csv``.
+- ``allen-natural-scenes-31px/images_118x31x31_uint8.npy``: the 118 scenes, 31 x 31 grayscale,
+  in frame order.
+
+Benchmarks:
+
+- ``allen2p.AREA.LAYER`` (21): one RDM, dissimilarity 1 - r over the 118 scenes (the blank row
+  dropped); a model layer's correlation-distance RDM is compared by Pearson r of the upper
+  triangles (as in Conwell et al.'s RSA, whose score is r**2); ceiling = the published
+  reliability c; ceiled = sign(r) r**2 / c (``r2/c``). Supplementary views (``ranked`` False).
+- ``allen2p.AREA`` (6, ranked): the area's cortical-layer RDMs together (3 or 4 of them): raw = mean
+  r over the layers; ceiling = mean c; ceiled = mean sign(r) r**2 / mean c, i.e. the per-layer
+  ceiled scores averaged with weights c (noisy RDMs, such as VISrl layer 5 with c = 0.13, count
+  for little instead of dividing by a tiny ceiling). The layers are not pooled into one RDM: the
+  files hold no cells, so an area RDM over all its cells cannot be rebuilt, and averaging
+  correlation matrices of different cell counts would weight them arbitrarily.
+
+Stimulus ids are ``scene000`` .. ``scene117`` (as ``brainalign data import allen-2p`` names them);
+each model's own preprocessing resizes the 31-pixel scenes to its input size. Layer commitment
+uses a seeded 59 / 59 split of the scenes (unstratified).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._io import sha256_bytes, sha256_file
+from ..config import shared_data_dir
+from ..errors import ChecksumError, DataError, FileFormatError
+from ..stimuli.stimulus_set import StimulusSet, as_rgb_float
+from .registry import is_registered, register_benchmark
+from .rsa import PublishedCeiling, RSABenchmark, RSAProtocol
+
+RDM_FOLDER = "allen-2p-area-rdms"
+IMAGE_FOLDER = "allen-natural-scenes-31px"
+SIMILARITIES = "similarity_119x119_by_area_layer.npz"
+CEILINGS = "noise_ceiling.csv"
+IMAGES = "images_118x31x31_uint8.npy"
+SHA256 = {SIMILARITIES: "826dafc21230a5b0da74737803e5c948406655c43b57ffaaef9b0641ab46e266",
+          CEILINGS: "967f6478c7ed33228dd21cf98fd44a735dcc6d7cd661b8054055c921bfd75a0c",
+          IMAGES: "52dd48cbdcfaeea3e0f5ec84d56e772fb0cf9da831391d2954f8ea566ca1bf35"}
+N_SCENES = 118
+BLANK_ROW = 118
+# the area x cortical-layer RDMs of the release (no layer 6 in VISal, VISam, VISrl)
+LAYERS = {"VISp": ("layer23", "layer4", "layer5", "layer6"), "VISl": ("layer23", "layer4", "layer5", "layer6"),
+          "VISal": ("layer23", "layer4", "layer5"), "VISrl": ("layer23", "layer4", "layer5"),
+          "VISam": ("layer23", "layer4", "layer5"), "VISpm": ("layer23", "layer4", "layer5", "layer6")}
+VERSION = "1"
+PROTOCOL = RSAProtocol(rdm="correlation", comparison="corr",
+                       ceiling="published split-half reliability c of each RDM (Conwell et al. 2021); "
+                               "ceiled = mean sign(r) r^2 / mean c over the benchmark's RDMs (r2/c)")
+CEILING_SOURCE = ("Conwell et al. 2021, ColinConwell/DeepMouseTrap neural_data/rdms_noise_ceiling.csv "
+                  "(shared data allen-2p-area-rdms/noise_ceiling.csv)")
+CEILING_DESCRIPTION = ("split-half reliability of the RDM: mean over random split halves of the reliable cells of "
+                       "the correlation between the halves' RDMs, Spearman-Brown corrected (DeepMouseTrap "
+                       "neural_reliability.splithalf_r, mode 'spearman-brown'); an estimate of the reliability "
+                       "that a perfect model's r**2 reaches")
+CITATION = ("de Vries SEJ et al. (2020). A large-scale standardized physiological survey reveals functional "
+            "organization of the mouse visual cortex. Nat Neurosci 23:138-151 (Allen Brain Observatory; Allen "
+            "Institute terms of use). RDMs and ceilings: Conwell C, Mayo D, Barbu A, Buice M, Alvarez G, Katz B "
+            "(2021). Neural regression, representational similarity, model zoology & neural taskonomy at scale in "
+            "rodent visual cortex. NeurIPS 34 (ColinConwell/DeepMouseTrap).")
+
+
+def rdm_folder() -> Path:
+    return shared_data_dir() / RDM_FOLDER
+
+
+def image_folder() -> Path:
+    return shared_data_dir() / IMAGE_FOLDER
+
+
+def _checked(path: Path) -> Path:
+    if not path.is_file():
+        raise FileFormatError(f"missing {path}", hint=f"the shared data must hold {path.parent.name}/{path.name}")
+    actual = sha256_file(path)
+    if actual != SHA256[path.name]:
+        raise ChecksumError(f"{path} has sha256 {actual}, expected {SHA256[path.name]}",
+                            hint="the file is not the released one; replace it with the original")
+    return path
+
+
+def stimulus_ids() -> np.ndarray:
+    """``scene000`` .. ``scene117``, the Allen frame order of the RDM rows."""
+    from ..neural.importers.allen_2p import scene_id
+
+    return np.array([scene_id(k) for k in range(N_SCENES)])
+
+
+@functools.lru_cache(maxsize=1)
+def similarity_matrices() -> dict[tuple[str, str], np.ndarray]:
+    """{(area, layer): similarity matrix (118, 118)}, the blank row and column removed."""
+    path = _checked(rdm_folder() / SIMILARITIES)
+    expected = {f"{area}__{layer}" for area, layers in LAYERS.items() for layer in layers}
+    with np.load(path, allow_pickle=False) as archive:
+        if set(archive.files) != expected:
+            raise FileFormatError(f"{path.name}: keys {sorted(archive.files)} differ from the release's "
+                                  f"{sorted(expected)}")
+        matrices = {}
+        for key in sorted(expected):
+            matrix = np.asarray(archive[key], dtype=np.float64)
+            if matrix.shape != (N_SCENES + 1, N_SCENES + 1):
+                raise FileFormatError(f"{path.name}:{key} has shape {matrix.shape}, expected (119, 119)")
+            if not np.allclose(np.diag(matrix), 1.0):
+                raise DataError(f"{path.name}:{key} is not a similarity matrix (diagonal is not 1)")
+            keep = np.arange(N_SCENES + 1) != BLANK_ROW
+            area, layer = key.split("__")
+            matrices[area, layer] = matrix[np.ix_(keep, keep)]
+    return matrices
+
+
+@functools.lru_cache(maxsize=1)
+def published_ceilings() -> pd.DataFrame:
+    """The published reliability table: columns area, layer, mean, sem (one row per RDM)."""
+    path = _checked(rdm_folder() / CEILINGS)
+    table = pd.read_csv(path)
+    if list(table.columns) != ["area", "layer", "mean", "sem"]:
+        raise FileFormatError(f"{path.name}: columns {list(table.columns)}, expected area, layer, mean, sem")
+    have = set(zip(table["area"], table["layer"]))
+    missing = [(a, layer) for a, layers in LAYERS.items() for layer in layers if (a, layer) not in have]
+    if missing:
+        raise FileFormatError(f"{path.name} has no ceiling for {missing[0][0]} {missing[0][1]}")
+    return table
+
+
+@functools.lru_cache(maxsize=None)
+def _target(area: str, layers: tuple[str, ...]):
+    from ..metrics.rsa import rdms_from_matrices
+
+    matrices = similarity_matrices()
+    return rdms_from_matrices(np.stack([1.0 - matrices[area, layer] for layer in layers]), stimulus_ids(),
+                              subjects=list(layers), measure="1 - Pearson r across reliable cells (two-photon)",
+                              name=f"allen2p {area} {','.join(layers)}")
+
+
+def _ceiling(area: str, layers: tuple[str, ...]) -> PublishedCeiling:
+    table = published_ceilings().set_index(["area", "layer"])
+    return PublishedCeiling(values={layer: float(table.loc[(area, layer), "mean"]) for layer in layers},
+                            sem={layer: float(table.loc[(area, layer), "sem"]) for layer in layers},
+                            source=CEILING_SOURCE, description=CEILING_DESCRIPTION)
+
+
+@functools.lru_cache(maxsize=1)
+def stimulus_set() -> StimulusSet:
+    """The 118 scenes (31 x 31 grayscale, as RGB floats) as the StimulusSet ``allen-natural-scenes``."""
+    images = np.load(_checked(image_folder() / IMAGES), allow_pickle=False)
+    if images.shape != (N_SCENES, 31, 31) or images.dtype != np.uint8:
+        raise FileFormatError(f"{IMAGES}: shape {images.shape} {images.dtype}, expected (118, 31, 31) uint8")
+    ids = stimulus_ids()
+    metadata = pd.DataFrame({"stimulus_id": ids, "frame": np.arange(N_SCENES)})
+    return StimulusSet(identifier="allen-natural-scenes-31px", metadata=metadata,
+                       loader=lambda i: as_rgb_float(images[i]),
+                       content_hash=sha256_bytes("\n".join(ids).encode(), images.tobytes()))
+
+
+def make_allen2p(area: str, layer: str | None = None) -> RSABenchmark:
+    """``allen2p.AREA`` (all its cortical layers) or ``allen2p.AREA.LAYER``."""
+    layers = LAYERS[area] if layer is None else (layer,)
+    what = f"{area} {layer}" if layer else f"{area}, cortical layers {', '.join(layers)} (reliability-weighted)"
+    return RSABenchmark(
+        identifier=f"allen2p.{area}" + (f".{layer}" if layer else ""), version=VERSION, region=area,
+        species="mouse",
+        description=f"mouse {what}: two-photon population RDM(s) over the 118 Allen natural scenes "
+                    "(pooled over mice), 1 - r; RSA by Pearson r, published split-half ceiling",
+        load_target=functools.partial(_target, area, layers), load_stimuli=stimulus_set, protocol=PROTOCOL,
+        published_ceiling=_ceiling(area, layers), citation=CITATION, ranked=layer is None,
+        dataset={"id": "allen2p-conwell2021", "files": dict(SHA256), "rdm_rows": "scenes 0..117 (blank row 118 "
+                 "excluded)", "path": str(rdm_folder())})
+
+
+def register() -> None:
+    """Register the 27 benchmarks when both data folders exist (no file is read here)."""
+    if not (rdm_folder().is_dir() and image_folder().is_dir()):
+        return
+    for area, layers in LAYERS.items():
+        for layer in (None, *layers):
+            identifier = f"allen2p.{area}" + (f".{layer}" if layer else "")
+            if not is_registered(identifier):
+                register_benchmark(identifier, functools.partial(make_allen2p, area, layer), region=area,
+                                   species="mouse")
