@@ -41,8 +41,12 @@ def test_zip_images_equal_the_folder_and_open_once_per_thread(image_folder, zipp
     assert _Counting.opened == 2   # one handle for all 18 loads
     loaded = {}
 
+    both_running = threading.Barrier(2)   # alive together: two distinct thread idents
+
     def load_all(name):
+        both_running.wait()
         loaded[name] = [stimuli.load(i) for i in range(len(stimuli))]
+        both_running.wait()
 
     threads = [threading.Thread(target=load_all, args=(k,)) for k in range(2)]
     for thread in threads:
