@@ -207,6 +207,26 @@ def test_records_and_json_outputs_are_strict_and_old_nan_records_read(tmp_path):
     assert len(board) == 2
 
 
+def _package_lines(pattern: str) -> set[str]:
+    """``path:line`` of every line of the package's source that matches ``pattern``."""
+    package = ROOT / "brainalign"
+    return {f"{path.relative_to(ROOT)}:{number}" for path in package.rglob("*.py")
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if re.search(pattern, line)}
+
+
+def test_json_and_report_csv_are_written_through_the_escaping_functions():
+    """New writers cannot bypass the root fix: JSON through dumps_json, report CSVs through csv_text."""
+    json_writers = {line.rsplit(":", 1)[0] for line in _package_lines(r"\bjson\.dumps?\(")}
+    assert json_writers <= {"brainalign/_io.py",                   # dumps_json itself
+                            "brainalign/activations/cache.py",     # a cache key's hash input, never written
+                            "brainalign/reports/store.py",         # part of a record's key, never parsed
+                            "brainalign/reports/html.py"}          # a grouping key, read back at once
+    csv_writers = {line.rsplit(":", 1)[0] for line in _package_lines(r"\.to_csv\(")}
+    assert csv_writers <= {"brainalign/reports/escape.py",         # csv_text itself
+                           "brainalign/stimuli/simulated.py",      # brainalign's own cache of generated stimuli
+                           "brainalign/neural/importers/dataset.py"}  # an imported dataset's metadata, read back
+
+
 # --- output paths ---------------------------------------------------------------------------------
 
 #: Path options and arguments that brainalign reads (all others must be OutputPath).
