@@ -40,11 +40,15 @@ class OneLineGroup(click.Group):
             return super().invoke(ctx)
 
 
+#: click >= 8.2 raises this to show a group's help when it is called bare: that help stays as it is.
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 @contextlib.contextmanager
 def _one_line_usage_errors():
     try:
         yield
-    except click.exceptions.NoArgsIsHelpError:
+    except _NO_ARGS_IS_HELP:
         raise
     except click.UsageError as error:
         command = error.ctx.command_path if error.ctx is not None else "brainalign"
