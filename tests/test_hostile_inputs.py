@@ -29,7 +29,7 @@ import pandas as pd
 import pytest
 import torch
 from cli_helpers import error_line, run
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from test_reports_data import neural_record
@@ -129,6 +129,31 @@ def test_html_report_stays_escaped(hostile_reports):
 
 
 _TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30)
+_NAME = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=20)
+
+
+@settings(max_examples=25, deadline=None)
+@given(spec=_NAME, layer=_NAME, tag=_NAME, region=_NAME)
+def test_report_of_any_names_keeps_every_cell_inert(spec, layer, tag, region):
+    """Fuzz over the CLI: whatever the names, every CSV cell is inert and the Markdown renders no tag."""
+    import tempfile
+
+    record = neural_record("pixels", "sim.V1", 1)
+    record["model"].update(spec=spec, tag=tag)
+    record["layer"], record["benchmark"]["region"] = layer, region
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        ResultsStore(root / "r").write(record)
+        result = run("report", "--results", root / "r", "--layers-csv", root / "l.csv", "--markdown", root / "r.md")
+        assert result.exit_code == 0, result.output
+        with (root / "l.csv").open(newline="", encoding="utf-8") as handle:
+            header, row = list(csv.reader(handle))
+        cells = dict(zip(header, row))
+        for name, value in (("spec", spec), ("layer", layer), ("tag", tag), ("region", region)):
+            assert not cells[name].startswith(FORMULA_PREFIXES) or _is_number(cells[name])
+            assert cells[name] == _expected_cell(value)
+        rendered = _markdown_html((root / "r.md").read_text(encoding="utf-8"))
+        assert not re.search(r"<(?!/?(h1|h2|p|table|thead|tbody|tr|th|td)[ >])", rendered), rendered
 
 
 @settings(max_examples=200, deadline=None)
@@ -139,9 +164,14 @@ def test_csv_cells_round_trip_with_only_formulas_quoted(rows):
     assert parsed[0] == ["name", "value"]
     assert len(parsed) == len(rows) + 1
     for (name, value), (cell, number) in zip(rows, parsed[1:]):
-        quoted = "'" + name if name.startswith(FORMULA_PREFIXES) and not _is_number(name) else name
-        assert cell == quoted.replace("\r\n", "\n").replace("\r", "\n")
+        assert cell == _expected_cell(name)
         assert (number == "" and math.isnan(value)) or float(number) == value
+
+
+def _expected_cell(text: str) -> str:
+    """OWASP's rule written out: a quote before a formula's first character; CR as LF (keeps the cell quoted)."""
+    quoted = "'" + text if text.startswith(FORMULA_PREFIXES) and not _is_number(text) else text
+    return quoted.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _is_number(text: str) -> bool:
