@@ -5,17 +5,38 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from .errors import OutputExistsError
+from .errors import InputError, OutputExistsError
+
+
+def check_output_path(path: str | os.PathLike, *, folder: bool = False) -> Path:
+    """Return ``path`` as a Path, refusing one that cannot become the output file (or ``folder``).
+
+    Refused: a folder where a file is wanted, a file where a folder is wanted, and a path below
+    a file (``out.csv/x``); each raises :class:`~brainalign.errors.InputError` before any work.
+    """
+    path = Path(path)
+    if folder and path.exists() and not path.is_dir():
+        raise InputError(f"{path} is a file, not a folder", hint="name a new or existing folder")
+    if not folder and path.is_dir():
+        raise InputError(f"{path} is a folder, not a file", hint=f"name a file, such as {path / 'NAME'}")
+    for parent in path.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InputError(f"cannot write {path}: {parent} is a file, not a folder",
+                                 hint="choose a path inside a folder")
+            break
+    return path
 
 
 def check_writable(path: str | os.PathLike, *, overwrite: bool) -> Path:
-    """Return ``path`` as a Path, refusing an existing file unless ``overwrite``."""
-    path = Path(path)
+    """Return ``path`` as a Path, refusing an existing file unless ``overwrite`` (see :func:`check_output_path`)."""
+    path = check_output_path(path)
     if path.exists() and not overwrite:
         raise OutputExistsError(f"{path} already exists", hint="pass --overwrite to replace it")
     return path
@@ -56,20 +77,52 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
 
 
 def write_json_atomic(path: str | os.PathLike, obj) -> Path:
-    """Write ``obj`` as indented JSON to ``path`` atomically."""
-    return write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True, default=_json_default) + "\n")
+    """Write ``obj`` as indented strict JSON (see :func:`dumps_json`) to ``path`` atomically."""
+    return write_text_atomic(path, dumps_json(obj, sort_keys=True) + "\n")
 
 
-def _json_default(obj):
+def dumps_json(obj, *, indent: int | None = 2, sort_keys: bool = False, default=None) -> str:
+    """``obj`` as strict JSON: NaN and infinities become ``null``, numpy values plain numbers and lists.
+
+    Bare ``NaN``/``Infinity`` tokens are not JSON (browsers, ``jq`` and most parsers reject them);
+    every JSON brainalign writes goes through here. ``default`` converts any other object
+    (``str`` for a best-effort dump); without it such objects raise ``TypeError``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> dumps_json({"ceiling": float("nan"), "raw": np.float32(0.5), "ci": np.array([-np.inf, 1.0])}, indent=None)
+    '{"ceiling": null, "raw": 0.5, "ci": [null, 1.0]}'
+    """
+    return json.dumps(json_safe(obj, default=default), indent=indent, sort_keys=sort_keys, allow_nan=False)
+
+
+def json_safe(obj, *, default=None):
+    """``obj`` with non-finite floats as None, numpy scalars and arrays as Python values and paths as text."""
     import numpy as np
 
-    if isinstance(obj, np.generic):
-        return obj.item()
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if obj is None or isinstance(obj, (str, bool, int)):
+        return obj
+    if isinstance(obj, dict):
+        return {key if isinstance(key, (str, int, float, bool)) or key is None else str(key):
+                json_safe(value, default=default) for key, value in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(value, default=default) for value in obj]
     if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+        if obj.dtype.kind == "f":
+            values = obj.astype(object)
+            values[~np.isfinite(obj)] = None
+            return values.tolist()
+        return json_safe(obj.tolist(), default=default)
+    if isinstance(obj, np.generic):
+        return json_safe(obj.item(), default=default)
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    if default is None:
+        raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+    return json_safe(default(obj))
 
 
 def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:

@@ -363,6 +363,7 @@ def report(results: str | os.PathLike = DEFAULT_RESULTS, *, csv: str | os.PathLi
     """
     import warnings
 
+    from .reports.escape import csv_text
     from .reports.html import render_html
     from .reports.markdown import render_markdown
 
@@ -380,8 +381,8 @@ def report(results: str | os.PathLike = DEFAULT_RESULTS, *, csv: str | os.PathLi
     board = leaderboard(layers)
     tables = {"summary": summary(board), "leaderboard": board, "layers": layers, "summary_long": summary_long(board),
               "skipped": scan.skipped, "superseded": len(scan.records) - len(records)}
-    texts = {"csv": lambda: board.to_csv(index=False), "layers_csv": lambda: layers.to_csv(index=False),
-             "summary_csv": lambda: tables["summary_long"].to_csv(index=False),
+    texts = {"csv": lambda: csv_text(board), "layers_csv": lambda: csv_text(layers),
+             "summary_csv": lambda: csv_text(tables["summary_long"]),
              "html": lambda: render_html(layers=layers, board=board, records=records, superseded=tables["superseded"],
                                          skipped=scan.skipped, results=str(results), title=title),
              "markdown": lambda: render_markdown(board, title=title, n_records=len(records),

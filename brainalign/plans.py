@@ -50,7 +50,7 @@ from pathlib import Path
 import yaml
 from tqdm.auto import tqdm
 
-from ._io import sha256_bytes, sha256_file
+from ._io import check_output_path, sha256_bytes, sha256_file
 from .errors import BrainalignError, DataError, FileFormatError, InputError
 from .reports.store import ResultsStore
 
@@ -145,7 +145,7 @@ def expand_plan(raw, *, base: str | os.PathLike = ".", path: str | os.PathLike =
     plan = _validated(raw)
     base = Path(base)
     results_dir = Path(results) if results is not None else base / plan["results"]
-    results_dir = results_dir.resolve()
+    results_dir = check_output_path(results_dir.resolve(), folder=True)
     benchmarks = _benchmarks(plan)
     options = {k: plan[k] for k in ("convention", "batch_size", "device", "precision", "max_memory", "backend",
                                     "reduce", "reduce_seed")}

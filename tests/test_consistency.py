@@ -62,7 +62,7 @@ def _direct_human_kappa(trials: pd.DataFrame, experiment: str) -> float:
     return float(np.mean(per_condition))
 
 
-@pytest.mark.shared_data
+@pytest.mark.shared_data("model-vs-human")
 def test_human_human_error_consistency_of_model_vs_human(shared_data):
     """Every human/human pair of the 17 experiments: per experiment, and the average (about 0.43)."""
     values = {}

@@ -12,7 +12,7 @@ from cli_helpers import run
 from brainalign.neural.fetch import verify_file
 from brainalign.neural.importers.brainscore import import_brainscore, read_brainscore_assembly
 
-pytestmark = pytest.mark.shared_data
+pytestmark = pytest.mark.shared_data("brainscore-format-fixture")
 
 
 

@@ -10,7 +10,7 @@ from sklearn.model_selection import ShuffleSplit
 
 from brainalign.cli import main
 
-pytestmark = pytest.mark.shared_data
+pytestmark = pytest.mark.shared_data("cowley2023-macaque-v4")
 
 
 @pytest.fixture(scope="module")

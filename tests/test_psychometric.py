@@ -22,7 +22,7 @@ def _records(results):
     return [json.loads(p.read_text()) for p in sorted((results / "records").glob("*.json"))]
 
 
-@pytest.mark.shared_data
+@pytest.mark.shared_data("model-vs-human")
 def test_human_contrast_curve_and_threshold(shared_data, tmp_path):
     result = run("psychometric", "humans", "--experiment", "contrast", "--results", tmp_path / "r",
                  "--plot", tmp_path / "humans.png", "--json")
@@ -43,7 +43,7 @@ def test_human_contrast_curve_and_threshold(shared_data, tmp_path):
     assert imread(tmp_path / "humans.png").std() > 0.05
 
 
-@pytest.mark.shared_data
+@pytest.mark.shared_data("model-vs-human", "geirhos2019-edges-silhouettes")
 @pytest.mark.parametrize("experiment, folder", [("edge", "edges"), ("silhouette", "filled-silhouettes")])
 def test_timm_model_consistency_with_humans(shared_data, tmp_path, experiment, folder):
     result = run("consistency", "timm:test_resnet", "--experiment", experiment, "--results", tmp_path, "-q", "--json")
@@ -85,7 +85,7 @@ def test_parametric_task_curve_from_a_layer_readout(tmp_path):
     assert json.loads(again.output)[0]["curve"]["accuracy"] == curve["accuracy"][2:5]       # seeded
 
 
-@pytest.mark.shared_data
+@pytest.mark.shared_data("model-vs-human", "geirhos2019-edges-silhouettes")
 def test_condition_curve_accuracy_matches_the_decisions(shared_data, tmp_path):
     """--logits decisions of a timm model on rotated silhouettes: the record's accuracy is the decisions'."""
     source = shared_data / "geirhos2019-edges-silhouettes" / "stimuli" / "filled-silhouettes"
@@ -118,7 +118,7 @@ def test_condition_curve_accuracy_matches_the_decisions(shared_data, tmp_path):
     assert not (tmp_path / "r2").exists()
 
 
-@pytest.mark.shared_data
+@pytest.mark.shared_data("model-vs-human")
 def test_bad_input_gives_one_error_line(shared_data, tmp_path):
     raw = shared_data / "model-vs-human" / "raw-data"
     original = pd.read_csv(raw / "contrast" / "contrast_subject-01_session_1.csv")

@@ -67,7 +67,7 @@ def test_unknown_condition_and_task_names():
         get_task("vernier")
 
 
-@pytest.mark.shared_data
+@pytest.mark.shared_data("model-vs-human")
 def test_condition_labels_match_the_human_csvs(shared_data):
     for condition in CONDITIONS.values():
         found = set(humans.load_experiment(condition.experiment)["condition"])

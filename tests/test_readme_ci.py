@@ -30,3 +30,11 @@ def test_ci_runs_exactly_the_readme_commands():
     assert printed == _readme_commands()
     script = (ROOT / ".ci" / "run").read_text()
     assert "readme_commands.py README.md" in script and 'bash -c "$command"' in script
+
+
+def test_ci_runs_the_tests_again_without_the_real_data():
+    """The README's test command must pass on a fresh clone, without ../shared/data (tests/conftest.py)."""
+    script = (ROOT / ".ci" / "run").read_text()
+    after = script[script.index('bash -c "$command"'):]
+    assert 'no_data="$(mktemp -d)"' in after
+    assert 'BRAINALIGN_SHARED_DATA="$no_data" .venv/bin/python -m pytest' in after

@@ -118,7 +118,7 @@ def test_markdown_summary(written):
     text = out["report.md"].read_text()
     rows = [line for line in text.splitlines() if re.match(r"\| \d+ \|", line)]
     assert len(rows) == len(MODELS)
-    assert rows[0].split(" | ")[1] == "timm:resnet18 @ rn18-ep=30.ckpt [73696d63]"
+    assert rows[0].split(" | ")[1] == r"timm:resnet18 @ rn18-ep=30.ckpt \[73696d63\]"   # brackets escaped
     assert "2 unreadable file(s) skipped" in text
 
 

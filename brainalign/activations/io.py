@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .._io import atomic_path
-from ..errors import FileFormatError
+from .._io import atomic_path, dumps_json
+from ..errors import DataError, FileFormatError
 
 _UNIT_DIM = "unit__{}"
 
@@ -21,7 +21,8 @@ def save_activations(activations: dict[str, xr.DataArray], path: str | os.PathLi
 
     Each layer becomes a variable named after it, with its own unit dimension
     (``unit__<layer>``); ``stimulus_id`` is a coordinate on ``stimulus``; ``provenance`` is stored
-    as JSON in the file's ``brainalign_provenance`` attribute.
+    as JSON in the file's ``brainalign_provenance`` attribute. Values that are NaN or infinite
+    (in float32) raise :class:`~brainalign.errors.DataError` before anything is written.
     """
     variables, stimulus_ids = {}, None
     for layer, array in activations.items():
@@ -33,13 +34,26 @@ def save_activations(activations: dict[str, xr.DataArray], path: str | os.PathLi
         attrs = {"layer": layer}
         if "layer_shape" in array.attrs:
             attrs["layer_shape"] = np.asarray(array.attrs["layer_shape"], dtype=np.int64)
-        variables[layer] = (("stimulus", _UNIT_DIM.format(layer)), np.asarray(array.values, np.float32), attrs)
+        variables[layer] = (("stimulus", _UNIT_DIM.format(layer)), _finite_float32(array.values, layer), attrs)
     dataset = xr.Dataset(variables, coords={"stimulus_id": ("stimulus", np.asarray(stimulus_ids, dtype=str))},
-                         attrs={"brainalign_provenance": json.dumps(provenance, sort_keys=True),
-                                "layers": json.dumps(list(activations))})
+                         attrs={"brainalign_provenance": dumps_json(provenance, sort_keys=True, indent=None),
+                                "layers": dumps_json(list(activations), indent=None)})
     with atomic_path(path) as tmp:
         dataset.to_netcdf(tmp, engine="h5netcdf")
     return Path(path)
+
+
+def _finite_float32(values, layer: str) -> np.ndarray:
+    """``values`` as float32; DataError if any is NaN or infinite (also after the cast), as scoring would say."""
+    with np.errstate(over="ignore"):
+        values = np.asarray(values, np.float32)
+    bad = int(np.count_nonzero(~np.isfinite(values)))
+    if bad:
+        raise DataError(f"activations of layer {layer!r} contain {bad} NaN or infinite value(s) of {values.size}; "
+                        "nothing was written",
+                        hint="check the checkpoint's weights for NaN/Inf and the model's numerics (e.g. input "
+                             "normalisation)")
+    return values
 
 
 def load_activations(path: str | os.PathLike) -> dict[str, xr.DataArray]:

@@ -22,7 +22,7 @@ from typing import Callable, Iterator
 import h5py
 import numpy as np
 
-from .._io import atomic_path
+from .._io import atomic_path, dumps_json
 from ..errors import FileFormatError
 from ..models.base import LoadedModel
 from ..stimuli.stimulus_set import StimulusSet
@@ -54,7 +54,7 @@ def stream_activations(model: LoadedModel, stimuli: StimulusSet, layers, path: s
         with h5py.File(tmp, "w") as handle:
             handle.create_dataset("stimulus_id", data=np.asarray(stimuli.stimulus_ids, dtype=object),
                                   dtype=h5py.string_dtype())
-            handle.attrs["brainalign_provenance"] = json.dumps(provenance or {}, sort_keys=True)
+            handle.attrs["brainalign_provenance"] = dumps_json(provenance or {}, sort_keys=True, indent=None)
             group = handle.create_group("layers")
             for batch, outputs in iter_batches(model, stimuli, layers, batch_size=batch_size, device=device,
                                                precision=precision, progress=progress):
@@ -69,7 +69,7 @@ def stream_activations(model: LoadedModel, stimuli: StimulusSet, layers, path: s
                         dataset.attrs["layer"] = layer
                         dataset.attrs["layer_shape"] = np.asarray(output.shape[1:], dtype=np.int64)
                     group[layer][batch.start:batch.stop] = block
-            handle.attrs["layers"] = json.dumps(list(layers))
+            handle.attrs["layers"] = dumps_json(list(layers), indent=None)
     return Path(path)
 
 

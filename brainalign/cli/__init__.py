@@ -8,9 +8,10 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from ._common import OneLineGroup
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="brainalign")
 def main():
     """How brain-like is a vision model?

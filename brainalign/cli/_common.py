@@ -21,6 +21,63 @@ def fail(error: BrainalignError) -> None:
     sys.exit(2)
 
 
+class OneLineGroup(click.Group):
+    """A command group that reports click's usage errors as one ``error:`` line (exit code 2).
+
+    Click prints a bad option value, an unknown option or a missing argument as three lines
+    (usage, try --help, ``Error: ...``); every brainalign command, nested groups included, says
+    it as one line with a hint instead, like the library's errors. Help pages stay as they are.
+    """
+
+    group_class = type   # subgroups (`data import ...`) are OneLineGroups too
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        with _one_line_usage_errors():
+            return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context):
+        with _one_line_usage_errors():
+            return super().invoke(ctx)
+
+
+#: click >= 8.2 raises this to show a group's help when it is called bare: that help stays as it is.
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+@contextlib.contextmanager
+def _one_line_usage_errors():
+    try:
+        yield
+    except _NO_ARGS_IS_HELP:
+        raise
+    except click.UsageError as error:
+        command = error.ctx.command_path if error.ctx is not None else "brainalign"
+        click.echo(f"error: {error.format_message()} (hint: see `{command} --help`)", err=True)
+        sys.exit(2)
+
+
+class OutputPath(click.Path):
+    """A ``click.Path`` for what a command writes: a file (or, with ``folder``, a folder) that can be created.
+
+    A folder given for a file, a file for a folder, or a path below a file is one ``error:`` line
+    before any work (see :func:`brainalign._io.check_output_path`).
+    """
+
+    def __init__(self, *, folder: bool = False):
+        super().__init__(file_okay=not folder, dir_okay=folder)
+        self.folder = folder
+
+    def convert(self, value, param, ctx):
+        from .._io import check_output_path
+
+        value = super().convert(value, param, ctx)
+        try:
+            check_output_path(value, folder=self.folder)
+        except BrainalignError as error:
+            self.fail(error.message, param, ctx)
+        return value
+
+
 def user_errors(command):
     """Turn every BrainalignError into one line on stderr and exit code 2."""
     @functools.wraps(command)
@@ -90,5 +147,5 @@ def _echo_model_log():
         logger.setLevel(previous)
 layers_option = click.option("--layers", default="all", show_default=True,
                              help="Comma-separated layer names, or 'all' for the model's declared inventory.")
-results_option = click.option("--results", type=click.Path(file_okay=False), default="brainalign-results",
+results_option = click.option("--results", type=OutputPath(folder=True), default="brainalign-results",
                               show_default=True, help="Results directory (one JSON record per score).")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
+from .._io import dumps_json
 from . import main
 from ._common import json_option, user_errors
 
@@ -23,7 +22,7 @@ def benchmarks_list(as_json):
 
     infos = [benchmark_info(b) for b in list_benchmarks()]
     if as_json:
-        click.echo(json.dumps(infos, indent=2))
+        click.echo(dumps_json(infos, indent=2))
         return
     width = max([16, *(len(info["identifier"]) for info in infos)])
     for info in infos:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
+from .._io import dumps_json
 from . import main
 from ._common import json_option, quiet_option, seed_option, user_errors
 from ._scoring import scoring_options
@@ -50,7 +49,7 @@ def compare(model_a, model_b, benchmark, layers_a, layers_b, checkpoint_a, check
                          checkpoint_a=checkpoint_a, checkpoint_b=checkpoint_b, seed=seed, convention=convention,
                          options=options, batch_size=batch_size, device=device, progress=not quiet)
     if as_json:
-        click.echo(json.dumps(result, indent=2))
+        click.echo(dumps_json(result, indent=2))
         return
     difference = result["difference"]
     metric = result.get("metric") or result["regression"]

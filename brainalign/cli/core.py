@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
+from .._io import dumps_json
 from . import main
 from ._scoring import scoring_options
-from ._common import (checkpoint_load_options, checkpoint_option, json_option, layers_option, quiet_option,
-                      results_option, seed_option, user_errors)
+from ._common import (OutputPath, checkpoint_load_options, checkpoint_option, json_option, layers_option,
+                      quiet_option, results_option, seed_option, user_errors)
 
 EPILOG_SCORE = """\b
 Examples:
@@ -24,7 +23,7 @@ Examples:
 
 
 @main.command(short_help="Score the demo models on the simulated benchmark and print the leaderboard.")
-@click.option("--out", type=click.Path(file_okay=False), default="brainalign-demo", show_default=True,
+@click.option("--out", type=OutputPath(folder=True), default="brainalign-demo", show_default=True,
               help="Output folder (results/, leaderboard.csv, layers.csv); the demo owns it.")
 @seed_option
 @quiet_option
@@ -55,7 +54,7 @@ def demo(out, seed, quiet, as_json):
 @checkpoint_option
 @checkpoint_load_options
 @seed_option
-@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Output .nc file.")
+@click.option("-o", "--output", type=OutputPath(), required=True, help="Output .nc file.")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("--batch-size", type=int, default=32, show_default=True)
 @click.option("--device", default="cpu", show_default=True, help="torch device, e.g. cuda.")
@@ -81,7 +80,7 @@ def extract(model, stimuli, layers, checkpoint, load_options, seed, output, over
                               progress=not quiet, **load_options)
     summary = {layer: list(array.shape) for layer, array in activations.items()}
     if as_json:
-        click.echo(json.dumps({"output": output, "layers": summary}, indent=2))
+        click.echo(dumps_json({"output": output, "layers": summary}, indent=2))
     else:
         for layer, shape in summary.items():
             click.echo(f"{layer}: {shape[0]} stimuli x {shape[1]} units")
@@ -153,7 +152,7 @@ def score(model, benchmarks, area, layers, checkpoint, load_options, seed, activ
                             progress=not quiet, options=options, reduce=reduce, reduce_fit=reduce_fit,
                             reduce_seed=reduce_seed, **load_options)
     if as_json:
-        click.echo(json.dumps(records, indent=2))
+        click.echo(dumps_json(records, indent=2))
         return
     for r in records:
         click.echo(_score_line(r))
@@ -194,15 +193,15 @@ Examples:
 @main.command(short_help="Leaderboard tables and reports (CSV, HTML, Markdown) from a results directory.",
               epilog=EPILOG_REPORT)
 @results_option
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None,
+@click.option("--csv", "csv_path", type=OutputPath(), default=None,
               help="Write the model x benchmark leaderboard (committed layer) here.")
-@click.option("--layers-csv", type=click.Path(dir_okay=False), default=None,
+@click.option("--layers-csv", type=OutputPath(), default=None,
               help="Write the per-layer table (one row per model, benchmark, layer) here.")
-@click.option("--summary-csv", type=click.Path(dir_okay=False), default=None,
+@click.option("--summary-csv", type=OutputPath(), default=None,
               help="Write the tidy summary (per benchmark, per area, overall) here.")
-@click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None,
+@click.option("--html", "html_path", type=OutputPath(), default=None,
               help="Write the self-contained HTML report here (sortable tables, layer profiles, provenance).")
-@click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False), default=None,
+@click.option("--markdown", "markdown_path", type=OutputPath(), default=None,
               help="Write a Markdown summary here.")
 @click.option("--title", default="brainalign leaderboard", show_default=True, help="Title of the HTML/Markdown.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
+from .._io import dumps_json
 from . import main
-from ._common import json_option, quiet_option, user_errors
+from ._common import OutputPath, json_option, quiet_option, user_errors
 
 EPILOG_DATA = """\b
 Examples:
@@ -49,7 +48,7 @@ def data_list(as_json):
                  "n_neuroids": r.get("n_neuroids"), "n_rdms": r.get("n_rdms"), "n_stimuli": r.get("n_stimuli"),
                  "benchmark": _is_benchmark(r)} for r in list_imported()]
     if as_json:
-        click.echo(json.dumps({"manifests": rows, "imported": imported}, indent=2))
+        click.echo(dumps_json({"manifests": rows, "imported": imported}, indent=2))
         return
     for row in rows:
         click.echo(f"{row['name']:<28} {row['state']:<8} {row['species']:<8} {','.join(row['regions']):<28} "
@@ -82,7 +81,7 @@ def data_info(name, as_json):
 
     manifest = load_manifest(name)
     if as_json:
-        click.echo(json.dumps(manifest.to_dict(), indent=2))
+        click.echo(dumps_json(manifest.to_dict(), indent=2))
         return
     click.echo(f"{manifest.name}: {manifest.title}\n\n{manifest.description}\n")
     click.echo(f"species: {manifest.species}   regions: {', '.join(manifest.regions)}")
@@ -97,7 +96,7 @@ def data_info(name, as_json):
     for f in manifest.files:
         size = f"{f.size / 1e6:.1f} MB" if f.size else "size unknown"
         click.echo(f"  {f.name} ({f.role}, {size}, {f.hash or 'no published checksum'})\n    {f.url}")
-    click.echo(f"importer: {manifest.importer} {json.dumps(manifest.import_options)}")
+    click.echo(f"importer: {manifest.importer} {dumps_json(manifest.import_options, indent=None)}")
     if manifest.notes:
         click.echo(f"notes: {manifest.notes}")
     click.echo(f"\ncitation:\n{manifest.citation}")
@@ -116,7 +115,7 @@ def data_fetch(name, quiet, as_json):
 
     paths = fetch(load_manifest(name), progress=not quiet)
     if as_json:
-        click.echo(json.dumps([str(p) for p in paths], indent=2))
+        click.echo(dumps_json([str(p) for p in paths], indent=2))
         return
     for path in paths:
         click.echo(f"ok {path}")
@@ -134,7 +133,7 @@ def data_verify(name, as_json):
 
     rows = verify(load_manifest(name))
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(dumps_json(rows, indent=2))
     else:
         for row in rows:
             click.echo(f"{row['status']:<10} {row['name']}  {row['detail']}")
@@ -171,7 +170,7 @@ def _common(function):
         click.option("--min-reliability", type=float, default=None,
                      help="Keep neuroids whose split-half Spearman-Brown reliability is at least this."),
         click.option("--stratify", default=None, help="Stimulus coordinate that stratifies the benchmark's splits."),
-        click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+        click.option("-o", "--output", type=OutputPath(), default=None,
                      help="Also write the assembly here (for `brainalign score --assembly`)."),
         click.option("--overwrite", is_flag=True, help="Replace an imported dataset (and OUTPUT) of that name."),
         json_option,
@@ -194,7 +193,7 @@ def _window(text):
 
 def _report(summary: dict, as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps(summary, indent=2))
+        click.echo(dumps_json(summary, indent=2))
         return
     click.echo(f"imported {summary['name']}: {summary['n_neuroids']} neuroids, {summary['n_presentations']} "
                f"presentations -> {summary['folder']}")
@@ -354,7 +353,7 @@ def import_rdm_cmd(path, kind, images, stimulus_ids, order, key, region, species
     summary = {"name": name, "folder": str(folder), "n_rdms": rdms.n_rdm, "n_stimuli": rdms.n_cond,
                "rows": {"first": rows[0], "last": rows[-1]}, "benchmarks": [benchmark]}
     if as_json:
-        click.echo(json.dumps(summary, indent=2))
+        click.echo(dumps_json(summary, indent=2))
         return
     click.echo(f"imported {name}: {rdms.n_rdm} RDM(s) of {rdms.n_cond} stimuli -> {folder}")
     click.echo(f"rows: first {rows[0]!r}, last {rows[-1]!r}")

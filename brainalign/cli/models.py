@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
+from .._io import dumps_json
 from . import main
 from ._common import checkpoint_load_options, checkpoint_option, json_option, seed_option, user_errors
 
@@ -57,7 +56,7 @@ def models_layers(model, checkpoint, load_options, seed, show_all, as_json):
     else:
         rows = {name: (shape, "module") for name, shape in layer_shapes(loaded).items()}
     if as_json:
-        click.echo(json.dumps({n: None if s is None else list(s) for n, (s, _) in rows.items()}, indent=2))
+        click.echo(dumps_json({n: None if s is None else list(s) for n, (s, _) in rows.items()}, indent=2))
         return
     for name, (shape, kind) in rows.items():
         mark = "*" if name in loaded.default_layers or not show_all else " "
@@ -86,7 +85,7 @@ def models_inspect(ckpt, checkpoint_format, trust_checkpoint, as_json):
 
     info = inspect_checkpoint(ckpt, format=checkpoint_format, trust=trust_checkpoint)
     if as_json:
-        click.echo(json.dumps(info, indent=2))
+        click.echo(dumps_json(info, indent=2))
         return
     click.echo(f"format:    {info['format']} ({info['codebase']})")
     click.echo(f"entry:     {info['entry'] or '(top level)'}; prefix stripped: {info['prefix_stripped'] or '(none)'}")

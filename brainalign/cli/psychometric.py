@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
+from .._io import dumps_json
 from . import main
-from ._common import checkpoint_option, json_option, quiet_option, results_option, seed_option, user_errors
+from ._common import (OutputPath, checkpoint_option, json_option, quiet_option, results_option, seed_option,
+                      user_errors)
 
 
 def _levels(text: str | None):
@@ -53,7 +53,7 @@ def _summary_line(record: dict) -> str:
 @click.option("--readout-noise", type=float, default=0.0, show_default=True,
               help="Readout capacity: Gaussian noise per feature, in units of its standard deviation.")
 @click.option("--pixel-noise", type=float, help="Parametric tasks: pixel noise sd (default: the task's, 0.1 or 0.03).")
-@click.option("--plot", type=click.Path(dir_okay=False), help="Write a figure (.png or .svg).")
+@click.option("--plot", type=OutputPath(), help="Write a figure (.png or .svg).")
 @click.option("--overwrite", is_flag=True, help="Replace the --plot file if it exists.")
 @checkpoint_option
 @seed_option
@@ -93,7 +93,7 @@ def psychometric(model, task, experiment, raw_data, layer, logits, stimuli, leve
                                    overwrite=overwrite,
                                    progress=not quiet)
     if as_json:
-        click.echo(json.dumps(records, indent=2, default=str))
+        click.echo(dumps_json(records, indent=2, default=str))
         return
     for record in records:
         click.echo(_summary_line(record))
@@ -130,7 +130,7 @@ def consistency(model, experiment, checkpoint, seed, results, device, quiet, as_
     record = api.consistency(model, experiment=experiment, checkpoint=checkpoint, seed=seed, results=results,
                              device=device, progress=not quiet)
     if as_json:
-        click.echo(json.dumps(record, indent=2, default=str))
+        click.echo(dumps_json(record, indent=2, default=str))
         return
     score = record["score"]
     click.echo(f"{record['benchmark']['identifier']}: accuracy {score['accuracy']:.3f} "

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import fnmatch
-import json
 from pathlib import Path
 
 import click
 
+from .._io import dumps_json
 from . import main
 from ._common import json_option, results_option, user_errors
 
@@ -63,7 +63,7 @@ def list_records(results, show_all, model, benchmark, as_json):
     rows = [_summary(r) for r in scan.records if show_all or r["_status"] == "current"]
     rows = [r for r in rows if fnmatch.fnmatch(r["model"], model) and fnmatch.fnmatch(str(r["benchmark"]), benchmark)]
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(dumps_json(rows, indent=2))
         return
     for r in rows:
         ceiled = "-" if r["ceiled"] is None else f"{r['ceiled']:.3f}"
@@ -92,7 +92,7 @@ def show(record_id, results):
     history = [{"id": r["id"], "created": r["created"], "status": r["_status"], "file": Path(r["_path"]).name}
                for r in scan.records if r["key"] == record["key"]]
     public = {k: v for k, v in record.items() if not k.startswith("_")}
-    click.echo(json.dumps({"record": public, "status": record["_status"], "history": history}, indent=2))
+    click.echo(dumps_json({"record": public, "status": record["_status"], "history": history}, indent=2))
 
 
 @results_group.command("prune")
@@ -110,7 +110,7 @@ def prune(results, keep, dry_run, as_json):
         click.echo(f"warning: not touching {name}: {reason}", err=True)
     paths = ResultsStore(results).prune(keep=keep, dry_run=dry_run)
     if as_json:
-        click.echo(json.dumps({"dry_run": dry_run, "deleted": [p.name for p in paths]}, indent=2))
+        click.echo(dumps_json({"dry_run": dry_run, "deleted": [p.name for p in paths]}, indent=2))
         return
     for path in paths:
         click.echo(f"{'would delete' if dry_run else 'deleted'} {path.name}")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
+from .._io import dumps_json
 from . import main
-from ._common import json_option, quiet_option, user_errors
+from ._common import OutputPath, json_option, quiet_option, user_errors
 
 EPILOG_RUN = """\b
 Examples:
@@ -34,7 +33,7 @@ max_memory, reduce, reduce_fit, reduce_seed (the README's "Scaling out" section 
 @click.argument("plan", type=click.Path(dir_okay=False))
 @click.option("--scheduler", default=None,
               help="inprocess (default), processes:N, local:N (Dask LocalCluster) or tcp://HOST:PORT.")
-@click.option("--results", type=click.Path(file_okay=False), default=None,
+@click.option("--results", type=OutputPath(folder=True), default=None,
               help="Results directory (overrides the plan's `results`).")
 @click.option("--dry-run", is_flag=True, help="List the tasks and how many are already done; run nothing.")
 @quiet_option
@@ -52,7 +51,7 @@ def run(plan, scheduler, results, dry_run, quiet, as_json):
     if dry_run:
         pending = pending_tasks(expanded)
         if as_json:
-            click.echo(json.dumps({"results": str(expanded.results), "tasks": len(expanded.tasks),
+            click.echo(dumps_json({"results": str(expanded.results), "tasks": len(expanded.tasks),
                                    "pending": [t.describe() for t in pending]}, indent=2))
             return
         for task in pending:
@@ -68,7 +67,7 @@ def run(plan, scheduler, results, dry_run, quiet, as_json):
         raise SystemExit(130) from None
     summary.update(results=str(expanded.results), executor=executor.describe())
     if as_json:
-        click.echo(json.dumps(summary, indent=2))
+        click.echo(dumps_json(summary, indent=2))
     else:
         click.echo(f"{summary['ran']} task(s) run on {summary['executor']}, {summary['already_done']} already done, "
                    f"{summary['written']} record(s) written to {summary['results']} in {summary['seconds']:.1f} s")

@@ -25,6 +25,7 @@ import torch
 from ..errors import FileFormatError, ModelError
 from .checkpoint_formats import (FORMATS, WRAPPER_PREFIXES, Backbone, detect_format, extract_backbone,
                                  resolve_format_name)
+from .pickle_scan import code_globals, pickled_globals
 
 #: Checkpoint key prefixes of classifier heads: dropped when the model has no such module.
 HEAD_PREFIXES = ("fc.", "head.", "heads.", "classifier.", "last_linear.")
@@ -271,15 +272,15 @@ def _torch_load(path: Path, *, trust: bool):
             warnings.filterwarnings("ignore", message="Detected pickle protocol")
             return torch.load(path, map_location="cpu", weights_only=True), False
     except pickle.UnpicklingError as exc:
-        refused = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
-        if refused and trust:
+        names = pickled_globals(path)   # read without unpickling: what would loading import and call?
+        if names and trust:
             return _torch_load_untrusted(path), True
-        if refused:
-            raise ModelError(f"checkpoint {path} holds a pickled Python object ({refused.group(1)}) that only "
-                             "full unpickling could load; brainalign does not unpickle files it is not told to trust",
-                             hint="if you trust where the file came from, pass --trust-checkpoint (this runs code "
-                                  "stored in the file); or save only tensors: torch.save(model.state_dict(), path)"
-                             ) from None
+        if names:
+            shown = code_globals(names)
+            raise ModelError(f"checkpoint {path} holds code that runs when loaded ({_first(shown)}); "
+                             "brainalign does not unpickle files it is not told to trust",
+                             hint="pass --trust-checkpoint if you trust it (loading then runs that code); "
+                                  "or save only tensors: torch.save(model.state_dict(), path)") from None
         detail = re.search(r"WeightsUnpickler error:\s*([^\n]+)", str(exc))
         raise _corrupt(path, f"weights-only unpickler: {detail.group(1) if detail else 'refused'}") from None
     except MemoryError:
@@ -295,7 +296,7 @@ def _torch_load_untrusted(path: Path):
             return torch.load(path, map_location="cpu", weights_only=False)
     except MemoryError:
         raise
-    except Exception as exc:  # unpickling runs arbitrary code: anything can fail
+    except (Exception, SystemExit) as exc:  # unpickling runs arbitrary code: anything can fail, or exit
         raise FileFormatError(f"checkpoint {path} could not be unpickled ({_reason(exc)})",
                               hint="it may need the training code's classes importable; "
                                    "or save only tensors: torch.save(model.state_dict(), path)") from None

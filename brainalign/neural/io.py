@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import xarray as xr
 
-from .._io import atomic_path
+from .._io import atomic_path, dumps_json
 from ..errors import FileFormatError
 from .assembly import validate_assembly
 
@@ -19,7 +18,7 @@ def write_assembly(assembly: xr.DataArray, path: str | os.PathLike) -> Path:
     Non-scalar attributes (dicts, lists) are stored as JSON strings.
     """
     assembly = validate_assembly(assembly, nan_policy="missing")
-    attrs = {k: v if isinstance(v, (str, int, float)) else json.dumps(v) for k, v in assembly.attrs.items()}
+    attrs = {k: v if isinstance(v, (str, int, float)) else dumps_json(v, indent=None) for k, v in assembly.attrs.items()}
     data = assembly.copy()
     data.attrs = attrs
     data.name = data.name or "responses"

@@ -95,7 +95,12 @@ def _curve(holder) -> tuple[list[float], list[float]] | None:
     accuracy = holder.get("accuracy", holder.get("y", holder.get("prediction")))
     if levels is None or accuracy is None or len(levels) != len(accuracy) or not len(levels):
         return None
-    return [float(v) for v in levels], [float(v) for v in accuracy]
+    return [_float(v) for v in levels], [_float(v) for v in accuracy]
+
+
+def _float(value) -> float:
+    """A number of a record: JSON ``null`` (how records store NaN) is NaN."""
+    return math.nan if value is None else float(value)
 
 
 def psychometric_curves(record: dict) -> dict | None:

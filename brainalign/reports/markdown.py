@@ -7,18 +7,18 @@ import math
 import numpy as np
 import pandas as pd
 
+from .escape import markdown_text
 from .leaderboard import area_scores, area_sort_key
 
 
 def _cell(value, digits: int = 3) -> str:
     if value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value))):
         return "–"
-    text = f"{value:.{digits}f}" if isinstance(value, (float, np.floating)) else str(value)
-    return text.replace("|", "\\|")
+    return markdown_text(f"{value:.{digits}f}" if isinstance(value, (float, np.floating)) else value)
 
 
 def _table(header: list[str], rows: list[list]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines = ["| " + " | ".join(markdown_text(h) for h in header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     return lines + ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
 
 
@@ -32,7 +32,7 @@ def render_markdown(board: pd.DataFrame, *, title: str = "brainalign leaderboard
              meta.loc[model, "epoch"], areas.loc[model, "overall"], f"{areas.loc[model, 'coverage']:.0%}",
              *[areas.loc[model, a] for a in area_names]]
             for i, model in enumerate(areas.index)]
-    lines = [f"# {title}", "",
+    lines = [f"# {markdown_text(title)}", "",
              f"{len(areas)} model(s), {len(board)} model × benchmark score(s) from {n_records} record(s)"
              + (f"; {skipped} unreadable file(s) skipped" if skipped else "") + ".", "",
              "Ceiled score of the layer committed on the selection stimuli, measured on held-out stimuli; "
