@@ -254,13 +254,15 @@ def test_json_and_report_csv_are_written_through_the_escaping_functions():
     csv_writers = {line.rsplit(":", 1)[0] for line in _package_lines(r"\.to_csv\(")}
     assert csv_writers <= {"brainalign/reports/escape.py",         # csv_text itself
                            "brainalign/stimuli/simulated.py",      # brainalign's own cache of generated stimuli
-                           "brainalign/neural/importers/dataset.py"}  # an imported dataset's metadata, read back
+                           "brainalign/neural/importers/dataset.py",  # an imported dataset's metadata, read back
+                           "brainalign/neural/importers/rdm.py"}      # an RDM import's stimulus ids, read back
 
 
 # --- output paths ---------------------------------------------------------------------------------
 
 #: Path options and arguments that brainalign reads (all others must be OutputPath).
 READ_PATHS = {("extract", "checkpoint"), ("score", "checkpoint"), ("score", "activations"), ("score", "assembly"),
+              ("score", "stimulus_ids"),
               ("score", "reduce_fit"), ("compare", "checkpoint_a"), ("compare", "checkpoint_b"),
               ("models layers", "checkpoint"), ("models inspect", "ckpt"), ("psychometric", "checkpoint"),
               ("psychometric", "raw_data"), ("consistency", "checkpoint"), ("run", "plan"),
