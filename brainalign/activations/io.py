@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .._io import atomic_path
+from .._io import atomic_path, ensure_space
 from ..errors import FileFormatError
 
 _UNIT_DIM = "unit__{}"
@@ -37,6 +37,7 @@ def save_activations(activations: dict[str, xr.DataArray], path: str | os.PathLi
     dataset = xr.Dataset(variables, coords={"stimulus_id": ("stimulus", np.asarray(stimulus_ids, dtype=str))},
                          attrs={"brainalign_provenance": json.dumps(provenance, sort_keys=True),
                                 "layers": json.dumps(list(activations))})
+    ensure_space(Path(path).parent, dataset.nbytes)   # HDF5 cannot survive a write that fails half way
     with atomic_path(path) as tmp:
         dataset.to_netcdf(tmp, engine="h5netcdf")
     return Path(path)

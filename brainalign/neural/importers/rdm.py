@@ -74,19 +74,16 @@ def save_rdms(name: str, rdms, *, source, images=None, home: Path | None = None,
     """
     import os
     import shutil
-    import tempfile
 
-    from ..._io import write_json_atomic
+    from ..._io import ensure_space, write_json_atomic
     from ...errors import OutputExistsError
-    from .dataset import _write_images, imported_dir, source_record
+    from .dataset import _write_images, imported_dir, source_record, staging_dir
 
     final = imported_dir(name, home)
     if final.exists() and not overwrite:
         raise OutputExistsError(f"dataset {name!r} is already imported ({final})",
                                 hint="pass --overwrite, or `brainalign data remove NAME` first")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=final.parent))
-    try:
+    with staging_dir(final, name) as staging:
         ids = list(rdms.pattern_descriptors["stimulus_id"])
         if images is not None:
             have = set(_write_images(images, staging / "stimuli.zip"))
@@ -94,6 +91,7 @@ def save_rdms(name: str, rdms, *, source, images=None, home: Path | None = None,
             if missing:
                 raise DataError(f"{len(missing)} RDM condition(s) have no image (first: {missing[0]!r})",
                                 hint="stimulus ids must match the image names (paths without suffix)")
+        ensure_space(staging, np.asarray(rdms.dissimilarities).nbytes)   # HDF5 cannot survive a full disk
         rdms.save(str(staging / "rdms.hdf5"), file_type="hdf5")
         write_json_atomic(staging / "dataset.json", {
             "name": name, "importer": "rdm", "kind": "rdm", "n_stimuli": len(ids), "n_rdms": rdms.n_rdm,
@@ -102,7 +100,4 @@ def save_rdms(name: str, rdms, *, source, images=None, home: Path | None = None,
         if final.exists():
             shutil.rmtree(final)
         os.replace(staging, final)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
     return final
