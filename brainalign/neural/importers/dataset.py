@@ -80,16 +80,19 @@ def staging_dir(final: Path, name: str):
 
 
 def list_imported(home: Path | None = None) -> list[dict]:
-    """The ``dataset.json`` record of every imported dataset, sorted by name."""
+    """The ``dataset.json`` record of every imported dataset, sorted by name (records whose name is
+    not their folder's are skipped: a dataset is only ever addressed by its folder)."""
     root = (home or data_home()) / "imported"
     if not root.is_dir():
         return []
     records = []
     for path in sorted(root.glob("*/dataset.json")):
         try:
-            records.append({**json.loads(path.read_text()), "folder": str(path.parent)})
-        except (OSError, json.JSONDecodeError):
+            record = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             continue
+        if isinstance(record, dict) and record.get("name") == path.parent.name:
+            records.append({**record, "folder": str(path.parent)})
     return records
 
 
