@@ -150,7 +150,8 @@ def _size(nbytes: int) -> str:
 STALE_AFTER_S = 24 * 3600
 _HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40] or "host"
 _TEMP = re.compile(r"\..*\.(?P<host>[A-Za-z0-9-]+)-(?P<pid>\d+)\.[0-9a-f]{8}\.tmp")
-_LEGACY_TEMP = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")   # tempfile.mkstemp names of earlier versions
+#: Earlier versions' temporaries: ``mkstemp`` files (``.NAME.XXXXXXXX.tmp``), TemporaryDirectory streams.
+_LEGACY_TEMP = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp|tmp[a-z0-9_]{8}")
 _swept: set[tuple[str, int]] = set()
 
 
@@ -181,13 +182,14 @@ def new_temp_dir(folder: str | os.PathLike, name: str) -> Path:
 
 
 @contextlib.contextmanager
-def temporary_dir(folder: str | os.PathLike, name: str, hint: str | None = None) -> Iterator[Path]:
-    """A temporary folder in ``folder`` (created, and swept of stale temporaries), removed on exit;
-    storage errors inside become one StorageError naming ``folder``."""
+def temporary_dir(folder: str | os.PathLike, name: str, hint: str | None = None, *,
+                  legacy: bool = False) -> Iterator[Path]:
+    """A temporary folder in ``folder`` (created, and swept of stale temporaries, ``legacy`` as in
+    :func:`sweep_stale`), removed on exit; storage errors inside become one StorageError naming ``folder``."""
     folder = Path(folder)
     with storage_errors(folder, hint):
         folder.mkdir(parents=True, exist_ok=True)
-        sweep_once(folder)
+        sweep_once(folder, legacy=legacy)
         path = new_temp_dir(folder, name)
         try:
             yield path
@@ -212,23 +214,25 @@ def is_temporary(name: str) -> bool:
     return bool(_TEMP.fullmatch(name) or _LEGACY_TEMP.fullmatch(name))
 
 
-def is_stale_temporary(name: str, mtime: float, now: float | None = None) -> bool:
-    """Whether a hidden temporary called ``name`` (last modified at ``mtime``) was left by a dead writer.
+def is_stale_temporary(name: str, mtime: float, now: float | None = None, *, legacy: bool = False) -> bool:
+    """Whether a temporary called ``name`` (last modified at ``mtime``) was left by a dead writer.
 
     Ours (``.NAME.HOST-PID.RANDOM.tmp``) are stale when written on this host by a process that no
-    longer runs, or untouched for :data:`STALE_AFTER_S`; mkstemp temporaries of earlier versions
-    only by age. Nothing else is ever stale.
+    longer runs, or untouched for :data:`STALE_AFTER_S`. With ``legacy`` (folders only brainalign
+    writes to, such as the cache), the mkstemp names of earlier versions count too, by age only.
+    Nothing else is ever stale.
     """
     age = (time.time() if now is None else now) - mtime
     match = _TEMP.fullmatch(name)
     if match:
         return (match["host"] == _HOST and not _alive(int(match["pid"]))) or age > STALE_AFTER_S
-    return bool(_LEGACY_TEMP.fullmatch(name)) and age > STALE_AFTER_S
+    return legacy and bool(_LEGACY_TEMP.fullmatch(name)) and age > STALE_AFTER_S
 
 
-def sweep_stale(folder: str | os.PathLike, *, depth: int = 0) -> list[Path]:
-    """Delete the stale temporaries (files or folders) in ``folder`` and, ``depth`` levels down, in
-    its non-hidden subfolders; returns what was deleted. Best effort: never raises."""
+def sweep_stale(folder: str | os.PathLike, *, depth: int = 0, legacy: bool = False) -> list[Path]:
+    """Delete the stale temporaries (files or folders, see :func:`is_stale_temporary`) in
+    ``folder`` and, ``depth`` levels down, in its non-hidden subfolders; returns what was deleted.
+    Best effort: never raises."""
     removed = []
     try:
         entries = list(os.scandir(folder))
@@ -236,26 +240,25 @@ def sweep_stale(folder: str | os.PathLike, *, depth: int = 0) -> list[Path]:
         return removed
     for entry in entries:
         try:
-            if entry.name.startswith(".") and entry.name.endswith(".tmp"):
-                if is_stale_temporary(entry.name, entry.stat(follow_symlinks=False).st_mtime):
-                    if entry.is_dir(follow_symlinks=False):
-                        shutil.rmtree(entry.path)
-                    else:
-                        os.unlink(entry.path)
-                    removed.append(Path(entry.path))
+            if is_stale_temporary(entry.name, entry.stat(follow_symlinks=False).st_mtime, legacy=legacy):
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
+                removed.append(Path(entry.path))
             elif depth > 0 and not entry.name.startswith(".") and entry.is_dir(follow_symlinks=False):
-                removed += sweep_stale(entry.path, depth=depth - 1)
+                removed += sweep_stale(entry.path, depth=depth - 1, legacy=legacy)
         except OSError:   # gone already (another sweeper), or not ours to delete
             continue
     return removed
 
 
-def sweep_once(folder: str | os.PathLike, *, depth: int = 0) -> None:
+def sweep_once(folder: str | os.PathLike, *, depth: int = 0, legacy: bool = False) -> None:
     """:func:`sweep_stale` ``folder`` the first time this process writes there."""
     key = (os.path.abspath(folder), os.getpid())
     if key not in _swept:
         _swept.add(key)
-        sweep_stale(folder, depth=depth)
+        sweep_stale(folder, depth=depth, legacy=legacy)
 
 
 # --------------------------------------------------------------------------------------------

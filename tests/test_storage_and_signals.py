@@ -199,13 +199,16 @@ def test_only_temporaries_of_dead_writers_or_very_old_ones_are_swept(tmp_path):
     (tmp_path / "ab").mkdir()
     nested = tmp_path / "ab" / f".g.npy.{host}-{_dead_pid()}.0123abcd.tmp"
     nested.write_text("x")
-    removed = sweep_stale(tmp_path, depth=1)
+    assert sweep_stale(tmp_path / "ab") == [nested]
+    nested.write_text("x")
+    removed = sweep_stale(tmp_path, depth=1, legacy=True)
     assert sorted(p.name for p in removed) == sorted([n for n, gone in names.items() if gone] + [nested.name])
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["ab", *[n for n, gone in names.items() if not gone]])
     old = now - _io.STALE_AFTER_S - 60
     assert is_stale_temporary(".d.npy.otherhost-1.0123abcd.tmp", old, now)
-    assert is_stale_temporary(".e.npy.k2j4h_x9.tmp", old, now)
-    assert not is_stale_temporary(".notes.tmp", old, now)
+    assert is_stale_temporary(".e.npy.k2j4h_x9.tmp", old, now, legacy=True)
+    assert not is_stale_temporary(".e.npy.k2j4h_x9.tmp", old, now)   # outside brainalign's own folders: never
+    assert not is_stale_temporary(".notes.tmp", old, now, legacy=True)
 
 
 def _wait_for(predicate, process, timeout=240.0):

@@ -83,7 +83,7 @@ class ActivationCache:
         def create(key: str, shape: tuple) -> NpyStream:
             path = self._path(key)
             path.parent.mkdir(parents=True, exist_ok=True)
-            sweep_once(self.root, depth=1)
+            sweep_once(self.root, depth=1, legacy=True)
             created.append((NpyStream(new_temp_file(path.parent, path.name), shape, executor), path))
             return created[-1][0]
 

@@ -103,7 +103,7 @@ def _stream_dir():
 def _stream_folder():
     """A temporary folder under the cache's ``streams/`` (removed on exit; those of killed
     processes are swept), where a full or read-only cache is one StorageError."""
-    return temporary_dir(_stream_dir(), "stream", hint=CACHE_HINT)
+    return temporary_dir(_stream_dir(), "stream", hint=CACHE_HINT, legacy=True)
 
 
 def _kernel_path(key: str):
