@@ -136,3 +136,19 @@ def test_file_urls_must_name_a_readable_regular_file(env, tmp_path, target, word
     line = error_line(run("data", "fetch", "toy"))
     assert words in line and path in line
     assert not (home / "downloads").exists()
+
+
+def test_a_full_data_home_is_one_line_naming_it(env, tmp_path, monkeypatch):
+    from brainalign.neural import fetch
+
+    manifests, home = env
+    (tmp_path / "x.bin").write_bytes(PAYLOAD)
+    _manifest(manifests, [{"name": "x.bin", "url": (tmp_path / "x.bin").as_uri(), "hash": SHA256}])
+
+    def full(self, chunks, have, total):
+        raise OSError(28, "No space left on device", str(self.part))
+
+    monkeypatch.setattr(fetch._ResumingDownloader, "_write", full)
+    line = error_line(run("data", "fetch", "toy", "-q"))
+    assert line.startswith(f"error: cannot write to {home}: no space left on the device")
+    assert not (home / "downloads").exists()

@@ -102,16 +102,17 @@ class _ResumingDownloader:
         source = Path(unquote(urlsplit(url).path))
         try:
             info = source.stat()
+            if not stat.S_ISREG(info.st_mode):
+                raise FileFormatError(f"{source} is not a regular file",
+                                      hint="a file:// URL must name a file (not a folder, device or pipe)")
+            handle = open(source, "rb")
         except OSError as exc:
             raise FileFormatError(f"cannot read {source} ({exc.strerror or type(exc).__name__})",
                                   hint="check the file:// URL in the manifest") from None
-        if not stat.S_ISREG(info.st_mode):
-            raise FileFormatError(f"{source} is not a regular file",
-                                  hint="a file:// URL must name a file (not a folder, device or pipe)")
         have = self.part.stat().st_size if self.part.exists() else 0
         if have > info.st_size:
             have = 0
-        with open(source, "rb") as handle:
+        with handle:
             handle.seek(have)
             self._write(iter(lambda: handle.read(_CHUNK), b""), have, info.st_size)
 
