@@ -42,3 +42,8 @@ class ModelError(BrainalignError):
 
 class OutputExistsError(InputError):
     """An output file exists and ``overwrite`` was not requested."""
+
+
+class StorageError(BrainalignError):
+    """A folder that cannot take what brainalign writes: a full disk, a quota, a read-only file
+    system or missing permission. Nothing partial is left behind."""

@@ -13,6 +13,11 @@ Scheduler strings (``brainalign run --scheduler``):
 ``tcp://HOST:PORT``       the Dask scheduler at that address (any ``scheme://`` Dask accepts)
 ========================  ==================================================================
 
+Local worker processes never outlive the process that started them: on Linux the kernel sends
+them SIGKILL when it dies (``PR_SET_PDEATHSIG``), and everywhere a watchdog thread in each worker
+exits within a second of its parent disappearing (after a ``kill -9`` of ``brainalign run``, say).
+Records already written stay; the temporaries of a task cut short are swept by the next writer.
+
 Dask is optional: ``pip install 'brainalign[distributed]'``. With Dask, a worker that dies loses
 only the task it was running; the scheduler re-runs that task on another worker (up to Dask's
 ``distributed.scheduler.allowed-failures``, default 3). Slurm: start workers with dask-jobqueue
@@ -22,8 +27,15 @@ and pass the scheduler address (README, "Scaling out").
 from __future__ import annotations
 
 import concurrent.futures
+import ctypes
+import ctypes.util
 import multiprocessing
+import os
 import re
+import signal
+import sys
+import threading
+import time
 from typing import Callable, Iterable, Iterator
 
 from .errors import InputError
@@ -60,13 +72,42 @@ class InProcessExecutor(Executor):
             yield fn(item)
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent_pid: int, *, poll_s: float = 0.5) -> None:
+    """Make this process end when ``parent_pid`` does (a worker's initializer).
+
+    Linux: ``prctl(PR_SET_PDEATHSIG, SIGKILL)``, so the kernel kills it with its parent. Everywhere:
+    a daemon thread that exits the process (code 1) once ``os.getppid()`` is no longer
+    ``parent_pid`` (the parent died and the worker was re-parented), checked every ``poll_s`` s.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass   # the watchdog below still works
+    if os.getppid() != parent_pid:   # the parent died before the signal was armed
+        os._exit(1)
+
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(poll_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="brainalign-parent-watchdog", daemon=True).start()
+
+
 class ProcessExecutor(Executor):
-    """``workers`` local processes started with ``spawn`` (safe with torch and threads)."""
+    """``workers`` local processes started with ``spawn`` (safe with torch and threads); they end
+    when this process does, however it ends (see :func:`die_with_parent`)."""
 
     def __init__(self, workers: int):
         self.workers = workers
         self.pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers,
-                                                           mp_context=multiprocessing.get_context("spawn"))
+                                                           mp_context=multiprocessing.get_context("spawn"),
+                                                           initializer=die_with_parent, initargs=(os.getpid(),))
         self.name = f"{workers} local processes"
 
     def map_unordered(self, fn, items):

@@ -107,14 +107,14 @@ def test_cache_writer_keeps_nothing_after_an_error(tmp_path):
 
 
 def test_a_full_disk_is_one_clear_error_and_leaves_no_file(tmp_path, monkeypatch):
-    from brainalign.errors import InputError
+    from brainalign.errors import StorageError
 
     def full(*args):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(npy_stream.os, "pwrite", full)
     cache = ActivationCache(tmp_path)
-    with pytest.raises(InputError, match="no space left for the activation cache") as caught:
+    with pytest.raises(StorageError, match=f"cannot write to {tmp_path}: no space left on the device") as caught:
         with cache.writer() as create:
             stream = create("cd" + "0" * 62, (8, 3000))
             for _ in range(4):

@@ -9,11 +9,9 @@ or image therefore misses the cache instead of returning stale activations.
 from __future__ import annotations
 
 import contextlib
-import errno
 import functools
 import json
 import os
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterator
@@ -21,12 +19,12 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .. import __version__
-from .._io import sha256_bytes, source_hash
+from .._io import new_temp_file, plain_name, sha256_bytes, source_hash, storage_errors, sweep_once
 from ..config import cache_dir
-from ..errors import InputError
 from .npy_stream import NpyStream
 
 CACHE_FORMAT = "1"
+CACHE_HINT = "free disk space, or point BRAINALIGN_CACHE at a larger or writable disk"
 
 
 @functools.lru_cache(maxsize=1)
@@ -58,7 +56,7 @@ class ActivationCache:
         self.root = Path(root) if root is not None else cache_dir() / "activations"
 
     def _path(self, key: str) -> Path:
-        return self.root / key[:2] / f"{key}.npy"
+        return self.root / key[:2] / f"{plain_name(key, 'cache key')}.npy"
 
     def get(self, key: str) -> np.ndarray | None:
         """The cached array (n_stimuli, n_units) float32, or None when absent or unreadable."""
@@ -76,34 +74,31 @@ class ActivationCache:
 
         Rows are written to disk as they arrive, by a background thread and bypassing the page
         cache where the OS allows (see :mod:`.npy_stream`). On leaving the block every file is
-        completed, synced and renamed into the cache atomically; on an error none is kept, and a
-        full disk becomes an InputError.
+        completed, synced and renamed into the cache atomically; on an error or an interruption
+        none is kept, and a full, read-only or forbidden cache folder becomes one StorageError.
+        Temporaries left by killed writers are swept from the cache the first time a process writes.
         """
         created: list[tuple[NpyStream, Path]] = []
 
         def create(key: str, shape: tuple) -> NpyStream:
             path = self._path(key)
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            os.close(fd)
-            created.append((NpyStream(tmp, shape, executor), path))
+            sweep_once(self.root, depth=1, legacy=True)
+            created.append((NpyStream(new_temp_file(path.parent, path.name), shape, executor), path))
             return created[-1][0]
 
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="brainalign-cache-writer")
         try:
-            yield create
-            for stream, _ in created:
-                stream.close()
-            for stream, path in created:
-                os.replace(stream.path, path)
-        except OSError as error:
-            if error.errno not in (errno.ENOSPC, errno.EDQUOT):
-                raise
-            raise InputError(f"no space left for the activation cache in {self.root}",
-                             hint="free disk space, or point BRAINALIGN_CACHE at a larger disk") from None
+            with storage_errors(self.root, CACHE_HINT):
+                yield create
+                for stream, _ in created:
+                    stream.close()
+                for stream, path in created:
+                    os.replace(stream.path, path)
         finally:
             for stream, _ in created:
-                stream.abort()
-                if os.path.exists(stream.path):
+                with contextlib.suppress(OSError):   # a write in flight may fail too; the file goes anyway
+                    stream.abort()
+                with contextlib.suppress(FileNotFoundError):
                     os.unlink(stream.path)
             executor.shutdown()

@@ -14,18 +14,17 @@ seeded sample of units (texture metrics), all within the same memory bounds.
 
 from __future__ import annotations
 
-import tempfile
 from typing import Callable
 
 import numpy as np
 import xarray as xr
 
-from .._io import atomic_path
+from .._io import atomic_path, plain_name, temporary_dir
 from ..config import cache_dir
 from ..models.base import LoadedModel
 from ..models.layers import layer_shapes
 from ..stimuli.stimulus_set import StimulusSet
-from .cache import activation_key
+from .cache import CACHE_HINT, activation_key
 from .device import resolve_device
 from .extract import extract_activations
 from .kernel import STREAMED_RDMS, KernelMoments, kernel_features, kernel_moments, rdm_features
@@ -88,8 +87,7 @@ def _streamed_through(model: LoadedModel, stimuli: StimulusSet, layers, transfor
                       precision: str, progress: bool, attrs) -> dict[str, xr.DataArray]:
     """Each layer streamed through ``transform(layer, block)`` to a temporary HDF5 file and read back
     whole (small once transformed), with ``attrs(layer)`` and its ``layer_shape``."""
-    _stream_dir().mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=_stream_dir()) as folder:
+    with _stream_folder() as folder:
         path = stream_activations(model, stimuli, layers, f"{folder}/transformed.h5", batch_size=batch_size,
                                   device=device, precision=precision, transform=transform, progress=progress)
         info = stream_layers(path)
@@ -102,8 +100,14 @@ def _stream_dir():
     return cache_dir() / "streams"
 
 
+def _stream_folder():
+    """A temporary folder under the cache's ``streams/`` (removed on exit; those of killed
+    processes are swept), where a full or read-only cache is one StorageError."""
+    return temporary_dir(_stream_dir(), "stream", hint=CACHE_HINT, legacy=True)
+
+
 def _kernel_path(key: str):
-    return cache_dir() / "kernels" / key[:2] / f"{key}.npz"
+    return cache_dir() / "kernels" / key[:2] / f"{plain_name(key, 'cache key')}.npz"
 
 
 def streamed_kernels(model: LoadedModel, stimuli: StimulusSet, layers, *, batch_size: int, device: str,
@@ -125,15 +129,14 @@ def streamed_kernels(model: LoadedModel, stimuli: StimulusSet, layers, *, batch_
                 found[layer] = (KernelMoments.from_arrays(stored), [int(v) for v in stored["layer_shape"]])
     missing = [layer for layer in layers if layer not in found]
     if missing:
-        _stream_dir().mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=_stream_dir()) as folder:
+        with _stream_folder() as folder:
             stream = stream_activations(model, stimuli, missing, f"{folder}/activations.h5", batch_size=batch_size,
                                         device=device, precision=precision, progress=progress)
             info = stream_layers(stream)
             for layer in missing:
                 moments = kernel_moments(iter_unit_blocks(stream, layer), device=device)
                 shape = info[layer]["layer_shape"]
-                with atomic_path(_kernel_path(keys[layer])) as tmp:
+                with atomic_path(_kernel_path(keys[layer]), CACHE_HINT) as tmp:
                     with open(tmp, "wb") as handle:
                         np.savez(handle, layer_shape=np.asarray(shape, dtype=np.int64), **moments.to_arrays())
                 found[layer] = (moments, shape)
@@ -195,7 +198,7 @@ def pca_features(model: LoadedModel, stimuli: StimulusSet, fit_stimuli: Stimulus
                                   lambda layer=layer: paired_unit_blocks(fit[layer].values, scored[layer].values),
                                   lambda layer=layer: np.asarray(scored[layer].values), stimuli)
                 for layer in layers}
-    with tempfile.TemporaryDirectory(dir=_stream_dir()) as folder:
+    with _stream_folder() as folder:
         fit_stream, scored_stream = (
             stream_activations(model, images, layers, f"{folder}/{name}.h5", batch_size=plan.batch_size, **extraction)
             for name, images in (("fit", fit_stimuli), ("scored", stimuli)))

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .._io import atomic_path, dumps_json
+from .._io import atomic_path, dumps_json, ensure_space
 from ..errors import DataError, FileFormatError
 
 _UNIT_DIM = "unit__{}"
@@ -38,6 +38,7 @@ def save_activations(activations: dict[str, xr.DataArray], path: str | os.PathLi
     dataset = xr.Dataset(variables, coords={"stimulus_id": ("stimulus", np.asarray(stimulus_ids, dtype=str))},
                          attrs={"brainalign_provenance": dumps_json(provenance, sort_keys=True, indent=None),
                                 "layers": dumps_json(list(activations), indent=None)})
+    ensure_space(Path(path).parent, dataset.nbytes)   # HDF5 cannot survive a write that fails half way
     with atomic_path(path) as tmp:
         dataset.to_netcdf(tmp, engine="h5netcdf")
     return Path(path)

@@ -22,6 +22,7 @@ import re
 import shutil
 from dataclasses import asdict, dataclass
 
+from .._io import storage_errors
 from ..errors import InputError
 from ..models.base import LoadedModel
 from ..models.layers import layer_shapes
@@ -136,7 +137,8 @@ def preflight(model: LoadedModel, n_stimuli: int, layers, *, batch_size: int = 3
                          f"even streamed one image at a time, more than the memory budget of {_gib(budget)}",
                          hint="raise --max-memory, score fewer layers per task, or use a machine with more memory")
     if stream_dir is not None:
-        os.makedirs(stream_dir, exist_ok=True)
+        with storage_errors(stream_dir, "point BRAINALIGN_CACHE at a writable disk"):
+            os.makedirs(stream_dir, exist_ok=True)
         free = shutil.disk_usage(stream_dir).free
         if disk > free:
             raise InputError(f"streaming {model.spec} layers {_short(units)} needs {_gib(disk)} of disk in "

@@ -78,14 +78,23 @@ class OutputPath(click.Path):
         return value
 
 
+#: Exit code of a command stopped by Ctrl-C (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
+
+
 def user_errors(command):
-    """Turn every BrainalignError into one line on stderr and exit code 2."""
+    """Turn every BrainalignError into one line on stderr and exit code 2, and Ctrl-C into one
+    line and exit code 130 (every writer has removed its temporary by then)."""
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
         except BrainalignError as error:
             fail(error)
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted: stopped by Ctrl-C; no partial output was kept - run the same command "
+                       "again to redo it", err=True)
+            sys.exit(EXIT_INTERRUPTED)
     return wrapper
 
 

@@ -145,17 +145,25 @@ def data_verify(name, as_json):
 
 @data_group.command("remove", short_help="Delete a dataset's downloaded and imported files.")
 @click.argument("name")
+@click.option("--dry-run", is_flag=True, help="Only print what would be deleted.")
+@json_option
 @user_errors
-def data_remove(name):
-    """Delete everything the data home holds for NAME (downloads, partial downloads, imported data)."""
+def data_remove(name, dry_run, as_json):
+    """Delete what the data home holds for dataset NAME: downloads/NAME, .partial/NAME and
+    imported/NAME, printing each folder with its size. NAME must be a plain name; a folder that
+    holds files brainalign did not write (or is a link) is refused and nothing is deleted."""
     from ..errors import InputError
-    from ..neural.fetch import remove
+    from ..neural.fetch import remove, stored_folders
 
-    removed = remove(name)
-    if not removed:
+    found = stored_folders(name) if dry_run else remove(name)
+    if not found:
         raise InputError(f"nothing stored for {name!r}", hint="`brainalign data list` shows what is stored")
-    for folder in removed:
-        click.echo(f"removed {folder}")
+    if as_json:
+        click.echo(json.dumps([{**f, "path": str(f["path"])} for f in found], indent=2))
+        return
+    for folder in found:
+        click.echo(f"{'would remove' if dry_run else 'removed'} {folder['path']} ({folder['kind']}: "
+                   f"{folder['files']} file(s), {folder['bytes'] / 1e6:.1f} MB)")
 
 
 @data_group.group("import", short_help="Import recordings (Brain-Score, Allen NWB, generic arrays, RDMs).")
@@ -178,6 +186,13 @@ def _common(function):
     for option in reversed(options):
         function = option(function)
     return function
+
+
+def _plain(name: str) -> str:
+    """``--name`` checked to be a plain name before any file is read or written."""
+    from .._io import plain_name
+
+    return plain_name(name, "--name")
 
 
 def _window(text):
@@ -231,6 +246,7 @@ def import_brainscore_cmd(assembly, csv_path, zip_path, time_window, sha1, name,
     from ..neural.importers import finish_import
     from ..neural.importers.brainscore import import_brainscore
 
+    _plain(name)
     if sha1:
         verify_file(assembly, f"sha1:{sha1}")
     dataset = import_brainscore(name, assembly, csv_path, zip_path, time_window=_window(time_window))
@@ -248,6 +264,7 @@ def import_cowley_cmd(folder, session, name, min_reliability, stratify, output, 
     from ..neural.importers import finish_import
     from ..neural.importers.cowley2023 import import_cowley2023
 
+    _plain(name)
     _report(finish_import(import_cowley2023(name, folder, session=session), min_reliability=min_reliability,
                           stratify=stratify, output=output, overwrite=overwrite), as_json)
 
@@ -287,6 +304,7 @@ def import_generic_cmd(responses, axes, images, metadata, order, key, region, sp
     from ..neural.importers import finish_import
     from ..neural.importers.generic import import_generic
 
+    _plain(name)
     if images is None:
         from ..errors import InputError
         raise InputError("--images is required to score a model on imported responses",
@@ -338,6 +356,7 @@ def import_rdm_cmd(path, kind, images, stimulus_ids, order, key, region, species
     from ..neural.importers.generic import image_source
     from ..neural.importers.rdm import import_rdms, save_rdms
 
+    _plain(name)
     if images is None:
         from ..errors import InputError
         raise InputError("an RDM import needs the images of its conditions to become a benchmark",
@@ -375,6 +394,7 @@ def import_allen_2p_cmd(nwb, name, min_reliability, stratify, output, overwrite,
     from ..neural.importers import finish_import
     from ..neural.importers.allen_2p import import_allen_2p
 
+    _plain(name)
     _report(finish_import(import_allen_2p(name, nwb), min_reliability=min_reliability, stratify=stratify,
                           output=output, overwrite=overwrite), as_json)
 
@@ -406,6 +426,7 @@ def import_allen_np_cmd(nwb, images, bin_ms, time_window, areas, nayebi_units, n
     from ..neural.importers.allen_neuropixels import import_allen_neuropixels
     from ..neural.importers.generic import image_source
 
+    _plain(name)
     ids, source = image_source(images)
     if str(images).endswith(".npy"):  # a stack in Allen frame order
         renamed = source

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import xarray as xr
 
-from .._io import atomic_path, dumps_json
+from .._io import atomic_path, dumps_json, ensure_space
 from ..errors import FileFormatError
 from .assembly import validate_assembly
 
@@ -22,6 +22,7 @@ def write_assembly(assembly: xr.DataArray, path: str | os.PathLike) -> Path:
     data = assembly.copy()
     data.attrs = attrs
     data.name = data.name or "responses"
+    ensure_space(Path(path).parent, data.nbytes)   # HDF5 cannot survive a write that fails half way
     with atomic_path(path) as tmp:
         data.to_netcdf(tmp, engine="h5netcdf")
     return Path(path)

@@ -8,6 +8,9 @@ wheel as ``brainalign/data_manifests/`` (or in ``$BRAINALIGN_MANIFESTS``). Field
 ``brainalign data import``), ``import_options`` (mapping), ``notes`` (optional) and ``files``: a
 list of ``{name, url, size, hash, role}`` where ``hash`` is ``sha1:HEX``, ``sha256:HEX`` or
 ``null`` when the source publishes none (then ``fetch`` records the sha256 it saw).
+``name`` equals the file's name without ``.yaml``; it and every file name are plain names
+(:func:`brainalign._io.plain_name`), so nothing lands outside the data home. URLs are ``https://``,
+``http://`` or ``file:///ABSOLUTE/PATH`` (a local mirror, checked against the hash like a download).
 Nothing is read at import time.
 """
 
@@ -17,9 +20,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._io import plain_name
 from ..errors import FileFormatError, InputError
 
 HASH_ALGORITHMS = ("sha1", "sha256", "md5")
+#: URL schemes a manifest file may use; ``file://`` (an absolute local path) serves offline mirrors.
+URL_SCHEMES = ("https", "http", "file")
 _REQUIRED = ("name", "title", "description", "species", "regions", "licence", "citation", "importer", "files")
 
 
@@ -80,12 +86,20 @@ def manifest_dir() -> Path:
 def list_manifests() -> list[str]:
     """Sorted names of every manifest in :func:`manifest_dir`."""
     folder = manifest_dir()
-    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+    return sorted(p.stem for p in folder.glob("*.yaml") if _is_plain(p.stem)) if folder.is_dir() else []
+
+
+def _is_plain(name: str) -> bool:
+    try:
+        plain_name(name)
+        return True
+    except InputError:
+        return False
 
 
 def load_manifest(name: str) -> Manifest:
     """The manifest called ``name``; InputError if unknown, FileFormatError if malformed."""
-    path = manifest_dir() / f"{name}.yaml"
+    path = manifest_dir() / f"{plain_name(name, 'dataset name')}.yaml"
     if not path.is_file():
         known = ", ".join(list_manifests()) or "none"
         raise InputError(f"unknown dataset {name!r}", hint=f"known datasets: {known} (`brainalign data list`)")
@@ -106,11 +120,18 @@ def parse_manifest(path: Path) -> Manifest:
     missing = [key for key in _REQUIRED if key not in raw]
     if missing:
         raise FileFormatError(f"manifest {path} lacks {', '.join(missing)}", hint=f"required: {', '.join(_REQUIRED)}")
+    name = _checked(plain_name, str(raw["name"]), "dataset name", path)
+    if name != path.stem:
+        raise FileFormatError(f"manifest {path} names the dataset {name!r}",
+                              hint=f"a manifest's `name` is its file name without .yaml: {path.stem!r}")
+    if not isinstance(raw["files"], list):
+        raise FileFormatError(f"manifest {path}: `files` must be a list",
+                              hint="files: [{name: FILE, url: https://..., hash: sha1:HEX}]")
     files = tuple(_file(entry, path) for entry in raw["files"])
     names = [f.name for f in files]
     if len(set(names)) != len(names):
         raise FileFormatError(f"manifest {path} lists a file name twice", hint="file names must be unique")
-    return Manifest(name=str(raw["name"]), title=str(raw["title"]), description=str(raw["description"]).strip(),
+    return Manifest(name=name, title=str(raw["title"]), description=str(raw["description"]).strip(),
                     species=str(raw["species"]), regions=tuple(raw["regions"]), licence=str(raw["licence"]),
                     citation=str(raw["citation"]).strip(), importer=str(raw["importer"]), files=files,
                     terms=str(raw.get("terms", "")).strip(), homepage=str(raw.get("homepage", "")),
@@ -123,6 +144,8 @@ def _file(entry, path: Path) -> ManifestFile:
     if not isinstance(entry, dict) or "name" not in entry or "url" not in entry:
         raise FileFormatError(f"manifest {path}: every file needs a name and a url",
                               hint="files: [{name: FILE, url: https://..., hash: sha1:HEX}]")
+    file_name = _checked(plain_name, str(entry["name"]), "file name", path)
+    url = _checked(_url, str(entry["url"]), file_name, path)
     digest = entry.get("hash")
     if digest is not None:
         alg, _, hexdigest = str(digest).partition(":")
@@ -130,5 +153,29 @@ def _file(entry, path: Path) -> ManifestFile:
             raise FileFormatError(f"manifest {path}: hash {digest!r} of {entry['name']} is not ALG:HEX",
                                   hint=f"ALG is one of {', '.join(HASH_ALGORITHMS)}")
     size = entry.get("size")
-    return ManifestFile(name=str(entry["name"]), url=str(entry["url"]), size=int(size) if size is not None else None,
+    return ManifestFile(name=file_name, url=url, size=int(size) if size is not None else None,
                         hash=str(digest) if digest is not None else None, role=str(entry.get("role", "data")))
+
+
+def _checked(check, value: str, what: str, path: Path) -> str:
+    """``check(value, what)``, its InputError reported as a FileFormatError of the manifest ``path``."""
+    try:
+        return check(value, what)
+    except InputError as error:
+        raise FileFormatError(f"manifest {path}: {error.message}", hint=error.hint) from None
+
+
+def _url(url: str, what: str) -> str:
+    """``url`` if its scheme is supported and, for ``file:``, it names an absolute local path."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in URL_SCHEMES:
+        raise InputError(f"the URL of {what} ({url!r}) is not {', '.join(s + '://' for s in URL_SCHEMES)}",
+                         hint="give an http(s) URL, or file:///ABSOLUTE/PATH for a local mirror")
+    if parts.scheme == "file" and (parts.netloc not in ("", "localhost") or not parts.path.startswith("/")):
+        raise InputError(f"the URL of {what} ({url!r}) is not a local absolute path",
+                         hint="write file:///ABSOLUTE/PATH (three slashes)")
+    if parts.scheme != "file" and not parts.netloc:
+        raise InputError(f"the URL of {what} ({url!r}) has no host", hint="write https://HOST/PATH")
+    return url

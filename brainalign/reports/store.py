@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
-from .._io import sha256_bytes, write_json_atomic
+from .._io import plain_name, sha256_bytes, write_json_atomic
 from ..errors import InputError
 
 SCHEMA = "brainalign.score/1"
@@ -139,7 +139,7 @@ class ResultsStore:
         if older:
             record["supersedes"] = str(max(older, key=_order).get("id"))
         stamp = record["created"].replace(":", "").replace("-", "").replace("+", "").split(".")[0]
-        name = f"{stamp}-{record['key'][:16]}-{record['id'][:12]}.json"
+        name = plain_name(f"{stamp}-{record['key'][:16]}-{record['id'][:12]}.json", "record file name")
         return write_json_atomic(self.records_dir / name, record)
 
     def scan(self) -> Scan:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -11,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, FileFormatError, InputError
-from .stimulus_set import StimulusSet, as_rgb_float
+from .images import decode_image
+from .stimulus_set import StimulusSet
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp")
 
@@ -133,16 +133,3 @@ class ZipMemberReader:
         except Exception:  # interpreter shutdown: the handles go with the process
             pass
 
-
-def decode_image(data: bytes, name: str) -> np.ndarray:
-    """Decode image bytes to float32 (H, W, 3) in [0, 1]; FileFormatError naming ``name`` if unreadable."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            array = np.asarray(image.convert("RGB"))
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise FileFormatError(f"cannot read image {name} ({type(exc).__name__})",
-                              hint="remove or replace the file; supported: PNG, JPEG, BMP, TIFF, GIF, WebP") from None
-    return as_rgb_float(array)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..._io import plain_name
 from ...errors import DataError, FileFormatError
 from .dataset import ImportedDataset, source_record
 
@@ -25,6 +26,7 @@ def cowley_files(folder: str | Path, session: str = "210325") -> tuple[Path, Pat
 
     ``folder`` has the release layout (``responses_raw/``, ``images/``) or holds both files directly.
     """
+    session = plain_name(session, "session")
     folder = Path(folder)
     responses = folder / "responses_raw" / f"responses_{session}.npy"
     images = folder / "images" / f"images_{session}.zip"

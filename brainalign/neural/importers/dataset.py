@@ -8,11 +8,11 @@ is written beside its final place and renamed into it, so a failed import leaves
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import shutil
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,9 +23,9 @@ import pandas as pd
 import xarray as xr
 
 from .. import io as neural_io
-from ..._io import sha256_file, write_json_atomic
+from ..._io import ensure_space, new_temp_dir, plain_name, sha256_file, storage_errors, sweep_once, write_json_atomic
 from ...config import data_home
-from ...errors import DataError, InputError, OutputExistsError
+from ...errors import DataError, OutputExistsError
 from ...stimuli.sources import zip_stimulus_set
 from ...stimuli.stimulus_set import StimulusSet
 from ..assembly import validate_assembly
@@ -60,20 +60,39 @@ def source_record(*paths) -> list[dict]:
 
 
 def imported_dir(name: str, home: Path | None = None) -> Path:
-    return (home or data_home()) / "imported" / name
+    """Folder of imported dataset ``name`` (a plain name: InputError otherwise)."""
+    return (home or data_home()) / "imported" / plain_name(name, "dataset name")
+
+
+@contextlib.contextmanager
+def staging_dir(final: Path, name: str):
+    """A temporary folder beside ``final`` for an import being written (removed unless renamed);
+    full or read-only data homes become one StorageError, stale stagings of killed imports are swept."""
+    with storage_errors(final.parent, "free space in the data home, or set BRAINALIGN_HOME to another disk"):
+        final.parent.mkdir(parents=True, exist_ok=True)
+        sweep_once(final.parent)
+        staging = new_temp_dir(final.parent, name)
+        try:
+            yield staging
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
 
 
 def list_imported(home: Path | None = None) -> list[dict]:
-    """The ``dataset.json`` record of every imported dataset, sorted by name."""
+    """The ``dataset.json`` record of every imported dataset, sorted by name (records whose name is
+    not their folder's are skipped: a dataset is only ever addressed by its folder)."""
     root = (home or data_home()) / "imported"
     if not root.is_dir():
         return []
     records = []
     for path in sorted(root.glob("*/dataset.json")):
         try:
-            records.append({**json.loads(path.read_text()), "folder": str(path.parent)})
-        except (OSError, json.JSONDecodeError):
+            record = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             continue
+        if isinstance(record, dict) and record.get("name") == path.parent.name:
+            records.append({**record, "folder": str(path.parent)})
     return records
 
 
@@ -90,16 +109,14 @@ def check_stimuli(assembly: xr.DataArray, stimulus_ids) -> None:
 
 def save_imported(dataset: ImportedDataset, *, home: Path | None = None, overwrite: bool = False) -> Path:
     """Write ``dataset`` to ``imported/NAME/`` atomically; returns the folder."""
-    if not dataset.name or "/" in dataset.name or dataset.name.startswith("."):
-        raise InputError(f"bad dataset name {dataset.name!r}", hint="use letters, digits, '.', '-' or '_'")
     final = imported_dir(dataset.name, home)
     if final.exists() and not overwrite:
         raise OutputExistsError(f"dataset {dataset.name!r} is already imported ({final})",
                                 hint="pass --overwrite, or `brainalign data remove NAME` first")
     assembly = validate_assembly(dataset.assembly, nan_policy="missing")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dataset.name}.", dir=final.parent))
-    try:
+    with staging_dir(final, dataset.name) as staging:
+        ensure_space(final.parent, assembly.nbytes, hint="free space in the data home, or set BRAINALIGN_HOME "
+                                                         "to another disk")
         ids = _write_images(dataset.images, staging / "stimuli.zip") if dataset.images is not None else None
         if ids is not None:
             check_stimuli(assembly, ids)
@@ -112,15 +129,12 @@ def save_imported(dataset: ImportedDataset, *, home: Path | None = None, overwri
             "n_presentations": assembly.sizes["presentation"], "has_images": ids is not None,
             "assembly_sha256": sha256_file(staging / "assembly.nc"), **dataset.provenance})
         if final.exists():
-            trash = Path(tempfile.mkdtemp(prefix=f".{dataset.name}.old.", dir=final.parent))
+            trash = new_temp_dir(final.parent, f"{dataset.name}.old")
             os.replace(final, trash / "old")
             os.replace(staging, final)
             shutil.rmtree(trash)
         else:
             os.replace(staging, final)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
     return final
 
 

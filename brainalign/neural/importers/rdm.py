@@ -79,35 +79,31 @@ def save_rdms(name: str, rdms, *, source, images, region: str | None = None, spe
     import functools
     import os
     import shutil
-    import tempfile
 
     import pandas as pd
 
-    from ..._io import sha256_file, write_json_atomic
+    from ..._io import ensure_space, sha256_file, write_json_atomic
     from ...errors import OutputExistsError
     from ...metrics.rsa import COMPARISONS
-    from .dataset import _write_images, imported_dir, source_record
+    from .dataset import _write_images, imported_dir, source_record, staging_dir
 
     if images is None:
         raise InputError("an RDM import needs the images of its conditions to become a benchmark",
                          hint="pass --images FOLDER|ZIP (one image per stimulus id)")
     if comparison not in COMPARISONS:
         raise InputError(f"unknown RDM comparison {comparison!r}", hint=f"use one of {', '.join(COMPARISONS)}")
-    if not name or "/" in name or name.startswith("."):
-        raise InputError(f"bad dataset name {name!r}", hint="use letters, digits, '.', '-' or '_'")
     final = imported_dir(name, home)
     if final.exists() and not overwrite:
         raise OutputExistsError(f"dataset {name!r} is already imported ({final})",
                                 hint="pass --overwrite, or `brainalign data remove NAME` first")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=final.parent))
-    try:
+    with staging_dir(final, name) as staging:
         ids = [str(i) for i in rdms.pattern_descriptors["stimulus_id"]]
         have = set(_write_images(functools.partial(images, keep=frozenset(ids)), staging / "stimuli.zip"))
         missing = [i for i in ids if i not in have]
         if missing:
             raise DataError(f"{len(missing)} RDM condition(s) have no image (first: {missing[0]!r})",
                             hint="stimulus ids must match the image names (paths without suffix)")
+        ensure_space(staging, np.asarray(rdms.dissimilarities).nbytes)   # HDF5 cannot survive a full disk
         rdms.save(str(staging / "rdms.hdf5"), file_type="hdf5")
         pd.DataFrame({"stimulus_id": ids}).to_csv(staging / "stimuli.csv", index=False)
         write_json_atomic(staging / "dataset.json", {
@@ -119,9 +115,6 @@ def save_rdms(name: str, rdms, *, source, images, region: str | None = None, spe
         if final.exists():
             shutil.rmtree(final)
         os.replace(staging, final)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
     return final
 
 
