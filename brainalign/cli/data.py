@@ -159,7 +159,7 @@ def data_remove(name, dry_run, as_json):
     if not found:
         raise InputError(f"nothing stored for {name!r}", hint="`brainalign data list` shows what is stored")
     if as_json:
-        click.echo(json.dumps([{**f, "path": str(f["path"])} for f in found], indent=2))
+        click.echo(dumps_json([{**f, "path": str(f["path"])} for f in found], indent=2))
         return
     for folder in found:
         click.echo(f"{'would remove' if dry_run else 'removed'} {folder['path']} ({folder['kind']}: "
