@@ -7,6 +7,9 @@ import json
 import click
 
 from . import main
+from .._io import check_writable
+from ..benchmarks.registry import resolve_benchmarks
+from ..models.specs import check_model_spec
 from ._scoring import scoring_options
 from ._common import (checkpoint_load_options, checkpoint_option, json_option, layers_option, quiet_option,
                       results_option, seed_option, user_errors)
@@ -40,7 +43,8 @@ def demo(out, seed, quiet, as_json):
     if as_json:
         click.echo(result["leaderboard"].to_json(orient="records", indent=2))
         return
-    click.echo(result["table"])
+    from ..reports import format_table
+    click.echo(format_table(result["summary"], max_width=_terminal_width()))
     click.echo("\nmodels:")
     for spec, _, description in api.DEMO_MODELS:
         click.echo(f"  {spec:<16} {description}")
@@ -74,6 +78,8 @@ def extract(model, stimuli, layers, checkpoint, load_options, seed, output, over
     Example:
       brainalign extract alexnet_bn64 --stimuli images/ --layers features.3,features.7 -o acts.nc
     """
+    check_writable(output, overwrite=overwrite)  # before any import or work
+    check_model_spec(model)
     from .. import api
 
     activations = api.extract(model, stimuli=stimuli, layers=layers, checkpoint=checkpoint, seed=seed,
@@ -129,17 +135,24 @@ def score(model, benchmarks, area, layers, checkpoint, load_options, seed, activ
     JSON record per layer and benchmark to --results, with raw r, ceiling, ceiled score (and its
     convention) and bootstrap CIs. --layers auto commits each area to the layer best on a
     selection half of the stimuli and reports it on the held-out half."""
-    from .. import api
     from ..errors import InputError
 
-    if activations or assembly:
+    if activations or assembly:  # usage errors first: they answer before any science is imported
         if not (activations and assembly) or model:
             raise InputError("--activations and --assembly go together, without MODEL")
-        records = api.score_files(activations, assembly, layers=layers, stratify=stratify, results=results,
-                                  objective=objective, tag=tag, convention=convention, options=options)
+        if benchmarks or area:
+            raise InputError("--benchmark/--area score a model; --activations are scored against --assembly")
     else:
         if not model:
             raise InputError("missing MODEL", hint="e.g. `brainalign score alexnet_bn64 --benchmark sim.V1`")
+        check_model_spec(model)
+        resolve_benchmarks(list(benchmarks), area)
+    from .. import api
+
+    if activations:
+        records = api.score_files(activations, assembly, layers=layers, stratify=stratify, results=results,
+                                  objective=objective, tag=tag, convention=convention, options=options)
+    else:
         records = api.score(model, benchmarks=list(benchmarks), area=area, layers=layers, checkpoint=checkpoint,
                             seed=seed, results=results, objective=objective, tag=tag, epoch=epoch, convention=convention,
                             batch_size=batch_size, device=device, precision=precision, max_memory=max_memory,
@@ -154,6 +167,9 @@ def score(model, benchmarks, area, layers, checkpoint, load_options, seed, activ
     if auto:
         for region, layer in auto["region_layer_map"].items():
             click.echo(f"--layers auto: {region} -> {layer} (chosen on the selection stimuli; report its held-out score)")
+    else:
+        for line in _committed_lines(records):
+            click.echo(line)
     metrics = sorted({f"protocol {r['metric']['protocol']}, metric {r['metric'].get('name')}" for r in records})
     reduction = (records[0]["model"].get("extraction") or {}).get("reduction") if records else None
     if reduction:
@@ -163,17 +179,54 @@ def score(model, benchmarks, area, layers, checkpoint, load_options, seed, activ
     click.echo(f"{len(records)} record(s) written to {results} ({'; '.join(metrics)})")
 
 
+def _terminal_width() -> int:
+    """The terminal's columns (``$COLUMNS`` when set, 100 when not a terminal)."""
+    import shutil
+
+    return shutil.get_terminal_size((100, 24)).columns
+
+
+def _number(value) -> str:
+    """3 decimals, or an em dash for a missing value (never "nan")."""
+    return "\u2014" if value is None or value != value else f"{value:.3f}"
+
+
+def _interval(pair) -> str:
+    """`` [low, high]`` of a two-item interval, or nothing when it has none (or NaNs)."""
+    if not isinstance(pair, (list, tuple)) or len(pair) != 2 or any(v is None or v != v for v in pair):
+        return ""
+    return f" [{pair[0]:.3f}, {pair[1]:.3f}]"
+
+
 def _score_line(r: dict) -> str:
+    """One record: raw (± standard error when there is one) with its interval, ceiling, ceiled with its
+    interval, and the held-out ceiled score with its own interval."""
     s, sel = r["score"], r.get("layer_selection") or {}
-    line = f"{r['benchmark']['identifier']:<14} {str(r['layer']):<24} raw {s['raw']:.3f} ± {s['error']:.3f}"
-    if s.get("ci_low") is not None:
-        line += f" [{s['ci_low']:.3f}, {s['ci_high']:.3f}]"
-    line += f"  ceiling {s['ceiling']:.3f}  ceiled({s['convention']}) {s['ceiled']:.3f}"
+    ci = s.get("ci") if isinstance(s.get("ci"), dict) else {}
+    raw_ci = (s["ci_low"], s["ci_high"]) if s.get("ci_low") is not None else ci.get("raw") or s.get("ci")
+    error = s.get("error")
+    line = (f"{r['benchmark']['identifier']:<14} {str(r['layer']):<24} raw {_number(s.get('raw'))}"
+            + ("" if error is None or error != error else f" \u00b1 {error:.3f}") + _interval(raw_ci)
+            + f"  ceiling {_number(s.get('ceiling'))}  ceiled({s.get('convention')}) {_number(s.get('ceiled'))}"
+            + _interval(ci.get("ceiled")))
     if sel.get("heldout_ceiled") is not None and sel.get("heldout_ceiled") == sel.get("heldout_ceiled"):
-        line += f"  held-out ceiled {sel['heldout_ceiled']:.3f}"
+        line += f"  held-out ceiled {sel['heldout_ceiled']:.3f}" + _interval((sel.get("heldout_ci") or {}).get("ceiled"))
     if s.get("ceiling_note"):
         line += f"  ({s['ceiling_note']})"
     return line
+
+
+def _committed_lines(records: list[dict]) -> list[str]:
+    """Per benchmark and metric, the layer the leaderboard reports and its score, as `report` shows them."""
+    from ..reports.leaderboard import layer_table, leaderboard
+
+    lines = []
+    for row in leaderboard(layer_table(records)).to_dict("records"):
+        how = ("best on the selection stimuli, scored on the held-out ones" if row["commitment"] == "held-out"
+               else "best layer on the same stimuli: optimistic")
+        lines.append(f"committed layer: {row['measure']} -> {row['layer']} ({how}); score {_number(row['score'])}"
+                     + _interval((row["score_ci_low"], row["score_ci_high"])))
+    return lines
 
 
 EPILOG_REPORT = """\b
@@ -207,6 +260,9 @@ def report(results, csv_path, layers_csv, summary_csv, html_path, markdown_path,
     Files in RESULTS that are not readable records are reported on stderr and skipped."""
     import warnings
 
+    for path in (csv_path, layers_csv, summary_csv, html_path, markdown_path):
+        if path is not None:
+            check_writable(path, overwrite=overwrite)  # before reading a record
     from .. import api
 
     with warnings.catch_warnings(record=True) as caught:
@@ -219,7 +275,7 @@ def report(results, csv_path, layers_csv, summary_csv, html_path, markdown_path,
         click.echo(tables["leaderboard"].to_json(orient="records", indent=2))
         return
     from ..reports import format_table
-    click.echo(format_table(tables["summary"]))
+    click.echo(format_table(tables["summary"], max_width=_terminal_width()))
     for path in (csv_path, layers_csv, summary_csv, html_path, markdown_path):
         if path:
             click.echo(f"wrote {path}", err=True)
