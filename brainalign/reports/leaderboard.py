@@ -8,10 +8,10 @@ region and species (mouse areas, V1, V2, V4, IT, behaviour).
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pandas as pd
 
+from .labels import is_reference_observer, model_label  # noqa: F401  (re-exported)
 from .store import record_kind
 
 LAYER_COLUMNS = ["model", "spec", "objective", "architecture", "training_data", "epoch", "run", "tag",
@@ -58,20 +58,6 @@ def area_of(region: str | None, species: str | None, kind: str = "neural") -> st
 
 def area_sort_key(area: str) -> tuple[int, str]:
     return (AREAS.index(area) if area in AREAS else len(AREAS), area)
-
-
-def is_reference_observer(model: dict) -> bool:
-    """Whether a record's "model" is the human observers (a reference, not a model to rank)."""
-    return model.get("spec") == "humans"
-
-
-def model_label(model: dict) -> str:
-    """A readable, unambiguous model name: spec plus checkpoint file or seed; ``humans`` for the observers."""
-    if is_reference_observer(model):
-        return "humans"
-    if model.get("checkpoint"):
-        return f"{model['spec']} @ {Path(model['checkpoint']).name} [{model['weights_sha256'][:8]}]"
-    return f"{model['spec']} (seed {model.get('seed')})"
 
 
 def _number(value) -> float:
