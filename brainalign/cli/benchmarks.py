@@ -25,7 +25,7 @@ def benchmarks_list(as_json):
 
     infos = [benchmark_info(b) for b in list_benchmarks()]
     hidden = hidden_real_data()
-    if hidden:
+    if hidden and not as_json:  # --json output stays JSON alone
         click.echo(f"note: {len(hidden)} real-data benchmark(s) hidden because their data are absent from "
                    f"{shared_data_dir()} ({', '.join(hidden)}); set $BRAINALIGN_SHARED_DATA to the folder "
                    "holding them", err=True)

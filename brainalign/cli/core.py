@@ -145,8 +145,8 @@ def score(model, benchmarks, area, layers, checkpoint, load_options, seed, activ
     else:
         if not model:
             raise InputError("missing MODEL", hint="e.g. `brainalign score alexnet_bn64 --benchmark sim.V1`")
+        resolve_benchmarks(list(benchmarks), area)  # the benchmark first, then the model
         check_model_spec(model)
-        resolve_benchmarks(list(benchmarks), area)
     from .. import api
 
     if activations:
