@@ -293,3 +293,38 @@ def test_supplementary_benchmarks_are_shown_but_not_averaged():
                           "ranked": [True, False], "score": [0.2, 0.6]})
     areas = area_scores(board)
     assert areas.loc["m", "IT"] == pytest.approx(0.2) and areas.loc["m", "overall"] == pytest.approx(0.2)
+
+
+def test_terminal_table_fits_the_width_and_says_what_it_left_out(synthetic):
+    from brainalign.reports import format_table
+
+    _, _, board = synthetic
+    wide = summary(board)
+    full = format_table(wide)
+    assert max(map(len, full.splitlines())) > 60 and "more column" not in full
+    narrow = format_table(wide, max_width=60)
+    lines = narrow.splitlines()
+    assert all(len(line) <= 60 for line in lines[:-1])
+    shown = lines[0].split()
+    hidden = wide.shape[1] - sum(c in lines[0] for c in wide.columns)
+    assert shown[0] == "mean" and f"({hidden} more column(s) do not fit 60 characters" in lines[-1] and hidden > 0
+
+
+def test_score_lines_print_intervals_beside_their_numbers_and_no_nan():
+    from brainalign.cli.core import _committed_lines, _score_line
+
+    record = neural_record("pixels", "sim.V1", 0, heldout_shift=-0.02)
+    record["score"].update(error=float("nan"), ci_low=0.534, ci_high=0.636,
+                           ci={"raw": [0.534, 0.636], "ceiled": [0.30, 0.50]})
+    record["layer_selection"]["heldout_ci"] = {"raw": [0.11, 0.29], "ceiled": [0.02, 0.10]}
+    line = _score_line(record)
+    assert "nan" not in line and "±" not in line
+    assert "raw 0.200 [0.534, 0.636]" in line and "ceiled(r2/c) 0.050 [0.300, 0.500]" in line
+    heldout = f"{record['layer_selection']['heldout_ceiled']:.3f}"
+    assert f"held-out ceiled {heldout} [0.020, 0.100]" in line
+    single = neural_record("pixels", "sim.V1", 1)
+    single["score"].update(ceiling=float("nan"), ceiled=float("nan"))
+    assert "ceiling — " in _score_line(single) and "nan" not in _score_line(single)
+    [committed] = _committed_lines([record])
+    assert committed == ("committed layer: sim.V1 -> conv1 (best on the selection stimuli, scored on the held-out "
+                         f"ones); score {heldout} [0.020, 0.100]")
