@@ -11,7 +11,7 @@ from test_reports_data import BENCHMARKS, LAYERS, MODELS, all_records, expected_
 
 from brainalign import api
 from brainalign.cli import main
-from brainalign.reports import ResultsStore, area_scores, layer_table, leaderboard, summary
+from brainalign.reports import ResultsStore, area_scores, format_table, layer_table, leaderboard, summary
 from brainalign.reports.store import new_record
 
 
@@ -296,8 +296,6 @@ def test_supplementary_benchmarks_are_shown_but_not_averaged():
 
 
 def test_terminal_table_fits_the_width_and_says_what_it_left_out(synthetic):
-    from brainalign.reports import format_table
-
     _, _, board = synthetic
     wide = summary(board)
     full = format_table(wide)
@@ -307,7 +305,20 @@ def test_terminal_table_fits_the_width_and_says_what_it_left_out(synthetic):
     assert all(len(line) <= 60 for line in lines[:-1])
     shown = lines[0].split()
     hidden = wide.shape[1] - sum(c in lines[0] for c in wide.columns)
-    assert shown[0] == "mean" and f"({hidden} more column(s) do not fit 60 characters" in lines[-1] and hidden > 0
+    assert shown[0] == "mean" and lines[-1] == f"({hidden} more column(s) left out to fit 60 characters; --csv has all)"
+    assert hidden > 0
+
+
+def test_terminal_table_falls_back_to_area_means(synthetic):
+    from brainalign.reports.leaderboard import terminal_table
+
+    _, _, board = synthetic
+    assert terminal_table(board, max_width=400) == format_table(summary(board))
+    lines = terminal_table(board, max_width=100).splitlines()
+    assert lines[0].split() == ["overall", "coverage", "mouse", "V1", "V2", "behaviour"]
+    assert all(len(line) <= 100 for line in lines)
+    top = area_scores(board).sort_values("overall", ascending=False)
+    assert lines[2].startswith(top.index[0]) and f"{top['overall'].iloc[0]:.3f}" in lines[2]
 
 
 def test_score_lines_print_intervals_beside_their_numbers_and_no_nan():

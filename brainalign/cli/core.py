@@ -36,15 +36,15 @@ Examples:
 def demo(out, seed, quiet, as_json):
     """Score a positive control (the simulator's own rates), a pixel baseline, AlexNet-BN-64 and
     ResNet-18 (random init) on every simulated area, print the leaderboard and write
-    OUT/leaderboard.csv. Runs offline in a few minutes on 2 CPU cores."""
+    OUT/leaderboard.csv. Runs offline in about 3 minutes on 2 CPU cores."""
     from .. import api
 
     result = api.demo(out, seed=seed, progress=not quiet)
     if as_json:
         click.echo(result["leaderboard"].to_json(orient="records", indent=2))
         return
-    from ..reports import format_table
-    click.echo(format_table(result["summary"], max_width=_terminal_width()))
+    from ..reports.leaderboard import terminal_table
+    click.echo(terminal_table(result["leaderboard"], max_width=_terminal_width()))
     click.echo("\nmodels:")
     for spec, _, description in api.DEMO_MODELS:
         click.echo(f"  {spec:<16} {description}")
@@ -274,8 +274,8 @@ def report(results, csv_path, layers_csv, summary_csv, html_path, markdown_path,
     if as_json:
         click.echo(tables["leaderboard"].to_json(orient="records", indent=2))
         return
-    from ..reports import format_table
-    click.echo(format_table(tables["summary"], max_width=_terminal_width()))
+    from ..reports.leaderboard import terminal_table
+    click.echo(terminal_table(tables["leaderboard"], max_width=_terminal_width()))
     for path in (csv_path, layers_csv, summary_csv, html_path, markdown_path):
         if path:
             click.echo(f"wrote {path}", err=True)

@@ -276,6 +276,17 @@ def format_table(wide: pd.DataFrame, *, max_width: int | None = None) -> str:
     table = shown.to_string()
     hidden = text.shape[1] - shown.shape[1]
     if hidden:
-        table += (f"\n({hidden} more column(s) do not fit {max_width} characters: "
-                  f"write the full table with --csv or --markdown)")
+        table += f"\n({hidden} more column(s) left out to fit {max_width} characters; --csv has all)"
     return table
+
+
+def terminal_table(board: pd.DataFrame, *, max_width: int) -> str:
+    """The summary for a terminal of ``max_width`` columns: every benchmark when it fits, else the
+    overall, coverage and per-area scores (the benchmarks stay in the files)."""
+    full = format_table(summary(board))
+    if board.empty or max(map(len, full.splitlines())) <= max_width:
+        return full
+    areas = area_scores(board).sort_values("overall", ascending=False, na_position="last")
+    return (format_table(areas, max_width=max_width)
+            + f"\n(per area: {board['measure'].nunique()} benchmark columns do not fit {max_width} characters; "
+              "--csv has them)")
