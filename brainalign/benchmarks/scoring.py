@@ -26,7 +26,6 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 import xarray as xr
-from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from threadpoolctl import threadpool_limits
 
 from .._io import sha256_bytes
@@ -37,7 +36,7 @@ from ..metrics.conventions import DEFAULT_CONVENTION, ceiled_score
 from ..metrics.nayebi import interanimal_consistency, noise_corrected_predictivity
 from ..metrics.pls import linear_kernel
 from ..metrics.predictivity import cross_validated_predictivity
-from ..metrics.splits import brainscore_splits
+from ..metrics.splits import brainscore_splits, shuffle_split
 from ..neural.assembly import stimulus_metadata, trial_array
 from .base import BrainScoreProtocol, NayebiProtocol, NeuralBenchmark
 from .options import DEFAULT_PROTOCOL, PROTOCOLS, REGRESSIONS, ScoreOptions  # noqa: F401  (re-exported)
@@ -130,8 +129,12 @@ def align_features(activations: xr.DataArray, stimulus_ids: np.ndarray, *, layer
 def selection_partition(n_stimuli: int, labels, protocol) -> tuple[np.ndarray, np.ndarray]:
     """Sorted indices of the layer-selection part and the held-out part of the stimuli."""
     kwargs = dict(n_splits=1, train_size=protocol.selection_fraction, random_state=protocol.selection_seed)
-    splitter = StratifiedShuffleSplit(**kwargs) if labels is not None else ShuffleSplit(**kwargs)
-    selection, heldout = next(splitter.split(np.zeros(n_stimuli), labels))
+    if labels is None:
+        [(selection, heldout)] = shuffle_split(n_stimuli, **kwargs)
+    else:
+        from sklearn.model_selection import StratifiedShuffleSplit  # a second to import: only when stratified
+
+        selection, heldout = next(StratifiedShuffleSplit(**kwargs).split(np.zeros(n_stimuli), labels))
     return np.sort(selection), np.sort(heldout)
 
 

@@ -141,7 +141,8 @@ def score(model, benchmarks, area, layers, checkpoint, load_options, seed, activ
         if not (activations and assembly) or model:
             raise InputError("--activations and --assembly go together, without MODEL")
         if benchmarks or area:
-            raise InputError("--benchmark/--area score a model; --activations are scored against --assembly")
+            raise InputError("--benchmark/--area score a model; --activations are scored against --assembly",
+                             hint="drop --benchmark/--area, or score MODEL on them instead of --activations")
     else:
         if not model:
             raise InputError("missing MODEL", hint="e.g. `brainalign score alexnet_bn64 --benchmark sim.V1`")

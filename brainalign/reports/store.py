@@ -55,11 +55,14 @@ def record_key(record: dict) -> str:
 @functools.lru_cache(maxsize=1)
 def environment() -> dict:
     """Versions that can change a number, recorded with every score."""
-    import numpy
-    import sklearn
+    import importlib.metadata
 
+    import numpy
+
+    sklearn = sys.modules.get("sklearn")  # its import takes a second that scoring does not need otherwise
     return {"brainalign": __version__, "python": platform.python_version(), "numpy": numpy.__version__,
-            "scikit-learn": sklearn.__version__, "torch": _torch_version()}
+            "scikit-learn": sklearn.__version__ if sklearn else importlib.metadata.version("scikit-learn"),
+            "torch": _torch_version()}
 
 
 def _torch_version() -> str | None:
