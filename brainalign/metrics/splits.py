@@ -133,8 +133,9 @@ def shuffle_split(n_samples, *, n_splits, train_size, random_state):
 
     Examples
     --------
-    >>> [(list(train), list(test)) for train, test in shuffle_split(4, n_splits=1, train_size=0.5, random_state=0)]
-    [([3, 0], [2, 1])]
+    >>> [(train.tolist(), test.tolist()) for train, test in shuffle_split(4, n_splits=1, train_size=0.5,
+    ...                                                                      random_state=0)]
+    [([1, 0], [2, 3])]
     """
     n_train, n_test = shuffle_split_sizes(n_samples, train_size=train_size, n_splits=n_splits)
     rng = np.random.mtrand._rand if random_state is None else np.random.RandomState(random_state)
