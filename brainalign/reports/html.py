@@ -1,9 +1,10 @@
 """The HTML report: one self-contained file (inline CSS, JS and SVG; no network, no CDN).
 
-Sections: a sortable, filterable leaderboard (overall and per area), per-benchmark rows, a
+Sections: an overview heatmap (models x areas, with coverage), a sortable, filterable
+leaderboard (overall and per area), per-benchmark rows with each score's own interval, a
 comparison by training objective, score against training epoch for runs scored at several
-epochs, per-model layer profiles / RDMs / psychometric curves, records of kinds this version
-does not know, and a provenance footer.
+epochs, per-model layer profiles / RDMs / psychometric curves, the human observers as a
+reference, records of kinds this version does not know, and a provenance footer.
 """
 
 from __future__ import annotations
