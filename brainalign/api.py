@@ -10,25 +10,20 @@ import xarray as xr
 from tqdm.auto import tqdm
 
 from ._io import check_writable, sha256_file, write_text_atomic
-from .activations import extract_activations, features_for_scoring, preflight, save_activations
-from .activations.features import pca_features, projected_features, sampled_features
-from .activations.kernel import STREAMED_RDMS
-from .activations.reduction import parse_reduction
+from .activations.io import save_activations
 from .benchmarks.base import NeuralBenchmark, protocol_for_stimuli
 from .benchmarks.rsa import RSABenchmark, compare_rsa
-from .benchmarks.registry import (benchmark_info, benchmarks_for_area, list_benchmarks, load_benchmark,
-                                  unknown_benchmark_hint)
+from .benchmarks.registry import load_benchmark, resolve_benchmarks
 from .benchmarks.scoring import LayerScore, ScoreOptions, score_layers
 from .errors import DataError, InputError
 from .metrics.conventions import DEFAULT_CONVENTION
-from .models import load_model, resolve_layers
 from .neural.io import read_assembly
 from .reports import ResultsStore, format_table, layer_table, leaderboard, summary, summary_long
 from .reports.metadata import model_metadata
 from .reports.store import new_record
-from .stimuli import resolve_stimuli
 
 DEFAULT_RESULTS = Path("brainalign-results")
+# torch is imported inside the functions that run a model: scoring activation files needs none of it
 
 
 def extract(model: str, *, stimuli: str, layers=None, checkpoint: str | None = None, seed: int = 0,
@@ -46,6 +41,10 @@ def extract(model: str, *, stimuli: str, layers=None, checkpoint: str | None = N
     """
     if output is not None:
         check_writable(output, overwrite=overwrite)
+    from .activations import extract_activations, preflight
+    from .models import load_model, resolve_layers
+    from .stimuli import resolve_stimuli
+
     loaded = load_model(model, checkpoint=checkpoint, seed=seed, checkpoint_format=checkpoint_format,
                         trust_checkpoint=trust_checkpoint, allow_partial=allow_partial, tokens=tokens)
     chosen = resolve_layers(loaded, layers)
@@ -58,28 +57,6 @@ def extract(model: str, *, stimuli: str, layers=None, checkpoint: str | None = N
                                                                 "content_sha256": stimulus_set.content_hash}}
         save_activations(activations, output, provenance=provenance)
     return activations
-
-
-def _benchmark_ids(benchmarks, area) -> list[str]:
-    if benchmarks and area:
-        raise InputError("give --benchmark or --area, not both")
-    if area:
-        return benchmarks_for_area(area)
-    if not benchmarks:
-        raise InputError("nothing to score", hint="pass --benchmark NAME or --area AREA "
-                                                  "(`brainalign benchmarks list` shows them)")
-    return [b for name in benchmarks for b in _expand(name)]
-
-
-def _expand(name: str) -> list[str]:
-    """Benchmark ids matching ``name`` (an id or a shell pattern); InputError before any work when none."""
-    if any(c in name for c in "*?["):
-        matches = list_benchmarks(name)
-        if not matches:
-            raise InputError(f"no benchmark matches {name!r}", hint=unknown_benchmark_hint())
-        return matches
-    benchmark_info(name)  # raises the one-line error for an unknown id
-    return [name]
 
 
 def _metric_record(benchmark: NeuralBenchmark, options: ScoreOptions | None = None) -> dict:
@@ -174,7 +151,13 @@ def score(model: str, *, benchmarks=None, area: str | None = None, layers=None, 
     :func:`.activations.features.pca_features`: both within the memory bounds);
     the method is recorded in ``model.extraction.reduction`` and in each score's details.
     """
-    identifiers = _benchmark_ids(benchmarks, area)
+    from .activations.features import features_for_scoring, pca_features, projected_features, sampled_features
+    from .activations.kernel import STREAMED_RDMS
+    from .activations.reduction import parse_reduction
+    from .models import load_model, resolve_layers
+    from .stimuli import resolve_stimuli
+
+    identifiers = resolve_benchmarks(benchmarks, area)
     reduction = parse_reduction(reduce)
     if reduction is not None and (reduction[0] == "pca") != bool(reduce_fit):
         raise InputError(f"--reduce {reduce} " + ("needs images to fit the PCA on" if reduction[0] == "pca"
@@ -190,6 +173,7 @@ def score(model: str, *, benchmarks=None, area: str | None = None, layers=None, 
     chosen = resolve_layers(loaded, None if auto else layers)
     model_record = {**loaded.provenance(), "tag": tag,
                     **model_metadata(loaded.spec, checkpoint, objective=objective, epoch=epoch),
+                    "layer_inventory": list(loaded.default_layers),  # network order, for the layer profiles
                     "extraction": {"device": device, "precision": precision}}
     fit_stimuli = resolve_stimuli(reduce_fit) if reduction is not None and reduce_fit else None
     if reduction is not None:
@@ -252,7 +236,10 @@ def compare(model_a: str, model_b: str, *, benchmark: str, layers_a=None, layers
     CI and two-sided bootstrap p-value (:func:`brainalign.benchmarks.scoring.compare_layers`, or
     :func:`brainalign.benchmarks.rsa.compare_rsa` for RSA benchmarks).
     """
+    from .activations.features import features_for_scoring
+    from .activations.kernel import STREAMED_RDMS
     from .benchmarks.scoring import compare_layers
+    from .models import load_model, resolve_layers
 
     bench = load_benchmark(benchmark)
     rsa = isinstance(bench, RSABenchmark)
@@ -397,12 +384,12 @@ DEMO_MODELS = (
     ("sim_oracle", "all", "positive control: the simulator's own noise-free rates"),
     ("pixels", "all", "baseline: raw pixels"),
     ("alexnet_bn64", "all", "Nayebi et al. 2023 AlexNet-BN, 64x64 input, random init"),
-    # act1 (802,816 units at 224 px) is left out to keep the demo within a few minutes on 2 cores
+    # act1 (802,816 units at 224 px) is left out to keep the demo within about 3 minutes on 2 cores
     ("timm:resnet18", "layer1,layer2,layer3,layer4,global_pool", "ResNet-18 (timm), random init"),
 )
 
 
-# the default protocol with 200 bootstrap replicates (instead of 1000) keeps the demo within minutes
+# the default protocol with 200 bootstrap replicates (instead of 1000) keeps the demo within about 3 minutes
 DEMO_OPTIONS = ScoreOptions(n_boot=200)
 
 
@@ -455,6 +442,8 @@ def psychometric(model: str, *, task: str, layer: str | None = None, logits: boo
     from .psychometrics.responses import LOGITS
 
     from .psychometrics.plot import check_plot_path
+    from .models import load_model
+    from .stimuli import resolve_stimuli
 
     if plot is not None:
         check_plot_path(plot, overwrite=overwrite)
@@ -501,6 +490,7 @@ def consistency(model: str, *, experiment: str, checkpoint: str | None = None, s
                 progress: bool = True) -> dict:
     """16-way decisions of ``model`` on an experiment's images (edge, silhouette) and their error
     consistency with every human; one ``kind: psychometric`` record."""
+    from .models import load_model
     from .psychometrics.curves import model_consistency
     from .psychometrics.records import consistency_parts
 

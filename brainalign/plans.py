@@ -317,10 +317,9 @@ def _benchmarks(plan: dict) -> list[tuple[str, str, list[str]]]:
     ``scorings``: ``"protocol/regression"`` for each protocol x metric of the plan, or ``["own"]``
     for a benchmark that scores itself.
     """
-    from .api import _benchmark_ids
-    from .benchmarks.registry import benchmarks_for_area, load_benchmark
+    from .benchmarks.registry import benchmarks_for_area, load_benchmark, resolve_benchmarks
 
-    identifiers = _benchmark_ids(plan["benchmarks"], None) if plan["benchmarks"] else []
+    identifiers = resolve_benchmarks(plan["benchmarks"], None) if plan["benchmarks"] else []
     identifiers += [b for area in plan["areas"] for b in benchmarks_for_area(area)]
     scorings = [f"{protocol}/{METRICS[metric]}" for protocol in plan["protocols"] for metric in plan["metrics"]]
     chosen = []

@@ -16,6 +16,8 @@ from brainalign import api
 from brainalign.reports import ResultsStore, area_scores, layer_table, leaderboard
 
 CHROMIUM = os.environ.get("BRAINALIGN_CHROMIUM", "/usr/bin/chromium")
+#: screenshots are kept here for people to look at (CI uploads the folder); not in git
+ARTIFACTS = Path(os.environ.get("BRAINALIGN_TEST_ARTIFACTS", Path(__file__).parents[1] / "test-artifacts")) / "browser"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--no-first-run", "--disable-sync"]
 
@@ -99,13 +101,67 @@ def test_filtering_by_objective_and_area(page_session):
     assert len(_column(page, "leaderboard-table", 2)) == sum(m[2] == "simclr" for m in MODELS.values())
     assert page.text_content("#shown-count") == "3 model(s) shown"
     page.select_option("#filter-area", "V1")
-    areas = set(_column(page, "benchmark-table", 4))
+    areas = set(page.eval_on_selector_all("#benchmark-table tbody tr:not(.hidden)",
+                                          "rows => rows.map(r => r.getAttribute('data-area'))"))
     assert areas == {"V1"}
     hidden = page.eval_on_selector_all("#leaderboard-table thead th.hidden", "ths => ths.map(t => t.textContent)")
     assert sorted(hidden) == ["V2", "behaviour", "mouse"]
     page.select_option("#filter-objective", "")
     page.select_option("#filter-area", "")
     assert len(_column(page, "leaderboard-table", 2)) == len(MODELS)
+
+
+def test_area_filter_hides_models_without_a_score_in_that_area(page_session):
+    page, records = page_session["page"], page_session["records"]
+    behaviour = area_scores(leaderboard(layer_table(records)))["behaviour"].dropna()
+    assert 0 < len(behaviour) < len(MODELS)                       # some models have no behaviour score
+    page.select_option("#filter-area", "behaviour")
+    assert sorted(_column(page, "leaderboard-table", 2)) == sorted(behaviour.index)
+    sections = page.eval_on_selector_all("details.model:not(.hidden)", "ds => ds.map(d => d.getAttribute('data-model'))")
+    assert sorted(sections) == sorted(behaviour.index)
+    page.select_option("#filter-area", "")
+    assert len(_column(page, "leaderboard-table", 2)) == len(MODELS)
+
+
+def test_overview_heatmap_shows_area_scores_and_coverage(page_session):
+    page, records = page_session["page"], page_session["records"]
+    areas = area_scores(leaderboard(layer_table(records)))
+    rows = page.eval_on_selector_all("#overview-table tbody tr", "rows => rows.map(r => Array.from(r.cells, "
+                                     "c => c.textContent.trim()))")
+    headers = page.eval_on_selector_all("#overview-table thead th", "ths => ths.map(t => t.textContent.trim())")
+    assert [r[0] for r in rows] == list(areas.sort_values("overall", ascending=False).index)
+    column = next(i for i, h in enumerate(headers) if h.startswith("mouse"))
+    for row in rows:
+        score = areas.loc[row[0], "mouse"]
+        assert row[column] == f"{score:.3f}2/2"                   # score, then 2 of the 2 mouse benchmarks
+    alexnet = next(r for r in rows if r[0].startswith("alexnet_bn64"))
+    assert alexnet[headers.index("behaviour (1)")] == "not scored0/1"
+    assert alexnet[2] == f"{areas.loc[alexnet[0], 'coverage']:.0%}"
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_screenshots_at_desktop_and_phone_width(page_session, width):
+    """The per-benchmark table fits 1400 px with its score column visible; both widths are saved
+    as screenshots in the test artefacts (look at them)."""
+    page = page_session["page"]
+    page.set_viewport_size({"width": width, "height": 900})
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"report-{width}px.png"), full_page=True)
+    overflow = page.evaluate("""() => {
+        const table = document.getElementById('benchmark-table');
+        const score = Array.from(table.tHead.rows[0].cells).find(c => c.textContent.trim() === 'score');
+        return {table: table.scrollWidth, box: table.parentElement.clientWidth,
+                score_right: score.getBoundingClientRect().right, page: document.documentElement.scrollWidth};
+    }""")
+    assert overflow["page"] <= width                               # nothing pushes the page sideways
+    if width == 1400:
+        assert overflow["table"] <= overflow["box"], overflow      # no horizontal scrolling at 1400 px
+        assert overflow["score_right"] <= width
+    titles = page.eval_on_selector_all("svg.chart", "svgs => svgs.map(s => { const t = s.querySelector('text');"
+                                       " const b = s.getBoundingClientRect(); const r = t.getBoundingClientRect();"
+                                       " return r.right <= b.right + 1 && r.left >= b.left - 1; })")
+    assert titles and all(titles)                                  # chart titles are not cut off
+    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def test_no_console_errors_no_network_and_a_non_blank_screenshot(page_session):

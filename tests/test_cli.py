@@ -108,3 +108,20 @@ def test_torch_backend_with_pls_is_refused_rather_than_misrecorded():
 def test_clashing_protocol_options_are_one_line():
     assert "PLS only" in _error_line(run("score", "pixels", "--benchmark", "sim.V1", "--protocol", "nayebi2023",
                                          "--metric", "ridge"))
+
+
+def test_psychometric_prints_the_stored_notes_and_consistency_names_its_squared_difference(monkeypatch):
+    from brainalign import api
+
+    curve = {"benchmark": {"identifier": "psychometric.contrast"}, "curve": {"unit": "contrast"},
+             "score": {"threshold": 2.664, "threshold_ci": [1.9, 3.8],
+                       "notes": "threshold outside the tested levels: an extrapolation, not constrained by the data"}}
+    monkeypatch.setattr(api, "psychometric", lambda *a, **k: [curve])
+    result = run("psychometric", "timm:resnet18", "--task", "contrast", "--logits")
+    assert result.exit_code == 0
+    assert "warning: psychometric.contrast: threshold outside the tested levels" in result.stderr
+    record = {"benchmark": {"identifier": "model-vs-human.edge.error-consistency"},
+              "score": {"accuracy": 0.6, "human_accuracy": 0.8, "raw": 0.1, "ceiling": 0.3, "accuracy_difference": 0.04}}
+    monkeypatch.setattr(api, "consistency", lambda *a, **k: record)
+    printed = run("consistency", "timm:resnet18", "--experiment", "edge").output
+    assert "squared accuracy difference (model - humans)^2 0.0400" in printed

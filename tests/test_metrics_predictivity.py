@@ -147,3 +147,16 @@ def test_aggregate_is_mean_of_nan_medians_with_sem():
     np.testing.assert_allclose(per_split, [0.3, 0.35])
     assert center == pytest.approx(0.325)
     assert error == pytest.approx(0.025 / np.sqrt(2))
+
+
+@pytest.mark.parametrize("n, n_splits, train_size, seed", [(315, 10, 0.9, 1), (640, 10, 0.9, 1), (10, 10, 0.5, 1),
+                                                          (6, 3, 0.5, 0), (264, 1, 0.5, 0), (51, 4, 0.3, 7)])
+def test_shuffle_split_draws_exactly_scikit_learns_splits(n, n_splits, train_size, seed):
+    from brainalign.metrics.splits import shuffle_split
+
+    ours = shuffle_split(n, n_splits=n_splits, train_size=train_size, random_state=seed)
+    theirs = list(ShuffleSplit(n_splits, train_size=train_size, test_size=None, random_state=seed).split(np.zeros(n)))
+    assert len(ours) == len(theirs) == n_splits
+    for (train, test), (train_ref, test_ref) in zip(ours, theirs):
+        np.testing.assert_array_equal(train, train_ref)
+        np.testing.assert_array_equal(test, test_ref)

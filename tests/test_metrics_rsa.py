@@ -202,6 +202,12 @@ def test_rsa_score_of_the_true_patterns_lies_within_the_noise_ceiling():
     assert abs(noise["raw"]) < 0.25 < true["raw"]
     selection = records[0].layer_selection
     assert selection["n_selection"] + selection["n_heldout"] == 15 and selection["selection_raw"] > 0.25
+    # the committed layer (best on the selection stimuli) keeps its RDM and the target's mean RDM, in the
+    # benchmark's stimulus order, for the report's heatmaps; the other layer keeps none
+    kept = true["rdms"]
+    assert "rdms" not in noise and kept["layer"] == "true" and kept["n_stimuli"] == 15
+    np.testing.assert_allclose(kept["model"], model.get_matrices()[0], atol=5e-5)
+    np.testing.assert_allclose(kept["neural"], target.get_matrices().mean(axis=0), atol=5e-5)
 
 
 def test_paired_rsa_comparison_on_the_heldout_stimuli():

@@ -11,7 +11,7 @@ from test_reports_data import BENCHMARKS, LAYERS, MODELS, all_records, expected_
 
 from brainalign import api
 from brainalign.cli import main
-from brainalign.reports import ResultsStore, area_scores, layer_table, leaderboard, summary
+from brainalign.reports import ResultsStore, area_scores, format_table, layer_table, leaderboard, summary
 from brainalign.reports.store import new_record
 
 
@@ -70,7 +70,18 @@ def test_area_means_and_overall_by_hand(synthetic):
     assert alexnet["V1"] == pytest.approx(mean([expected_score("supervised", "sim.V1"), 0.5]))   # PLS and RSA
     assert alexnet["coverage"] == pytest.approx(5 / 6) and pd.isna(alexnet["behaviour"])
     rsa = board[(board["metric"] == "rsa")].iloc[0]
-    assert rsa["commitment"] == "same data" and (rsa["ci_low"], rsa["ci_high"]) == (0.25, 0.35)
+    assert rsa["commitment"] == "same data" and (rsa["raw_full_ci_low"], rsa["raw_full_ci_high"]) == (0.25, 0.35)
+    assert pd.isna(rsa["score_ci_low"])  # the raw interval is never printed beside the ceiled score
+
+
+def test_every_score_column_carries_its_own_interval():
+    record = neural_record("pixels", "sim.V1", 0, heldout_shift=-0.02)
+    record["score"].update(ci_low=0.534, ci_high=0.636, ci={"raw": [0.534, 0.636], "ceiled": [0.30, 0.50]})
+    record["layer_selection"]["heldout_ci"] = {"raw": [0.11, 0.29], "ceiled": [0.02, 0.10]}
+    [row] = leaderboard(layer_table([record])).to_dict("records")
+    assert row["raw_heldout"] == pytest.approx(0.18) and (row["raw_heldout_ci_low"], row["raw_heldout_ci_high"]) == (0.11, 0.29)
+    assert (row["score_ci_low"], row["score_ci_high"]) == (0.02, 0.10)
+    assert row["raw_full"] == pytest.approx(0.2) and (row["raw_full_ci_low"], row["raw_full_ci_high"]) == (0.534, 0.636)
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +111,8 @@ def test_report_cli_skips_corrupt_files_with_a_warning(written):
 def test_csv_tables(written):
     _, out = written
     layers, board, tidy = (pd.read_csv(out[n]) for n in ("layers.csv", "board.csv", "summary.csv"))
-    for column in ("raw", "ceiling", "ceiled", "convention", "ci_low", "ci_high", "n_stimuli", "n_neuroids",
+    for column in ("raw", "ceiling", "ceiled", "convention", "raw_ci_low", "raw_ci_high", "ceiled_ci_low",
+                   "heldout_raw_ci_low", "heldout_ceiled_ci_high", "n_stimuli", "n_neuroids",
                    "protocol", "benchmark_version", "weights_sha256", "objective", "architecture", "epoch"):
         assert column in layers.columns, column
     assert len(layers) == len(MODELS) * len(BENCHMARKS) * len(LAYERS) + 2
@@ -131,7 +143,7 @@ def test_html_is_self_contained_and_has_every_section(written):
                                   + 2                   # model and neural RDM of the RSA record
                                   + 1                   # psychometric curve
                                   + 1)                  # score vs epoch of the simclr run (3 epochs)
-    assert "model RDM (sim.V1, conv3)" in html and "psychometric: psy.contrast (fit: threshold 0.25, width 0.3)" in html
+    assert "RDMs, sim.V1 · conv3" in html and "psychometric: psy.contrast (fit: threshold 0.25, width 0.3)" in html
     assert "score vs training epoch: simclr/rn18 (simclr)" in html
     assert re.search(r"<td>eye-tracking</td><td class=\"num\">1</td>", html)        # unknown kind listed
     assert "<code>broken.json</code>" in html and "1 superseded record(s)" in html
@@ -197,11 +209,70 @@ def test_psychometric_records_of_the_psychometrics_package_are_drawn(tmp_path):
     assert "log10 stimulus level" in html and 'id="other"' not in html
 
 
+def test_humans_are_a_reference_observer_not_a_model(tmp_path):
+    from brainalign.psychometrics.records import HUMANS_MODEL, human_parts
+
+    levels = [0.01, 0.1, 1.0]
+    result = {"curve": {"task": "contrast", "levels": levels, "accuracy": [0.5, 0.8, 0.99], "n_trials": [9, 9, 9],
+                        "chance": 0.0625, "fit": {"threshold": 0.05, "scale": "log"}},
+              "consistency": {"kappa": 0.4}, "n_trials": 27, "experiment": "contrast",
+              "accuracy_per_condition": {}, "observers": ["subject-01", "subject-02"]}
+    human = new_record(model=dict(HUMANS_MODEL), kind="psychometric", **human_parts(result))
+    store = ResultsStore(tmp_path / "r")
+    store.write(neural_record("pixels", "sim.V1", 0))
+    store.write(human)
+    api.report(tmp_path / "r", html=tmp_path / "r.html")
+    html = (tmp_path / "r.html").read_text()
+    assert "seed None" not in html and "sha256 none" not in html and 'data-model="humans"' not in html
+    observers = html[html.index('id="observers"'):html.index('id="provenance"')]
+    assert "<h3>humans</h3>" in observers and ">human</text>" in observers and ">model</text>" not in observers
+
+
+def test_layer_profiles_follow_the_declared_inventory_and_leave_out_logits():
+    from brainalign.reports.figures import layer_profile
+
+    inventory = ["act1", "layer1", "layer2", "layer3", "layer4", "global_pool"]
+    records = []
+    for depth, layer in enumerate(["global_pool", "layer2", "act1", "layer4", "layer1", "layer3"]):
+        record = neural_record("pixels", "sim.V1", 0)
+        record["model"]["layer_inventory"] = inventory
+        record["layer"] = layer
+        records.append(record)
+    behaviour = new_record(model=records[0]["model"], kind="psychometric", layer="logits",
+                           benchmark={"identifier": "model-vs-human.edge.error-consistency", "version": "1",
+                                      "region": "behaviour", "species": "human"},
+                           metric={"name": "error_consistency"}, score={"raw": 0.2, "ceiling": 0.4, "ceiled": 0.5})
+    layers = layer_table(records + [behaviour])
+    neural = layers[layers["kind"] == "neural"].sort_values("depth")
+    assert list(neural["layer"]) == inventory
+    svg = layer_profile(layers, "pixels (seed 0)")
+    ticks = re.findall(r'class="tick">([^<]+)</text>', svg)
+    assert [t for t in ticks if not t.replace(".", "").replace("-", "").isdigit()] == inventory   # no "logits"
+
+
+def test_more_than_ten_benchmarks_get_distinct_colours_and_whole_legends():
+    from brainalign.reports.plots import Series, distinct_colors, line_chart
+
+    for n in (4, 10, 14, 20, 31):
+        assert len(set(distinct_colors(n))) == n
+    names = [f"imported.a-long-dataset-name.VIS{i:02d} (rsa_spearman)" for i in range(14)]
+    svg = line_chart([Series(name, [0, 1], [0.1, 0.2], color=c) for name, c in zip(names, distinct_colors(14))],
+                     title="layer profile: timm:resnet18 @ rn18-ep=30.ckpt [73696d63] on every benchmark",
+                     x_label="layer", y_label="raw", x_ticks=[(0, "layer1.0.add"), (1, "global_pool")])
+    width, height = map(float, re.search(r'viewBox="0 0 (\d+) (\d+)"', svg).groups())
+    assert all(f">{name}</text>" in svg for name in names)            # every legend entry, in full
+    legend_x = [float(x) for x in re.findall(r'<text x="([\d.]+)" y="[\d.]+" class="legend">', svg)]
+    assert max(legend_x) + 6.2 * max(map(len, names)) <= width        # ... inside the figure
+    legend_y = [float(y) for y in re.findall(r'<text x="[\d.]+" y="([\d.]+)" class="legend">', svg)]
+    assert max(legend_y) <= height and 7 * len("layer profile: timm:resnet18 @ rn18-ep=30.ckpt [73696d63] on every "
+                                              "benchmark") <= width
+
+
 def test_rsa_style_ci_list_and_ceiling_bounds_reach_the_tables():
     record = neural_record("pixels", "sim.V1", 0)
     record["score"].update(ci=[0.1, 0.3], ceiling_lower=0.6, ceiling_upper=0.8)
     [row] = layer_table([record]).to_dict("records")
-    assert (row["ci_low"], row["ci_high"], row["ceiling_lower"], row["ceiling_upper"]) == (0.1, 0.3, 0.6, 0.8)
+    assert (row["raw_ci_low"], row["raw_ci_high"], row["ceiling_lower"], row["ceiling_upper"]) == (0.1, 0.3, 0.6, 0.8)
 
 
 @pytest.mark.parametrize("region, species, kind, area", [
@@ -222,3 +293,49 @@ def test_supplementary_benchmarks_are_shown_but_not_averaged():
                           "ranked": [True, False], "score": [0.2, 0.6]})
     areas = area_scores(board)
     assert areas.loc["m", "IT"] == pytest.approx(0.2) and areas.loc["m", "overall"] == pytest.approx(0.2)
+
+
+def test_terminal_table_fits_the_width_and_says_what_it_left_out(synthetic):
+    _, _, board = synthetic
+    wide = summary(board)
+    full = format_table(wide)
+    assert max(map(len, full.splitlines())) > 60 and "more column" not in full
+    narrow = format_table(wide, max_width=60)
+    lines = narrow.splitlines()
+    assert all(len(line) <= 60 for line in lines[:-1])
+    shown = lines[0].split()
+    hidden = wide.shape[1] - sum(c in lines[0] for c in wide.columns)
+    assert shown[0] == "mean" and lines[-1] == f"({hidden} more column(s) left out to fit 60 characters; --csv has all)"
+    assert hidden > 0
+
+
+def test_terminal_table_falls_back_to_area_means(synthetic):
+    from brainalign.reports.leaderboard import terminal_table
+
+    _, _, board = synthetic
+    assert terminal_table(board, max_width=400) == format_table(summary(board))
+    lines = terminal_table(board, max_width=100).splitlines()
+    assert lines[0].split() == ["overall", "coverage", "mouse", "V1", "V2", "behaviour"]
+    assert all(len(line) <= 100 for line in lines)
+    top = area_scores(board).sort_values("overall", ascending=False)
+    assert lines[2].startswith(top.index[0]) and f"{top['overall'].iloc[0]:.3f}" in lines[2]
+
+
+def test_score_lines_print_intervals_beside_their_numbers_and_no_nan():
+    from brainalign.cli.core import _committed_lines, _score_line
+
+    record = neural_record("pixels", "sim.V1", 0, heldout_shift=-0.02)
+    record["score"].update(error=float("nan"), ci_low=0.534, ci_high=0.636,
+                           ci={"raw": [0.534, 0.636], "ceiled": [0.30, 0.50]})
+    record["layer_selection"]["heldout_ci"] = {"raw": [0.11, 0.29], "ceiled": [0.02, 0.10]}
+    line = _score_line(record)
+    assert "nan" not in line and "±" not in line
+    assert "raw 0.200 [0.534, 0.636]" in line and "ceiled(r2/c) 0.050 [0.300, 0.500]" in line
+    heldout = f"{record['layer_selection']['heldout_ceiled']:.3f}"
+    assert f"held-out ceiled {heldout} [0.020, 0.100]" in line
+    single = neural_record("pixels", "sim.V1", 1)
+    single["score"].update(ceiling=float("nan"), ceiled=float("nan"))
+    assert "ceiling — " in _score_line(single) and "nan" not in _score_line(single)
+    [committed] = _committed_lines([record])
+    assert committed == ("committed layer: sim.V1 -> conv1 (best on the selection stimuli, scored on the held-out "
+                         f"ones); score {heldout} [0.020, 0.100]")

@@ -1,13 +1,16 @@
 """Activation extraction (forward hooks), the content-keyed cache, activation files, and the
-bounded-memory path: HDF5 streaming, out-of-core kernels and reductions, memory preflight."""
+bounded-memory path: HDF5 streaming, out-of-core kernels and reductions, memory preflight.
 
-from .cache import ActivationCache, activation_key
-from .extract import extract_activations, iter_batches
-from .features import features_for_scoring
-from .io import load_activations, save_activations
-from .preflight import MemoryPlan, parse_size, preflight
-from .streaming import stream_activations
+Names are imported on first use: reading an activation file (:mod:`.io`) never imports torch.
+"""
 
-__all__ = ["ActivationCache", "MemoryPlan", "activation_key", "extract_activations", "features_for_scoring",
-           "iter_batches", "load_activations", "parse_size", "preflight", "save_activations",
-           "stream_activations"]
+from .._lazy import lazy_package
+
+_LAZY = {"ActivationCache": "cache", "activation_key": "cache", "extract_activations": "extract",
+         "iter_batches": "extract", "features_for_scoring": "features", "load_activations": "io",
+         "save_activations": "io", "MemoryPlan": "preflight", "parse_size": "preflight", "preflight": "preflight",
+         "stream_activations": "streaming"}
+
+__all__ = sorted(_LAZY)
+
+lazy_package(__name__, _LAZY)

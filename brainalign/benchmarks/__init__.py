@@ -1,7 +1,14 @@
-"""Named, versioned benchmarks: dataset + metric protocol, and how layers are scored on them."""
+"""Named, versioned benchmarks: dataset + metric protocol, and how layers are scored on them.
 
-from .base import BrainScoreProtocol, NeuralBenchmark
-from .registry import benchmark_info, benchmarks_for_area, list_benchmarks, load_benchmark, register_benchmark
+Names are imported on first use, so listing benchmarks (:mod:`.registry`) stays light.
+"""
 
-__all__ = ["BrainScoreProtocol", "NeuralBenchmark", "benchmark_info", "benchmarks_for_area", "list_benchmarks",
-           "load_benchmark", "register_benchmark"]
+from .._lazy import lazy_package
+
+_LAZY = {"BrainScoreProtocol": "base", "NeuralBenchmark": "base", "benchmark_info": "registry",
+         "benchmarks_for_area": "registry", "list_benchmarks": "registry", "load_benchmark": "registry",
+         "register_benchmark": "registry"}
+
+__all__ = sorted(_LAZY)
+
+lazy_package(__name__, _LAZY)

@@ -42,11 +42,9 @@ from .._io import sha256_bytes, sha256_file
 from ..config import shared_data_dir
 from ..errors import ChecksumError, DataError, FileFormatError
 from ..stimuli.stimulus_set import StimulusSet, as_rgb_float
-from .registry import is_registered, register_benchmark
+from .catalog import ALLEN2P_IMAGE_FOLDER as IMAGE_FOLDER, ALLEN2P_LAYERS as LAYERS, ALLEN2P_RDM_FOLDER as RDM_FOLDER
 from .rsa import PublishedCeiling, RSABenchmark, RSAProtocol
 
-RDM_FOLDER = "allen-2p-area-rdms"
-IMAGE_FOLDER = "allen-natural-scenes-31px"
 SIMILARITIES = "similarity_119x119_by_area_layer.npz"
 CEILINGS = "noise_ceiling.csv"
 IMAGES = "images_118x31x31_uint8.npy"
@@ -55,10 +53,6 @@ SHA256 = {SIMILARITIES: "826dafc21230a5b0da74737803e5c948406655c43b57ffaaef9b064
           IMAGES: "52dd48cbdcfaeea3e0f5ec84d56e772fb0cf9da831391d2954f8ea566ca1bf35"}
 N_SCENES = 118
 BLANK_ROW = 118
-# the area x cortical-layer RDMs of the release (no layer 6 in VISal, VISam, VISrl)
-LAYERS = {"VISp": ("layer23", "layer4", "layer5", "layer6"), "VISl": ("layer23", "layer4", "layer5", "layer6"),
-          "VISal": ("layer23", "layer4", "layer5"), "VISrl": ("layer23", "layer4", "layer5"),
-          "VISam": ("layer23", "layer4", "layer5"), "VISpm": ("layer23", "layer4", "layer5", "layer6")}
 VERSION = "1"
 PROTOCOL = RSAProtocol(rdm="correlation", comparison="corr",
                        ceiling="published split-half reliability c of each RDM (Conwell et al. 2021); "
@@ -180,15 +174,3 @@ def make_allen2p(area: str, layer: str | None = None) -> RSABenchmark:
         published_ceiling=_ceiling(area, layers), citation=CITATION, ranked=layer is None,
         dataset={"id": "allen2p-conwell2021", "files": dict(SHA256), "rdm_rows": "scenes 0..117 (blank row 118 "
                  "excluded)", "path": str(rdm_folder())})
-
-
-def register() -> None:
-    """Register the 27 benchmarks when both data folders exist (no file is read here)."""
-    if not (rdm_folder().is_dir() and image_folder().is_dir()):
-        return
-    for area, layers in LAYERS.items():
-        for layer in (None, *layers):
-            identifier = f"allen2p.{area}" + (f".{layer}" if layer else "")
-            if not is_registered(identifier):
-                register_benchmark(identifier, functools.partial(make_allen2p, area, layer), region=area,
-                                   species="mouse")

@@ -33,10 +33,10 @@ from .._io import sha256_bytes, sha256_file
 from ..config import shared_data_dir
 from ..errors import ChecksumError, FileFormatError
 from ..stimuli.stimulus_set import StimulusSet, as_rgb_float
-from .registry import register_benchmark
+from .catalog import KRIEGESKORTE_FOLDER
 from .rsa import RSABenchmark, RSAProtocol
 
-FOLDER = "kriegeskorte2008-92-images"
+FOLDER = KRIEGESKORTE_FOLDER
 SUPPLEMENT = "Kriegeskorte_Neuron2008_supplementalData.mat"
 BRAIN_RDMS = "92_brainRDMs.mat"
 N_IMAGES = 92
@@ -186,14 +186,3 @@ def _monkey() -> RSABenchmark:
         description="monkey IT RDM of 92 object images (674 neurons, one animal: no ceiling); RSA, Spearman",
         load_target=monkey_it_target, load_stimuli=stimulus_set, stratify_coord="category", protocol=PROTOCOL,
         dataset=_dataset_record(SUPPLEMENT), citation=CITATION)
-
-
-def register() -> None:
-    """Register both benchmarks when the data folder is present (checked once, when benchmarks are listed)."""
-    if data_folder().is_dir():
-        register_benchmark("kriegeskorte2008.IT", _human, region="IT", species="human")
-        register_benchmark("kriegeskorte2008.IT.monkey", _monkey, region="IT", species="macaque")
-        register_benchmark("kriegeskorte2008.IT.cka", _human_cka, region="IT", species="human")
-
-
-register()

@@ -7,8 +7,8 @@
   home, one benchmark per region; an RDM import (with its images) is an RSA benchmark scored like
   ``kriegeskorte2008.IT`` (correlation-distance model RDMs, leave-one-subject-out ceiling).
 
-:func:`register_available` is called on every registry lookup; it only looks for files (no data
-is read until a benchmark is loaded) and registers what it has not registered yet.
+:func:`brainalign.benchmarks.catalog.available` declares them when their files exist; no data
+are read until a benchmark is loaded.
 """
 
 from __future__ import annotations
@@ -21,10 +21,8 @@ import numpy as np
 from .._io import sha256_file
 from ..config import shared_data_dir
 from .base import NeuralBenchmark, protocol_for_stimuli
-from .registry import is_registered, register_benchmark
+from .catalog import COWLEY_FOLDER, COWLEY_SESSION, imported_id
 
-COWLEY_FOLDER = "cowley2023-macaque-v4"
-COWLEY_SESSION = "210325"
 COWLEY_VERSION = "1"
 COWLEY_CITATION = ("Cowley, B. R., Stan, P. L., Pillow, J. W. & Smith, M. A. (2023). Compact deep neural network "
                    "models of visual cortex. bioRxiv 2023.11.22.568315. Data: cowleygroup/V4_compact_models (GPL-3.0).")
@@ -66,7 +64,7 @@ def _make_imported(record: dict, region: str | None) -> NeuralBenchmark:
     if region is not None:
         assembly = assembly.isel(neuroid=assembly["region"].values.astype(str) == region)
     return NeuralBenchmark(
-        identifier=_imported_id(name, region), version=record["assembly_sha256"][:12],
+        identifier=imported_id(name, region), version=record["assembly_sha256"][:12],
         protocol=protocol_for_stimuli(int(record["n_stimuli"])),
         region=region or "unknown", species=record.get("species", "unknown"),
         description=f"imported dataset {name} ({record.get('importer', '?')})",
@@ -85,7 +83,7 @@ def _make_imported_rdm(record: dict, region: str | None):
     name = record["name"]
     home = Path(record["folder"]).parent.parent
     return RSABenchmark(
-        identifier=_imported_id(name, region), version=record["rdms_sha256"][:12], region=region or "unknown",
+        identifier=imported_id(name, region), version=record["rdms_sha256"][:12], region=region or "unknown",
         species=record.get("species", "unknown"),
         description=f"imported RDMs {name}: {record.get('n_rdms')} RDM(s) of {record.get('n_stimuli')} stimuli; "
                     f"RSA, {record.get('comparison', 'spearman')}",
@@ -95,30 +93,3 @@ def _make_imported_rdm(record: dict, region: str | None):
         dataset={"id": name, "importer": "rdm", "sha256": record["rdms_sha256"],
                  "dissimilarity_measure": record.get("dissimilarity_measure"), "sources": record.get("sources")})
 
-
-def _imported_id(name: str, region: str | None) -> str:
-    return f"imported.{name}" + (f".{region}" if region else "")
-
-
-def register_available() -> None:
-    """Register every real-data benchmark whose files exist now (idempotent)."""
-    folder = shared_data_dir() / COWLEY_FOLDER
-    if not is_registered("cowley2023.V4") and (folder / "responses_raw" / f"responses_{COWLEY_SESSION}.npy").is_file():
-        register_benchmark("cowley2023.V4", functools.partial(make_cowley2023_v4, folder), region="V4",
-                           species="macaque")
-    from ..neural.importers.dataset import list_imported
-
-    for record in list_imported():
-        if record.get("importer") == "rdm":
-            if not record.get("has_rdm_images") or "rdms_sha256" not in record:
-                continue  # imported before RDM imports required their images
-            make = _make_imported_rdm
-        elif record.get("has_images", False) and "assembly_sha256" in record:
-            make = _make_imported
-        else:
-            continue
-        for region in record.get("regions") or [None]:
-            identifier = _imported_id(record["name"], region)
-            if not is_registered(identifier):
-                register_benchmark(identifier, functools.partial(make, record, region),
-                                   region=region or "unknown", species=record.get("species", "unknown"))

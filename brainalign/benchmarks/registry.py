@@ -1,17 +1,20 @@
 """Registry of named, versioned benchmarks.
 
 Registration stores a factory plus the area and species, so listing and ``--area`` lookups never
-load or generate data.
+load or generate data; the built-in benchmarks are declared in :mod:`.catalog`, so they import
+nothing heavy either.
 """
 
 from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ..errors import InputError
-from .base import NeuralBenchmark
+
+if TYPE_CHECKING:
+    from .base import NeuralBenchmark
 
 
 @dataclass(frozen=True)
@@ -38,12 +41,12 @@ def is_registered(identifier: str) -> bool:
 
 
 def _ensure_registered() -> None:
-    from . import simulated  # noqa: F401  (registers sim.*)
-    from . import kriegeskorte2008, simulated_rsa, texture  # noqa: F401  (RSA and texture benchmarks)
-    from . import allen2p
-    from .real import register_available
-    allen2p.register()  # allen2p.* when the shared Allen RDMs and scenes exist
-    register_available()  # real-data benchmarks whose files exist (cowley2023.V4, imported.*)
+    """Register the catalogue's built-in benchmarks once, and real-data ones whose files exist now."""
+    from . import catalog
+
+    for identifier, factory, region, species in catalog.builtin() + catalog.available():
+        if identifier not in _BENCHMARKS:
+            register_benchmark(identifier, factory, region=region, species=species)
     from ..plugins import load_plugins
     load_plugins("brainalign.benchmarks")  # benchmarks of installed plugin packages
 
@@ -80,10 +83,19 @@ def unknown_benchmark_hint() -> str:
     from ..config import shared_data_dir
 
     hint = f"known benchmarks: {', '.join(list_benchmarks())}"
-    if not any(b.startswith(("cowley2023.", "kriegeskorte2008.", "allen2p.")) for b in _BENCHMARKS):
-        hint += (f"; the real-data benchmarks (cowley2023.V4, kriegeskorte2008.IT, allen2p.*) appear when "
+    hidden = hidden_real_data()
+    if hidden:
+        hint += (f"; the real-data benchmarks {', '.join(hidden)} appear when "
                  f"$BRAINALIGN_SHARED_DATA (now {shared_data_dir()}) holds their data")
     return hint
+
+
+def hidden_real_data() -> list[str]:
+    """The real-data benchmarks not registered because their data are absent."""
+    from .catalog import REAL_DATA
+
+    _ensure_registered()
+    return [b for b in REAL_DATA if b not in _BENCHMARKS]
 
 
 def benchmarks_for_area(area: str) -> list[str]:
@@ -93,3 +105,26 @@ def benchmarks_for_area(area: str) -> list[str]:
         regions = sorted({entry.region for entry in _BENCHMARKS.values()})
         raise InputError(f"no benchmark for area {area!r}", hint=f"areas with benchmarks: {', '.join(regions)}")
     return matches
+
+
+def resolve_benchmarks(benchmarks, area: str | None) -> list[str]:
+    """The benchmark ids that ``--benchmark`` ids or patterns, or ``--area``, name; InputError before any work."""
+    if benchmarks and area:
+        raise InputError("give --benchmark or --area, not both")
+    if area:
+        return benchmarks_for_area(area)
+    if not benchmarks:
+        raise InputError("nothing to score", hint="pass --benchmark NAME or --area AREA "
+                                                  "(`brainalign benchmarks list` shows them)")
+    return [b for name in benchmarks for b in _expand(name)]
+
+
+def _expand(name: str) -> list[str]:
+    """Benchmark ids matching ``name`` (an id or a shell pattern); InputError before any work when none."""
+    if any(c in name for c in "*?["):
+        matches = list_benchmarks(name)
+        if not matches:
+            raise InputError(f"no benchmark matches {name!r}", hint=unknown_benchmark_hint())
+        return matches
+    benchmark_info(name)  # raises the one-line error for an unknown id
+    return [name]

@@ -261,10 +261,10 @@ def score_rsa(benchmark: RSABenchmark, activations: dict[str, xr.DataArray], *,
               "stratify": benchmark.stratify_coord}
     if published is not None:
         metric["published_ceiling"] = published.to_dict()
-    records = []
+    records, model_rdms = [], {}
     for layer, array in activations.items():
         features = _rdm_ready(array, ids, protocol.rdm, layer=layer)
-        model_rdm = rdm_from_features(features, ids, method=protocol.rdm, name=f"layer {layer!r}")
+        model_rdm = model_rdms[layer] = rdm_from_features(features, ids, method=protocol.rdm, name=f"layer {layer!r}")
         per_subject = compare_rdms(model_rdm, target, method=protocol.comparison)
         part_values = {name: compare_rdms(select_stimuli(model_rdm, stimulus_ids_of(rdms)), rdms,
                                           method=protocol.comparison) for name, rdms in parts.items()}
@@ -293,7 +293,30 @@ def score_rsa(benchmark: RSABenchmark, activations: dict[str, xr.DataArray], *,
                            "n_selection": len(selection), "n_heldout": len(heldout),
                            "seed": protocol.selection_seed, "fraction": protocol.selection_fraction}
         records.append(LayerRecord(layer=layer, metric=metric, score=score, layer_selection=layer_selection))
+    committed = max(records, key=lambda r: _nan_low(r.layer_selection["selection_raw"]))
+    committed.score["rdms"] = {"model": _small_rdm(model_rdms[committed.layer].get_matrices()[0]),
+                               "neural": _small_rdm(np.nanmean(target.get_matrices(), axis=0)),
+                               "n_stimuli": len(ids), "order": "the benchmark's stimulus order",
+                               "layer": committed.layer}
     return records
+
+
+#: RDMs kept in a record (the committed layer's) are at most this many rows: block means beyond it
+RDM_CELLS = 64
+
+
+def _nan_low(value: float) -> float:
+    return -np.inf if value is None or np.isnan(value) else value
+
+
+def _small_rdm(matrix: np.ndarray) -> list[list[float]]:
+    """(n, n) -> at most (RDM_CELLS, RDM_CELLS) block means over the stimulus order, 4 decimals, for records."""
+    n = matrix.shape[0]
+    if n > RDM_CELLS:
+        edges = np.linspace(0, n, RDM_CELLS + 1).astype(int)
+        matrix = np.array([[np.nanmean(matrix[a:b, c:d]) for c, d in zip(edges[:-1], edges[1:])]
+                           for a, b in zip(edges[:-1], edges[1:])])
+    return np.round(matrix, 4).tolist()
 
 
 def compare_rsa(benchmark: RSABenchmark, activations_a: dict[str, xr.DataArray],

@@ -26,7 +26,6 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 import xarray as xr
-from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from threadpoolctl import threadpool_limits
 
 from .._io import sha256_bytes
@@ -37,65 +36,14 @@ from ..metrics.conventions import DEFAULT_CONVENTION, ceiled_score
 from ..metrics.nayebi import interanimal_consistency, noise_corrected_predictivity
 from ..metrics.pls import linear_kernel
 from ..metrics.predictivity import cross_validated_predictivity
-from ..metrics.ridge import DEFAULT_ALPHAS
-from ..metrics.splits import brainscore_splits
+from ..metrics.splits import brainscore_splits, shuffle_split
 from ..neural.assembly import stimulus_metadata, trial_array
 from .base import BrainScoreProtocol, NayebiProtocol, NeuralBenchmark
+from .options import DEFAULT_PROTOCOL, PROTOCOLS, REGRESSIONS, ScoreOptions  # noqa: F401  (re-exported)
 
 # Below this many stimuli the per-split PLS fits are many small (n x n) products, where BLAS threads
 # cost more in synchronisation than they gain: one thread ran the demo 2.8x faster on 2 cores.
 SINGLE_THREAD_BELOW = 1024
-
-PROTOCOLS = ("brainalign", "brainscore", "nayebi2023")
-DEFAULT_PROTOCOL = "brainalign"
-REGRESSIONS = ("pls", "ridge")
-
-
-@dataclass(frozen=True)
-class ScoreOptions:
-    """How to score, beyond the benchmark's own protocol constants (all recorded).
-
-    Attributes
-    ----------
-    protocol : one of :data:`PROTOCOLS`.
-    regression : ``"pls"`` (PLS-25, the protocols' own) or ``"ridge"`` (per-neuroid RidgeCV
-        over ``alphas`` by leave-one-out); ``nayebi2023`` supports PLS only.
-    n_boot : bootstrap replicates for the confidence intervals (0: none).
-    bootstrap_seed, bootstrap_over, ci_level : the bootstrap's seed, resampled axes and level.
-    backend : ``"numpy"`` or ``"torch"`` for the ridge fits.
-    """
-
-    protocol: str = DEFAULT_PROTOCOL
-    regression: str = "pls"
-    alphas: tuple = DEFAULT_ALPHAS
-    n_boot: int = 1000
-    bootstrap_seed: int = 0
-    bootstrap_over: tuple = ("stimuli", "neuroids")
-    ci_level: float = 0.95
-    backend: str = "numpy"
-
-    def __post_init__(self):
-        if self.protocol not in PROTOCOLS:
-            raise InputError(f"unknown protocol {self.protocol!r}", hint=f"use one of {', '.join(PROTOCOLS)}")
-        if self.regression not in REGRESSIONS:
-            raise InputError(f"unknown regression {self.regression!r}", hint="use 'pls' or 'ridge'")
-        if self.protocol == "nayebi2023" and self.regression != "pls":
-            raise InputError("the nayebi2023 protocol maps with PLS only", hint="drop --metric ridge")
-        if self.protocol == "nayebi2023" and "neuroids" not in self.bootstrap_over:
-            raise InputError("the nayebi2023 protocol's intervals resample units only",
-                             hint="use --bootstrap-over neuroids (or both, which means units for this protocol)")
-        if self.n_boot < 0:
-            raise InputError(f"n_boot must be >= 0, got {self.n_boot}")
-        if self.backend != "numpy" and self.regression != "ridge":
-            raise InputError(f"--backend {self.backend} runs the ridge fits; PLS always runs in NumPy",
-                             hint="add --metric ridge, or drop --backend")
-
-    def to_dict(self) -> dict:
-        record = asdict(self)
-        record["alphas"] = list(self.alphas) if self.regression == "ridge" else None
-        record["bootstrap_over"] = list(self.bootstrap_over)
-        return record
-
 
 @dataclass(frozen=True)
 class LayerScore:
@@ -181,8 +129,12 @@ def align_features(activations: xr.DataArray, stimulus_ids: np.ndarray, *, layer
 def selection_partition(n_stimuli: int, labels, protocol) -> tuple[np.ndarray, np.ndarray]:
     """Sorted indices of the layer-selection part and the held-out part of the stimuli."""
     kwargs = dict(n_splits=1, train_size=protocol.selection_fraction, random_state=protocol.selection_seed)
-    splitter = StratifiedShuffleSplit(**kwargs) if labels is not None else ShuffleSplit(**kwargs)
-    selection, heldout = next(splitter.split(np.zeros(n_stimuli), labels))
+    if labels is None:
+        [(selection, heldout)] = shuffle_split(n_stimuli, **kwargs)
+    else:
+        from sklearn.model_selection import StratifiedShuffleSplit  # a second to import: only when stratified
+
+        selection, heldout = next(StratifiedShuffleSplit(**kwargs).split(np.zeros(n_stimuli), labels))
     return np.sort(selection), np.sort(heldout)
 
 

@@ -16,11 +16,9 @@ from ..config import cache_dir
 from ..neural.io import read_assembly, write_assembly
 from ..stimuli.simulated import simulated_images, simulated_stimulus_set
 from .base import NeuralBenchmark
-from .registry import register_benchmark
+from .catalog import MOUSE_AREAS, PRIMATE_AREAS  # noqa: F401  (declared there, with the ids)
 
 SEED = 0
-PRIMATE_AREAS = ("V1", "V2")
-MOUSE_AREAS = ("VISp", "VISl", "VISal", "VISrl", "VISam", "VISpm")
 VERSION = "1"
 
 
@@ -62,7 +60,3 @@ def _make(area: str, species: str) -> NeuralBenchmark:
         dataset=_dataset_record(area),
         citation="brainalign simulated benchmark (synthetic; see brainalign.neural.simulated)",
     )
-
-
-for _area, _species in [(a, "macaque") for a in PRIMATE_AREAS] + [(a, "mouse") for a in MOUSE_AREAS]:
-    register_benchmark(f"sim.{_area}", functools.partial(_make, _area, _species), region=_area, species=_species)

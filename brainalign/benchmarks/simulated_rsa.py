@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 
-from .registry import register_benchmark
 from .rsa import RSABenchmark, RSAProtocol, rdms_from_assembly
 from .simulated import MOUSE_AREAS, SEED, _dataset_record, simulated_assembly
 
@@ -32,7 +31,3 @@ def _make(area: str) -> RSABenchmark:
         load_target=functools.partial(_target, area), load_stimuli=simulated_stimulus_set, stratify_coord="kind",
         protocol=RSAProtocol(rdm="correlation", comparison="spearman"), dataset=_dataset_record(area),
         citation="brainalign simulated benchmark (synthetic; see brainalign.neural.simulated)")
-
-
-for _area in MOUSE_AREAS:
-    register_benchmark(f"sim-rsa.{_area}", functools.partial(_make, _area), region=_area, species="mouse")

@@ -33,7 +33,6 @@ from ..errors import DataError
 from ..metrics.texture import PROPERTY_BINS, distribution_similarity, texture_properties
 from ..neural.assembly import trial_array
 from ..stimuli.stimulus_set import StimulusSet, as_rgb_float
-from .registry import register_benchmark
 from .rsa import SIMILARITY_CONVENTION, LayerRecord
 from .scoring import align_features, check_stimulus_ids
 
@@ -255,6 +254,3 @@ def _make_simulated() -> TextureBenchmark:
                     "binned-KS distribution similarity",
         load_responses=_simulated_responses, load_stimuli=_simulated_stimuli, dataset=_dataset_record("V2"),
         citation="Freeman et al. 2013 Nat Neurosci; Marques, Schrimpf & DiCarlo 2021 (texture properties)")
-
-
-register_benchmark("sim-texture.V2", _make_simulated, region="V2", species="macaque")

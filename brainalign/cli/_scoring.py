@@ -38,7 +38,7 @@ def scoring_options(command):
 
     @functools.wraps(command)
     def wrapper(*args, protocol, regression, n_boot, bootstrap_seed, bootstrap_over, ci_level, backend, **kwargs):
-        from ..benchmarks.scoring import ScoreOptions
+        from ..benchmarks.options import ScoreOptions
 
         try:  # option clashes (e.g. nayebi2023 with ridge) are user errors: one line, exit 2
             kwargs["options"] = ScoreOptions(protocol=protocol, regression=regression, n_boot=n_boot,

@@ -17,13 +17,21 @@ def benchmarks_group():
 @json_option
 @user_errors
 def benchmarks_list(as_json):
-    """List benchmark identifiers with area and species."""
-    from ..benchmarks.registry import benchmark_info, list_benchmarks
+    """List benchmark identifiers with area and species. Real-data benchmarks are listed when their
+    data are on disk ($BRAINALIGN_SHARED_DATA); a note on stderr names those hidden for want of data."""
+    from ..benchmarks.registry import benchmark_info, hidden_real_data, list_benchmarks
+    from ..config import shared_data_dir
 
     infos = [benchmark_info(b) for b in list_benchmarks()]
+    hidden = hidden_real_data()
+    if hidden and not as_json:  # --json output stays JSON alone
+        click.echo(f"note: {len(hidden)} real-data benchmark(s) hidden because their data are absent from "
+                   f"{shared_data_dir()} ({', '.join(hidden)}); set $BRAINALIGN_SHARED_DATA to the folder "
+                   "holding them", err=True)
     if as_json:
         click.echo(dumps_json(infos, indent=2))
         return
-    width = max([16, *(len(info["identifier"]) for info in infos)])
+    width = max(len(info["identifier"]) for info in infos) + 2
+    click.echo(f"{'benchmark':<{width}}{'area':<8} species")
     for info in infos:
-        click.echo(f"{info['identifier']:<{width}} {info['region']:<8} {info['species']}")
+        click.echo(f"{info['identifier']:<{width}}{info['region']:<8} {info['species']}")

@@ -43,6 +43,10 @@ def compare(model_a, model_b, benchmark, layers_a, layers_b, checkpoint_a, check
     stimuli, after committing each to its best layer on the selection stimuli; nayebi2023 does the
     same and resamples the units (the neurons scored for both models); RSA benchmarks resample the
     held-out stimuli of the RDMs."""
+    from ..models.specs import check_model_spec
+
+    for spec in (model_a, model_b):
+        check_model_spec(spec)  # before any import of torch
     from .. import api
 
     result = api.compare(model_a, model_b, benchmark=benchmark, layers_a=layers_a, layers_b=layers_b,

@@ -6,6 +6,9 @@ import click
 
 from .._io import dumps_json
 from . import main
+from .._io import check_writable
+from ..benchmarks.registry import resolve_benchmarks
+from ..models.specs import check_model_spec
 from ._scoring import scoring_options
 from ._common import (OutputPath, checkpoint_load_options, checkpoint_option, json_option, layers_option,
                       quiet_option, results_option, seed_option, user_errors)
@@ -32,14 +35,15 @@ Examples:
 def demo(out, seed, quiet, as_json):
     """Score a positive control (the simulator's own rates), a pixel baseline, AlexNet-BN-64 and
     ResNet-18 (random init) on every simulated area, print the leaderboard and write
-    OUT/leaderboard.csv. Runs offline in a few minutes on 2 CPU cores."""
+    OUT/leaderboard.csv. Runs offline in about 3 minutes on 2 CPU cores."""
     from .. import api
 
     result = api.demo(out, seed=seed, progress=not quiet)
     if as_json:
         click.echo(result["leaderboard"].to_json(orient="records", indent=2))
         return
-    click.echo(result["table"])
+    from ..reports.leaderboard import terminal_table
+    click.echo(terminal_table(result["leaderboard"], max_width=_terminal_width()))
     click.echo("\nmodels:")
     for spec, _, description in api.DEMO_MODELS:
         click.echo(f"  {spec:<16} {description}")
@@ -73,6 +77,8 @@ def extract(model, stimuli, layers, checkpoint, load_options, seed, output, over
     Example:
       brainalign extract alexnet_bn64 --stimuli images/ --layers features.3,features.7 -o acts.nc
     """
+    check_writable(output, overwrite=overwrite)  # before any import or work
+    check_model_spec(model)
     from .. import api
 
     activations = api.extract(model, stimuli=stimuli, layers=layers, checkpoint=checkpoint, seed=seed,
@@ -134,18 +140,26 @@ def score(model, benchmarks, area, layers, checkpoint, load_options, seed, activ
     JSON record per layer and benchmark to --results, with raw r, ceiling, ceiled score (and its
     convention) and bootstrap CIs. --layers auto commits each area to the layer best on a
     selection half of the stimuli and reports it on the held-out half."""
-    from .. import api
     from ..errors import InputError
 
-    if activations or assembly or stimulus_ids:
+    if activations or assembly or stimulus_ids:  # usage errors first: they answer before any science is imported
         if not (activations and assembly) or model:
             raise InputError("--activations and --assembly go together, without MODEL")
+        if benchmarks or area:
+            raise InputError("--benchmark/--area score a model; --activations are scored against --assembly",
+                             hint="drop --benchmark/--area, or score MODEL on them instead of --activations")
+    else:
+        if not model:
+            raise InputError("missing MODEL", hint="e.g. `brainalign score alexnet_bn64 --benchmark sim.V1`")
+        resolve_benchmarks(list(benchmarks), area)  # the benchmark first, then the model
+        check_model_spec(model)
+    from .. import api
+
+    if activations:
         records = api.score_files(activations, assembly, layers=layers, stratify=stratify, results=results,
                                   objective=objective, tag=tag, convention=convention, options=options,
                                   stimulus_ids=stimulus_ids)
     else:
-        if not model:
-            raise InputError("missing MODEL", hint="e.g. `brainalign score alexnet_bn64 --benchmark sim.V1`")
         records = api.score(model, benchmarks=list(benchmarks), area=area, layers=layers, checkpoint=checkpoint,
                             seed=seed, results=results, objective=objective, tag=tag, epoch=epoch, convention=convention,
                             batch_size=batch_size, device=device, precision=precision, max_memory=max_memory,
@@ -160,6 +174,9 @@ def score(model, benchmarks, area, layers, checkpoint, load_options, seed, activ
     if auto:
         for region, layer in auto["region_layer_map"].items():
             click.echo(f"--layers auto: {region} -> {layer} (chosen on the selection stimuli; report its held-out score)")
+    else:
+        for line in _committed_lines(records):
+            click.echo(line)
     metrics = sorted({f"protocol {r['metric']['protocol']}, metric {r['metric'].get('name')}" for r in records})
     reduction = (records[0]["model"].get("extraction") or {}).get("reduction") if records else None
     if reduction:
@@ -169,17 +186,54 @@ def score(model, benchmarks, area, layers, checkpoint, load_options, seed, activ
     click.echo(f"{len(records)} record(s) written to {results} ({'; '.join(metrics)})")
 
 
+def _terminal_width() -> int:
+    """The terminal's columns (``$COLUMNS`` when set, 100 when not a terminal)."""
+    import shutil
+
+    return shutil.get_terminal_size((100, 24)).columns
+
+
+def _number(value) -> str:
+    """3 decimals, or an em dash for a missing value (never "nan")."""
+    return "\u2014" if value is None or value != value else f"{value:.3f}"
+
+
+def _interval(pair) -> str:
+    """`` [low, high]`` of a two-item interval, or nothing when it has none (or NaNs)."""
+    if not isinstance(pair, (list, tuple)) or len(pair) != 2 or any(v is None or v != v for v in pair):
+        return ""
+    return f" [{pair[0]:.3f}, {pair[1]:.3f}]"
+
+
 def _score_line(r: dict) -> str:
+    """One record: raw (± standard error when there is one) with its interval, ceiling, ceiled with its
+    interval, and the held-out ceiled score with its own interval."""
     s, sel = r["score"], r.get("layer_selection") or {}
-    line = f"{r['benchmark']['identifier']:<14} {str(r['layer']):<24} raw {s['raw']:.3f} ± {s['error']:.3f}"
-    if s.get("ci_low") is not None:
-        line += f" [{s['ci_low']:.3f}, {s['ci_high']:.3f}]"
-    line += f"  ceiling {s['ceiling']:.3f}  ceiled({s['convention']}) {s['ceiled']:.3f}"
+    ci = s.get("ci") if isinstance(s.get("ci"), dict) else {}
+    raw_ci = (s["ci_low"], s["ci_high"]) if s.get("ci_low") is not None else ci.get("raw") or s.get("ci")
+    error = s.get("error")
+    line = (f"{r['benchmark']['identifier']:<14} {str(r['layer']):<24} raw {_number(s.get('raw'))}"
+            + ("" if error is None or error != error else f" \u00b1 {error:.3f}") + _interval(raw_ci)
+            + f"  ceiling {_number(s.get('ceiling'))}  ceiled({s.get('convention')}) {_number(s.get('ceiled'))}"
+            + _interval(ci.get("ceiled")))
     if sel.get("heldout_ceiled") is not None and sel.get("heldout_ceiled") == sel.get("heldout_ceiled"):
-        line += f"  held-out ceiled {sel['heldout_ceiled']:.3f}"
+        line += f"  held-out ceiled {sel['heldout_ceiled']:.3f}" + _interval((sel.get("heldout_ci") or {}).get("ceiled"))
     if s.get("ceiling_note"):
         line += f"  ({s['ceiling_note']})"
     return line
+
+
+def _committed_lines(records: list[dict]) -> list[str]:
+    """Per benchmark and metric, the layer the leaderboard reports and its score, as `report` shows them."""
+    from ..reports.leaderboard import layer_table, leaderboard
+
+    lines = []
+    for row in leaderboard(layer_table(records)).to_dict("records"):
+        how = ("best on the selection stimuli, scored on the held-out ones" if row["commitment"] == "held-out"
+               else "best layer on the same stimuli: optimistic")
+        lines.append(f"committed layer: {row['measure']} -> {row['layer']} ({how}); score {_number(row['score'])}"
+                     + _interval((row["score_ci_low"], row["score_ci_high"])))
+    return lines
 
 
 EPILOG_REPORT = """\b
@@ -213,6 +267,9 @@ def report(results, csv_path, layers_csv, summary_csv, html_path, markdown_path,
     Files in RESULTS that are not readable records are reported on stderr and skipped."""
     import warnings
 
+    for path in (csv_path, layers_csv, summary_csv, html_path, markdown_path):
+        if path is not None:
+            check_writable(path, overwrite=overwrite)  # before reading a record
     from .. import api
 
     with warnings.catch_warnings(record=True) as caught:
@@ -224,8 +281,8 @@ def report(results, csv_path, layers_csv, summary_csv, html_path, markdown_path,
     if as_json:
         click.echo(tables["leaderboard"].to_json(orient="records", indent=2))
         return
-    from ..reports import format_table
-    click.echo(format_table(tables["summary"]))
+    from ..reports.leaderboard import terminal_table
+    click.echo(terminal_table(tables["leaderboard"], max_width=_terminal_width()))
     for path in (csv_path, layers_csv, summary_csv, html_path, markdown_path):
         if path:
             click.echo(f"wrote {path}", err=True)

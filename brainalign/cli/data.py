@@ -32,9 +32,10 @@ def data_group():
 @json_option
 @user_errors
 def data_list(as_json):
-    """List every manifest (state: fetched / partial / absent) and every imported dataset."""
+    """List every manifest and every imported dataset. State: fetched (every file downloaded),
+    shared (the copy in $BRAINALIGN_SHARED_DATA that its benchmarks read is there), partial or absent."""
+    from ..config import data_home, shared_data_dir
     from ..neural.fetch import downloads_dir
-    from ..neural.importers import list_imported
     from ..neural.manifests import list_manifests, load_manifest
 
     rows = []
@@ -42,16 +43,23 @@ def data_list(as_json):
         manifest = load_manifest(name)
         have = sum((downloads_dir(name) / f.name).is_file() for f in manifest.files)
         state = "fetched" if have == len(manifest.files) else ("partial" if have else "absent")
+        if state != "fetched" and manifest.shared and (shared_data_dir() / manifest.shared).is_dir():
+            state = "shared"
         rows.append({"name": name, "title": manifest.title, "species": manifest.species,
                      "regions": list(manifest.regions), "licence": manifest.licence, "state": state})
+    found = []
+    if (data_home() / "imported").is_dir():  # the importers' module is heavy: only when something was imported
+        from ..neural.importers.dataset import list_imported
+        found = list_imported()
     imported = [{"name": r["name"], "importer": r.get("importer"), "regions": r.get("regions"),
                  "n_neuroids": r.get("n_neuroids"), "n_rdms": r.get("n_rdms"), "n_stimuli": r.get("n_stimuli"),
-                 "benchmark": _is_benchmark(r)} for r in list_imported()]
+                 "benchmark": _is_benchmark(r)} for r in found]
     if as_json:
         click.echo(dumps_json({"manifests": rows, "imported": imported}, indent=2))
         return
+    click.echo(f"{'dataset':<32} {'state':<8} {'species':<8} {'regions':<34} licence")
     for row in rows:
-        click.echo(f"{row['name']:<28} {row['state']:<8} {row['species']:<8} {','.join(row['regions']):<28} "
+        click.echo(f"{row['name']:<32} {row['state']:<8} {row['species']:<8} {','.join(row['regions']):<34} "
                    f"{row['licence']}")
     if imported:
         click.echo("\nimported:")

@@ -16,12 +16,24 @@ def models_group():
 
 @models_group.command("list", short_help="List zoo models (and timm/torchvision names matching a pattern).")
 @click.argument("pattern", required=False)
+@json_option
 @user_errors
-def models_list(pattern):
-    """List zoo models; with PATTERN (e.g. 'timm:resnet*'), list matching timm/torchvision names too."""
-    from ..models import list_models
+def models_list(pattern, as_json):
+    """List zoo models; with PATTERN (e.g. 'timm:resnet*'), list matching timm/torchvision names too.
+    --json gives each spec with its source and, for zoo models, a one-line description."""
+    from ..models.registry import zoo_description
+    from ..models.specs import list_models, parse_spec
 
-    for name in list_models(pattern):
+    names = list_models(pattern)
+    if as_json:
+        rows = []
+        for name in names:
+            source = parse_spec(name)[0]
+            rows.append({"spec": name, "source": source,
+                         "description": zoo_description(name) if source == "zoo" else None})
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for name in names:
         click.echo(name)
 
 
@@ -47,6 +59,9 @@ def models_layers(model, checkpoint, load_options, seed, show_all, as_json):
       brainalign models layers timm:resnet18 --all      # modules, NAME:1 calls, layer1.0.add ...
       brainalign models layers timm:vit_small_patch16_224 --tokens cls
     """
+    from ..models.specs import check_model_spec
+
+    check_model_spec(model)  # before any import of torch
     from ..models import layer_shapes, load_model
     from ..models.layers import layer_inventory
 

@@ -75,8 +75,12 @@ def psychometric(model, task, experiment, raw_data, layer, logits, stimuli, leve
       brainalign psychometric alexnet_bn64 --task orientation --layer features.10 --readout-noise 0.5
       brainalign psychometric humans --experiment contrast --plot humans.svg
     """
-    from .. import api
     from ..errors import InputError
+    from ..models.specs import check_model_spec
+
+    if model != "humans":
+        check_model_spec(model)  # before any import of torch
+    from .. import api
 
     if model == "humans":
         if not experiment:
@@ -97,6 +101,8 @@ def psychometric(model, task, experiment, raw_data, layer, logits, stimuli, leve
         return
     for record in records:
         click.echo(_summary_line(record))
+        if record["score"].get("notes"):  # e.g. a threshold outside the tested levels
+            click.echo(f"warning: {record['benchmark']['identifier']}: {record['score']['notes']}", err=True)
         if model == "humans":
             summary = record["curve"]["consistency"]
             click.echo(f"human/human error consistency: kappa {summary['kappa']:.3f} "
@@ -125,6 +131,9 @@ def consistency(model, experiment, checkpoint, seed, results, device, quiet, as_
     Example:
       brainalign consistency timm:resnet18 --experiment silhouette
     """
+    from ..models.specs import check_model_spec
+
+    check_model_spec(model)  # before any import of torch
     from .. import api
 
     record = api.consistency(model, experiment=experiment, checkpoint=checkpoint, seed=seed, results=results,
@@ -135,4 +144,5 @@ def consistency(model, experiment, checkpoint, seed, results, device, quiet, as_
     score = record["score"]
     click.echo(f"{record['benchmark']['identifier']}: accuracy {score['accuracy']:.3f} "
                f"(humans {score['human_accuracy']:.3f}), error consistency kappa {score['raw']:.3f} "
-               f"(human/human {score['ceiling']:.3f}), accuracy difference {score['accuracy_difference']:.3f}")
+               f"(human/human {score['ceiling']:.3f}), squared accuracy difference "
+               f"(model - humans)^2 {score['accuracy_difference']:.4f}")

@@ -12,9 +12,19 @@ from . import main
 from ._common import json_option, results_option, user_errors
 
 
+def _check_results(results) -> None:
+    """InputError for a --results folder that does not exist (a typo must not list 0 records)."""
+    from ..errors import InputError
+
+    if not Path(results).is_dir():
+        raise InputError(f"no results directory {results}",
+                         hint="pass the --results folder that `brainalign score` wrote (default brainalign-results)")
+
+
 def _scan(results):
     from ..reports.store import ResultsStore
 
+    _check_results(results)
     scan = ResultsStore(results).scan()
     for name, reason in scan.skipped:
         click.echo(f"warning: skipping {name}: {reason}", err=True)
@@ -22,7 +32,7 @@ def _scan(results):
 
 
 def _summary(record: dict) -> dict:
-    from ..reports.leaderboard import model_label
+    from ..reports.labels import model_label
     from ..reports.store import record_kind
 
     score = record.get("score") if isinstance(record.get("score"), dict) else {}
@@ -65,8 +75,11 @@ def list_records(results, show_all, model, benchmark, as_json):
     if as_json:
         click.echo(dumps_json(rows, indent=2))
         return
+    if rows:
+        click.echo(f"{'id':<12}  {'created':<19}  {'status':<10}  {'kind':<12} {'model':<28} {'benchmark':<14} "
+                   f"{'layer':<20} ceiled")
     for r in rows:
-        ceiled = "-" if r["ceiled"] is None else f"{r['ceiled']:.3f}"
+        ceiled = "-" if r["ceiled"] is None or r["ceiled"] != r["ceiled"] else f"{r['ceiled']:.3f}"
         click.echo(f"{r['id'][:12]}  {r['created'][:19]}  {r['status']:<10}  {r['kind']:<12} {r['model']:<28} "
                    f"{r['benchmark']:<14} {str(r['layer']):<20} {ceiled}")
     superseded = sum(r["_status"] == "superseded" for r in scan.records)
@@ -106,6 +119,7 @@ def prune(results, keep, dry_run, as_json):
     reported and left alone."""
     from ..reports.store import ResultsStore
 
+    _check_results(results)
     for name, reason in ResultsStore(results).scan().skipped:
         click.echo(f"warning: not touching {name}: {reason}", err=True)
     paths = ResultsStore(results).prune(keep=keep, dry_run=dry_run)

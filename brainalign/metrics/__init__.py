@@ -1,24 +1,27 @@
 """Pure metric functions: arrays in, numbers out (numpy / scipy / scikit-learn only).
 
 RDMs and their comparison live in :mod:`brainalign.metrics.rsa` (rsatoolbox), imported on demand.
+Names are imported from their modules on first use, and the scikit-learn estimators
+(``PLSRegression``, ``PerTargetRidgeCV``) live apart from the kernel functions that scoring calls,
+so scoring never pays scikit-learn's import (about a second).
 """
 
-from .ceiling import SplitHalfCeiling, spearman_brown_split_half
-from .cka import center_gram, cka_from_grams, gram_from_squared_distances, gram_linear, hsic, linear_cka
-from .conventions import CONVENTIONS, DEFAULT_CONVENTION, ceiled_score
-from .correlation import pearson_columns, spearman_brown
-from .pls import PLSRegression, kernel_cv_pls_predict, linear_kernel
-from .predictivity import PredictivityResult, cross_validated_predictivity
-from .splits import brainscore_splits
-from .bootstrap import bootstrap_samples, interval, paired_comparison
-from .nayebi import interanimal_consistency, noise_corrected_predictivity, noise_corrected_rsa
-from .ridge import PerTargetRidgeCV, kernel_cv_ridge_predict
-from .texture import distribution_similarity, ks_similarity, sparseness, texture_modulation_index, variance_ratio
+from brainalign._lazy import lazy_package
 
-__all__ = ["center_gram", "cka_from_grams", "distribution_similarity", "gram_from_squared_distances", "gram_linear",
-           "hsic", "ks_similarity", "linear_cka", "sparseness", "texture_modulation_index", "variance_ratio",
-           "CONVENTIONS", "DEFAULT_CONVENTION", "PLSRegression", "PredictivityResult", "SplitHalfCeiling",
-           "brainscore_splits", "ceiled_score", "cross_validated_predictivity", "kernel_cv_pls_predict",
-           "linear_kernel", "pearson_columns", "spearman_brown", "spearman_brown_split_half",
-           "PerTargetRidgeCV", "bootstrap_samples", "interanimal_consistency", "interval", "kernel_cv_ridge_predict",
-           "noise_corrected_predictivity", "noise_corrected_rsa", "paired_comparison"]
+_LAZY = {"SplitHalfCeiling": "ceiling", "spearman_brown_split_half": "ceiling",
+         **{name: "cka" for name in ("center_gram", "cka_from_grams", "gram_from_squared_distances", "gram_linear",
+                                     "hsic", "linear_cka")},
+         "CONVENTIONS": "conventions", "DEFAULT_CONVENTION": "conventions", "ceiled_score": "conventions",
+         "pearson_columns": "correlation", "spearman_brown": "correlation",
+         "PLSRegression": "pls_estimator", "kernel_cv_pls_predict": "pls", "linear_kernel": "pls",
+         "PredictivityResult": "predictivity", "cross_validated_predictivity": "predictivity",
+         "brainscore_splits": "splits",
+         "bootstrap_samples": "bootstrap", "interval": "bootstrap", "paired_comparison": "bootstrap",
+         "interanimal_consistency": "nayebi", "noise_corrected_predictivity": "nayebi", "noise_corrected_rsa": "nayebi",
+         "PerTargetRidgeCV": "ridge_estimator", "kernel_cv_ridge_predict": "ridge",
+         **{name: "texture" for name in ("distribution_similarity", "ks_similarity", "sparseness",
+                                         "texture_modulation_index", "variance_ratio")}}
+
+__all__ = sorted(_LAZY)
+
+lazy_package(__name__, _LAZY)

@@ -33,11 +33,10 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.model_selection import ShuffleSplit
 
 from brainalign.errors import DataError
 from brainalign.metrics.correlation import pearson_columns, spearman_brown
-from brainalign.metrics.splits import brainscore_aggregate, shuffle_split_sizes
+from brainalign.metrics.splits import brainscore_aggregate, shuffle_split, shuffle_split_sizes
 
 __all__ = ["SplitHalfCeiling", "spearman_brown_split_half", "split_half_means"]
 
@@ -111,11 +110,11 @@ def spearman_brown_split_half(responses, *, n_splits=10, random_state=1):
     responses = _check_responses(responses)
     n_repetitions = responses.shape[0]
     shuffle_split_sizes(n_repetitions, train_size=0.5, n_splits=n_splits)
-    splitter = ShuffleSplit(n_splits, train_size=0.5, test_size=None, random_state=random_state)
     corrected = np.stack([
         spearman_brown(pearson_columns(_half_mean(responses[first]), _half_mean(responses[second]),
                                        nan_policy="omit"))
-        for first, second in splitter.split(np.zeros(n_repetitions))
+        for first, second in shuffle_split(n_repetitions, n_splits=n_splits, train_size=0.5,
+                                           random_state=random_state)
     ])
     if np.all(np.isnan(corrected)):
         raise DataError(
@@ -143,9 +142,9 @@ def split_half_means(responses, *, n_splits=10, random_state=1):
         The ``nanmean`` of each half of :func:`spearman_brown_split_half`'s splits, in order.
     """
     responses = _check_responses(responses)
-    splitter = ShuffleSplit(n_splits, train_size=0.5, test_size=None, random_state=random_state)
     return [(_half_mean(responses[first]), _half_mean(responses[second]))
-            for first, second in splitter.split(np.zeros(responses.shape[0]))]
+            for first, second in shuffle_split(responses.shape[0], n_splits=n_splits, train_size=0.5,
+                                               random_state=random_state)]
 
 
 def _half_mean(half):

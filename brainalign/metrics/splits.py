@@ -41,7 +41,6 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 
 from brainalign.errors import DataError, InputError
 
@@ -99,15 +98,52 @@ def brainscore_splits(n_stimuli, *, n_splits=10, train_size=0.9, random_state=1,
             "at least 2 train stimuli",
             hint="use more stimuli or a different train_size",
         )
-    placeholder = np.zeros(n_stimuli)
     if stratify is None:
-        splitter = ShuffleSplit(n_splits, train_size=train_size, test_size=None,
-                                random_state=random_state)
-        return list(splitter.split(placeholder))
+        return shuffle_split(n_stimuli, n_splits=n_splits, train_size=train_size, random_state=random_state)
+    from sklearn.model_selection import StratifiedShuffleSplit  # a second to import: only when stratified
+
     labels = _check_stratify(stratify, n_stimuli=n_stimuli, n_train=n_train, n_test=n_test)
     splitter = StratifiedShuffleSplit(n_splits, train_size=train_size, test_size=None,
                                       random_state=random_state)
-    return list(splitter.split(placeholder, labels))
+    return list(splitter.split(np.zeros(n_stimuli), labels))
+
+
+def shuffle_split(n_samples, *, n_splits, train_size, random_state):
+    """The splits of scikit-learn's ``ShuffleSplit(n_splits, train_size=train_size, test_size=None,
+    random_state=random_state)``, without importing scikit-learn.
+
+    Importing scikit-learn takes about a second, longer than scoring a layer, so the
+    unstratified splits are drawn here the way ``ShuffleSplit`` draws them: a
+    ``RandomState(random_state)`` permutation per split, its first ``n_test`` items the test set
+    and the next ``n_train`` the train set (``tests/test_metrics_predictivity.py`` checks they are
+    identical).
+
+    Parameters
+    ----------
+    n_samples : int
+    n_splits : int
+    train_size : float
+        Strictly between 0 and 1; ``n_train = floor(train_size * n_samples)``, the rest is tested.
+    random_state : int or None
+        None uses numpy's global RandomState, as scikit-learn does.
+
+    Returns
+    -------
+    list of (train, test) : ndarrays of int, of shapes (n_train,) and (n_test,)
+
+    Examples
+    --------
+    >>> [(train.tolist(), test.tolist()) for train, test in shuffle_split(4, n_splits=1, train_size=0.5,
+    ...                                                                      random_state=0)]
+    [([1, 0], [2, 3])]
+    """
+    n_train, n_test = shuffle_split_sizes(n_samples, train_size=train_size, n_splits=n_splits)
+    rng = np.random.mtrand._rand if random_state is None else np.random.RandomState(random_state)
+    splits = []
+    for _ in range(n_splits):
+        permutation = rng.permutation(n_samples)
+        splits.append((permutation[n_test:n_test + n_train], permutation[:n_test]))
+    return splits
 
 
 def shuffle_split_sizes(n_samples, *, train_size, n_splits=1):

@@ -4,12 +4,16 @@
 >>> m = load_model("alexnet_bn64", seed=0)
 >>> layer_shapes(m, "features.3")
 {'features.3': (64, 7, 7)}
+
+Names are imported on first use: listing and checking model names (:mod:`.specs`) never imports torch.
 """
 
-from .base import LoadedModel, Preprocessing
-from .inspection import inspect_checkpoint
-from .layers import layer_inventory, layer_shapes, resolve_layers
-from .loading import list_models, load_model
+from .._lazy import lazy_package
 
-__all__ = ["LoadedModel", "Preprocessing", "inspect_checkpoint", "layer_inventory", "layer_shapes", "list_models",
-           "load_model", "resolve_layers"]
+_LAZY = {"LoadedModel": "base", "Preprocessing": "base", "inspect_checkpoint": "inspection",
+         "layer_inventory": "layers", "layer_shapes": "layers", "resolve_layers": "layers",
+         "check_model_spec": "specs", "list_models": "specs", "load_model": "loading"}
+
+__all__ = sorted(_LAZY)
+
+lazy_package(__name__, _LAZY)

@@ -13,7 +13,6 @@ Nothing is downloaded: timm models are built with ``pretrained=False`` and torch
 from __future__ import annotations
 
 import difflib
-import fnmatch
 import logging
 import math
 import os
@@ -28,8 +27,7 @@ from .base import IMAGENET_MEAN, IMAGENET_STD, LoadedModel, Preprocessing, seede
 from .checkpoint import apply_checkpoint, read_checkpoint, state_dict_sha256, summary_line
 from .layers import TOKEN_MODES
 from .registry import ZooEntry, list_zoo, zoo_factory
-
-SOURCES = ("timm", "torchvision", "zoo")
+from .specs import SOURCES, _timm_names, _torchvision_names, list_models, parse_spec  # noqa: F401
 
 logger = logging.getLogger("brainalign.models")
 
@@ -37,46 +35,6 @@ logger = logging.getLogger("brainalign.models")
 MAX_DEFAULT_LAYERS = 12
 
 _INTERPOLATIONS = ("bilinear", "bicubic", "nearest")
-
-
-def parse_spec(spec: str) -> tuple[str, str]:
-    """Split a model spec into its source and name.
-
-    Parameters
-    ----------
-    spec : str
-        ``timm:NAME``, ``torchvision:NAME``, ``zoo:NAME`` or a bare zoo ``NAME``.
-
-    Returns
-    -------
-    source : {"timm", "torchvision", "zoo"}
-    name : str
-
-    Raises
-    ------
-    InputError
-        Empty, containing whitespace, an unknown prefix or an empty name.
-
-    Examples
-    --------
-    >>> parse_spec("timm:resnet18"), parse_spec("alexnet_bn64")
-    (('timm', 'resnet18'), ('zoo', 'alexnet_bn64'))
-    """
-    if not isinstance(spec, str) or not spec:
-        raise InputError("empty model spec",
-                         hint="give e.g. alexnet_bn64, timm:resnet18 or torchvision:alexnet")
-    if any(ch.isspace() for ch in spec):
-        raise InputError(f"model spec {spec!r} contains whitespace", hint="remove the spaces")
-    source, sep, name = spec.partition(":")
-    if not sep:
-        return "zoo", spec
-    if source not in SOURCES:
-        raise InputError(f"unknown model source {source!r} in {spec!r}",
-                         hint=f"use one of {', '.join(s + ':NAME' for s in SOURCES)}, or a bare zoo name")
-    if not name:
-        raise InputError(f"model spec {spec!r} has no name after {source}:",
-                         hint=f"list names with `brainalign models list '{source}:*'`")
-    return source, name
 
 
 def load_model(spec: str, *, checkpoint: str | os.PathLike | None = None, seed: int = 0,
@@ -178,43 +136,6 @@ def load_model(spec: str, *, checkpoint: str | os.PathLike | None = None, seed: 
     )
 
 
-def list_models(pattern: str | None = None) -> list[str]:
-    """Model specs, optionally filtered by a shell-style ``pattern``.
-
-    Parameters
-    ----------
-    pattern : str, optional
-        None lists the zoo names followed by ``"timm:*"`` and ``"torchvision:*"`` (standing for
-        the whole timm and torchvision catalogues). ``"timm:resnet*"`` / ``"torchvision:vgg*"``
-        filter those catalogues; ``"zoo:alex*"`` or a bare ``"alex*"`` filter the zoo.
-
-    Returns
-    -------
-    list of str
-        Specs as :func:`load_model` accepts them, sorted within each source.
-
-    Examples
-    --------
-    >>> "timm:resnet18" in list_models("timm:resnet1*")
-    True
-    >>> list_models("alexnet*")
-    ['alexnet_bn64', 'alexnet_bn64_headless']
-    """
-    if pattern is None:
-        return list_zoo() + ["timm:*", "torchvision:*"]
-    source, sep, rest = pattern.partition(":")
-    if not sep:
-        return list_zoo(pattern)
-    if source == "zoo":
-        return list_zoo(rest)
-    if source == "timm":
-        return [f"timm:{n}" for n in _timm_names(rest)]
-    if source == "torchvision":
-        return [f"torchvision:{n}" for n in _torchvision_names() if fnmatch.fnmatch(n, rest)]
-    raise InputError(f"unknown model source {source!r} in pattern {pattern!r}",
-                     hint=f"use one of {', '.join(s + ':PATTERN' for s in SOURCES)}")
-
-
 # --- zoo -----------------------------------------------------------------------------------------
 
 def _build_zoo(name: str, seed: int) -> ZooEntry:
@@ -227,12 +148,6 @@ def _build_zoo(name: str, seed: int) -> ZooEntry:
 
 
 # --- timm ----------------------------------------------------------------------------------------
-
-def _timm_names(pattern: str = "") -> list[str]:
-    import timm
-
-    return timm.list_models(pattern or "")
-
 
 def _build_timm(name: str, seed: int) -> ZooEntry:
     import timm
@@ -286,12 +201,6 @@ def _timm_default_layers(module: nn.Module) -> tuple[str, ...]:
 _TORCHVISION_HEADS = frozenset({"fc", "classifier", "head", "heads"})
 _TORCHVISION_STAGES = frozenset({"features", "trunk_output", "layers", "blocks"})
 _TORCHVISION_SKIPPED = frozenset({"Dropout", "Flatten", "Identity", "Permute"})  # no new values
-
-
-def _torchvision_names() -> list[str]:
-    import torchvision
-
-    return sorted(torchvision.models.list_models(module=torchvision.models))
 
 
 def _build_torchvision(name: str, seed: int) -> ZooEntry:

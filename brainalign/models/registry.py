@@ -12,15 +12,20 @@ preprocessing and layer inventory.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
+import importlib
 import inspect
 from dataclasses import dataclass
-from typing import Callable
-
-import torch
+from typing import TYPE_CHECKING, Callable
 
 from ..errors import ModelError
-from .base import Preprocessing
+from .zoo import MODELS
+
+if TYPE_CHECKING:  # listing and checking names stays free of torch
+    import torch
+
+    from .base import Preprocessing
 
 
 @dataclass
@@ -52,25 +57,48 @@ def register_model(fn: Callable[..., ZooEntry]) -> Callable[..., ZooEntry]:
     return fn
 
 
-def _ensure_zoo_imported() -> None:
-    from . import zoo  # noqa: F401  (importing the package runs the decorators)
+def _plugin_models() -> list[str]:
+    """Names registered by installed plugin packages (``brainalign.models`` entry points, loaded once)."""
     from ..plugins import load_plugins
-    load_plugins("brainalign.models")  # zoo models of installed plugin packages
+
+    load_plugins("brainalign.models")
+    return [name for name in _ZOO if name not in MODELS]
+
+
+def _known() -> list[str]:
+    return sorted(set(MODELS) | set(_plugin_models()))
 
 
 def list_zoo(pattern: str | None = None) -> list[str]:
-    """Sorted names of zoo models, optionally filtered by a shell-style ``pattern``."""
-    _ensure_zoo_imported()
-    names = sorted(_ZOO)
-    return [n for n in names if pattern is None or fnmatch.fnmatch(n, pattern)]
+    """Sorted names of zoo and plugin models, optionally filtered by a shell-style ``pattern``.
+
+    Imports no zoo model; installed plugin packages are imported (their decorators register).
+    """
+    return [n for n in _known() if pattern is None or fnmatch.fnmatch(n, pattern)]
+
+
+def check_zoo_name(name: str) -> None:
+    """ModelError with the closest names when ``name`` is neither a zoo nor a plugin model (imports no zoo model)."""
+    if name not in MODELS and name not in _plugin_models():
+        known = _known()
+        close = difflib.get_close_matches(name, known, n=5, cutoff=0.6)
+        raise ModelError(f"unknown zoo model {name!r}",
+                         hint=(f"did you mean {', '.join(close)}? " if close else "")
+                              + f"known zoo models: {', '.join(known)}; for timm or torchvision "
+                              f"write timm:{name} / torchvision:{name}")
 
 
 def zoo_factory(name: str) -> Callable[..., ZooEntry]:
-    """The factory registered as ``name``; ModelError listing the known ones otherwise."""
-    _ensure_zoo_imported()
-    try:
-        return _ZOO[name]
-    except KeyError:
-        raise ModelError(f"unknown zoo model {name!r}",
-                         hint=f"known zoo models: {', '.join(sorted(_ZOO))}; "
-                              "or use timm:NAME / torchvision:NAME") from None
+    """The factory registered as ``name`` (imports its module); ModelError listing the known ones otherwise."""
+    check_zoo_name(name)
+    if name in MODELS:
+        importlib.import_module(f"{__package__}.zoo.{MODELS[name][0]}")  # runs its @register_model decorators
+    return _ZOO[name]
+
+
+def zoo_description(name: str) -> str:
+    """The one-line description of zoo model ``name`` (imports no zoo model)."""
+    check_zoo_name(name)
+    if name in MODELS:
+        return MODELS[name][1]
+    return (_ZOO[name].__doc__ or "plugin model").strip().splitlines()[0]

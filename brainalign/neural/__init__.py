@@ -1,8 +1,14 @@
-"""Neural data: the NeuralAssembly schema, its file io and the simulated populations."""
+"""Neural data: the NeuralAssembly schema, its file io and the simulated populations.
 
-from .assembly import (TrialArray, average_time_window, stimulus_metadata, trial_array,
-                       validate_assembly)
-from .io import read_assembly, write_assembly
+Names are imported on first use, so commands that only look for files (`brainalign data list`)
+never import xarray.
+"""
 
-__all__ = ["TrialArray", "average_time_window", "read_assembly", "stimulus_metadata", "trial_array",
-           "validate_assembly", "write_assembly"]
+from .._lazy import lazy_package
+
+_LAZY = {"TrialArray": "assembly", "average_time_window": "assembly", "stimulus_metadata": "assembly",
+         "trial_array": "assembly", "validate_assembly": "assembly", "read_assembly": "io", "write_assembly": "io"}
+
+__all__ = sorted(_LAZY)
+
+lazy_package(__name__, _LAZY)

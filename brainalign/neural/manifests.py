@@ -59,6 +59,7 @@ class Manifest:
     import_options: dict = field(default_factory=dict)
     notes: str = ""
     path: str = ""
+    shared: str = ""  # folder under $BRAINALIGN_SHARED_DATA holding the dataset as released (benchmarks read it)
 
     def to_dict(self) -> dict:
         return {"name": self.name, "title": self.title, "description": self.description,
@@ -137,7 +138,7 @@ def parse_manifest(path: Path) -> Manifest:
                     terms=str(raw.get("terms", "")).strip(), homepage=str(raw.get("homepage", "")),
                     stimulus_set=str(raw.get("stimulus_set", "")),
                     import_options=dict(raw.get("import_options") or {}), notes=str(raw.get("notes", "")).strip(),
-                    path=str(path))
+                    path=str(path), shared=str(raw.get("shared") or ""))
 
 
 def _file(entry, path: Path) -> ManifestFile:

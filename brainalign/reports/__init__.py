@@ -1,6 +1,14 @@
-"""Results store, leaderboard tables, and the CSV / HTML / Markdown reports built from them."""
+"""Results store, leaderboard tables, and the CSV / HTML / Markdown reports built from them.
 
-from .leaderboard import area_scores, format_table, layer_table, leaderboard, summary, summary_long
-from .store import ResultsStore
+Names are imported on first use, so listing records (:mod:`.store`) never imports pandas.
+"""
 
-__all__ = ["ResultsStore", "area_scores", "format_table", "layer_table", "leaderboard", "summary", "summary_long"]
+from .._lazy import lazy_package
+
+_LAZY = {"ResultsStore": "store", "area_scores": "leaderboard", "format_table": "leaderboard",
+         "layer_table": "leaderboard", "leaderboard": "leaderboard", "summary": "leaderboard",
+         "summary_long": "leaderboard"}
+
+__all__ = sorted(_LAZY)
+
+lazy_package(__name__, _LAZY)

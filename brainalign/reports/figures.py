@@ -14,22 +14,25 @@
 from __future__ import annotations
 
 import math
+from html import escape
 
 import numpy as np
 import pandas as pd
 from scipy.spatial.distance import squareform
 
-from .leaderboard import area_sort_key
-from .plots import PALETTE, HLine, Series, heatmap, line_chart
+from .leaderboard import area_sort_key, is_reference_observer
+from .plots import PALETTE, HLine, Series, distinct_colors, heatmap, line_chart
 
 
 def _colors(names) -> dict[str, str]:
-    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
+    names = list(names)
+    return dict(zip(names, distinct_colors(len(names))))
 
 
 def layer_profile(layers: pd.DataFrame, model: str) -> str | None:
-    """SVG of ``model``'s per-layer raw scores for every benchmark it was scored on."""
-    rows = layers[layers["model"] == model]
+    """SVG of ``model``'s per-layer raw scores for every neural benchmark it was scored on, layers in
+    network order (``depth``); behavioural records (logits decisions) are not layers and stay out."""
+    rows = layers[(layers["model"] == model) & (layers["kind"] == "neural")]
     if rows.empty:
         return None
     depth = rows.drop_duplicates("layer").sort_values("depth")
@@ -40,9 +43,9 @@ def layer_profile(layers: pd.DataFrame, model: str) -> str | None:
     series, lines = [], []
     for (benchmark, metric), group in groups:
         group = group.sort_values("depth")
-        has_ci = group["ci_low"].notna() & group["ci_high"].notna()
-        low = np.where(has_ci, group["ci_low"], group["raw"] - group["error"])
-        high = np.where(has_ci, group["ci_high"], group["raw"] + group["error"])
+        has_ci = group["raw_ci_low"].notna() & group["raw_ci_high"].notna()
+        low = np.where(has_ci, group["raw_ci_low"], group["raw"] - group["error"])
+        high = np.where(has_ci, group["raw_ci_high"], group["raw"] + group["error"])
         label = benchmark if metric == "pls_predictivity" else f"{benchmark} {metric}"
         marked = [i for i, c in enumerate(group["committed"]) if c]
         series.append(Series(label, list(group["depth"]), list(group["raw"]), list(low), list(high),
@@ -80,12 +83,17 @@ def rdms(record: dict) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def rdm_panels(record: dict) -> list[str]:
-    """Two heatmaps (model, neural) for an RSA record, or []."""
+    """The model and neural RDM heatmaps of an RSA record side by side (one HTML block), or []."""
     pair = rdms(record)
     if pair is None:
         return []
-    where = f"{record['benchmark']['identifier']}, {record.get('layer')}"
-    return [heatmap(pair[0], title=f"model RDM ({where})"), heatmap(pair[1], title="neural RDM")]
+    kept = (record.get("score") or {}).get("rdms") or {}
+    n = kept.get("n_stimuli") if isinstance(kept, dict) else None
+    blocks = f", {n} stimuli in {len(pair[0])} blocks" if isinstance(n, int) and n > len(pair[0]) else ""
+    where = f"{record['benchmark']['identifier']} · {record.get('layer')}"
+    return [f'<figure class="rdm-pair"><figcaption>RDMs, {escape(where)}{blocks}</figcaption>'
+            f'{heatmap(pair[0], title="model RDM")}{heatmap(pair[1], title="neural RDM (mean of subjects)")}'
+            "</figure>"]
 
 
 def _curve(holder) -> tuple[list[float], list[float]] | None:
@@ -132,10 +140,12 @@ def psychometric_chart(record: dict) -> str | None:
         return None
     if curves["log"]:
         curves = {**curves, **{k: _log10(curves[k]) for k in ("model", "human", "fit")}}
-    series = [Series("model", *curves["model"], color=PALETTE[0], dashed=curves["fit"] is not None)]
+    own = "human" if is_reference_observer(record.get("model") or {}) else "model"
+    series = [Series(own, *curves["model"], color=PALETTE[3 if own == "human" else 0],
+                     dashed=curves["fit"] is not None)]
     if curves["fit"] is not None:
-        series.append(Series("model fit", *curves["fit"], color=PALETTE[0], markers=False))
-    if curves["human"] is not None:
+        series.append(Series(f"{own} fit", *curves["fit"], color=PALETTE[3 if own == "human" else 0], markers=False))
+    if curves["human"] is not None and own == "model":
         series.append(Series("human", *curves["human"], color=PALETTE[3]))
     chance = [HLine(float(curves["chance"]), "chance")] if isinstance(curves["chance"], (int, float)) else []
     params = ", ".join(f"{k} {v:.3g}" for k, v in curves["params"].items())

@@ -1,9 +1,10 @@
 """The HTML report: one self-contained file (inline CSS, JS and SVG; no network, no CDN).
 
-Sections: a sortable, filterable leaderboard (overall and per area), per-benchmark rows, a
+Sections: an overview heatmap (models x areas, with coverage), a sortable, filterable
+leaderboard (overall and per area), per-benchmark rows with each score's own interval, a
 comparison by training objective, score against training epoch for runs scored at several
-epochs, per-model layer profiles / RDMs / psychometric curves, records of kinds this version
-does not know, and a provenance footer.
+epochs, per-model layer profiles / RDMs / psychometric curves, the human observers as a
+reference, records of kinds this version does not know, and a provenance footer.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import pandas as pd
 
 from .. import __version__
 from .figures import epoch_chart, layer_profile, psychometric_chart, rdm_panels
-from .leaderboard import area_scores, area_sort_key, has_score, model_label
+from .leaderboard import area_scores, area_sort_key, has_score, is_reference_observer, model_label
+from .plots import score_color
 from .store import record_kind
 
 KNOWN_KINDS = {"neural", "psychometric"}
@@ -67,8 +69,28 @@ def _model_rows(board: pd.DataFrame) -> tuple[list[dict], list[str]]:
                      "training_data": _none(info["training_data"]), "tag": _none(info["tag"]),
                      "weights": str(info["weights_sha256"])[:12], "overall": areas.loc[model, "overall"],
                      "coverage": areas.loc[model, "coverage"],
-                     "areas": {a: areas.loc[model, a] for a in area_names}})
+                     "areas": {a: areas.loc[model, a] for a in area_names},
+                     "scored_areas": " ".join(a for a in area_names if not _missing(areas.loc[model, a]))})
     return rows, area_names
+
+
+def _overview(models: list[dict], area_names: list[str], board: pd.DataFrame) -> dict:
+    """The models x areas heatmap: per cell the area score, its colour and how many of the area's
+    benchmarks the model was scored on; per row the overall score and coverage."""
+    ranked = board[board["ranked"].astype(bool)]
+    totals = ranked.groupby("area")["measure"].nunique()
+    counts = ranked.groupby(["model", "area"])["measure"].nunique()
+    rows = []
+    for row in models:
+        cells = []
+        for area in area_names:
+            value = row["areas"][area]
+            background, ink = score_color(value)
+            cells.append({"area": area, "value": value, "background": background, "ink": ink,
+                          "n": int(counts.get((row["model"], area), 0)), "total": int(totals.get(area, 0))})
+        background, ink = score_color(row["overall"])
+        rows.append({**row, "cells": cells, "background": background, "ink": ink})
+    return {"rows": rows, "totals": {a: int(totals.get(a, 0)) for a in area_names}}
 
 
 def _group_rows(models: list[dict], area_names: list[str], by: str) -> list[dict]:
@@ -114,9 +136,9 @@ def _model_sections(models: list[dict], layers: pd.DataFrame, records: list[dict
     committed = set(layers.loc[layers["committed"], "record_id"])
     listed = {row["model"] for row in models}
     extra = [{"model": label, "anchor": _slug(label), "overall": math.nan, "coverage": 0.0, "areas": {},
-              "weights": str(own[0]["model"].get("weights_sha256"))[:12],
+              "scored_areas": "", "weights": str(own[0]["model"].get("weights_sha256"))[:12],
               **{k: own[0]["model"].get(k) for k in ("objective", "architecture", "epoch", "training_data", "tag")}}
-             for label, own in by_model.items() if label not in listed]
+             for label, own in by_model.items() if label not in listed and not is_reference_observer(own[0]["model"])]
     sections = []
     for row in models + extra:
         own = by_model.get(row["model"], [])
@@ -126,6 +148,18 @@ def _model_sections(models: list[dict], layers: pd.DataFrame, records: list[dict
         if row["model"] in listed or rdm_figs or psycho:
             sections.append(section)
     return sections
+
+
+def _observers(records: list[dict]) -> list[dict]:
+    """Reference observers (the humans of model-vs-human): their curves, shown apart from the models."""
+    charts = {}
+    for record in records:
+        if is_reference_observer(record["model"]) and record_kind(record) == "psychometric":
+            chart = psychometric_chart(record)
+            if chart:
+                charts.setdefault(model_label(record["model"]), []).append(
+                    {"chart": chart, "experiment": record["benchmark"]["identifier"]})
+    return [{"name": name, "anchor": _slug(name), "charts": own} for name, own in charts.items()]
 
 
 def _unknown(records: list[dict]) -> list[dict]:
@@ -164,6 +198,7 @@ def render_html(*, layers: pd.DataFrame, board: pd.DataFrame, records: list[dict
     board_rows.sort(key=lambda r: (area_sort_key(r["area"]), r["measure"], -r["score"] if r["score"] is not None else math.inf))
     return env.get_template("report.html.j2").render(
         title=title, models=models, areas=area_names, board=board_rows,
+        overview=_overview(models, area_names, board), observers=_observers(records),
         groups={by: _group_rows(models, area_names, by) for by in ("objective", "architecture")},
         epoch_charts=_epoch_charts(board),
         sections=_model_sections(models, layers, records), unknown=_unknown(records),

@@ -8,22 +8,24 @@ region and species (mouse areas, V1, V2, V4, IT, behaviour).
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pandas as pd
 
+from .labels import is_reference_observer, model_label  # noqa: F401  (re-exported)
 from .store import record_kind
 
 LAYER_COLUMNS = ["model", "spec", "objective", "architecture", "training_data", "epoch", "run", "tag",
                  "weights_sha256", "checkpoint", "seed", "kind", "benchmark", "benchmark_version", "region",
-                 "area", "ranked", "species", "metric", "protocol", "layer", "depth", "raw", "error", "ci_low", "ci_high",
-                 "ceiling", "ceiling_lower", "ceiling_upper", "ceiled", "convention", "selection_raw", "heldout_raw", "heldout_ceiling",
-                 "heldout_ceiled", "committed", "n_stimuli", "n_neuroids", "n_units", "record_id", "created"]
+                 "area", "ranked", "species", "metric", "protocol", "layer", "depth", "raw", "error", "raw_ci_low",
+                 "raw_ci_high", "ceiling", "ceiling_lower", "ceiling_upper", "ceiled", "ceiled_ci_low", "ceiled_ci_high",
+                 "convention", "selection_raw", "heldout_raw", "heldout_raw_ci_low", "heldout_raw_ci_high",
+                 "heldout_ceiling", "heldout_ceiled", "heldout_ceiled_ci_low", "heldout_ceiled_ci_high", "committed", "n_stimuli", "n_neuroids", "n_units", "record_id", "created"]
 
 BOARD_COLUMNS = ["model", "objective", "architecture", "training_data", "epoch", "run", "tag", "area", "ranked",
                  "benchmark", "measure",
-                 "metric", "region", "species", "layer", "score", "raw_heldout", "ceiling_heldout", "ci_low",
-                 "ci_high", "convention", "commitment", "n_layers", "n_stimuli", "n_neuroids", "protocol",
+                 "metric", "region", "species", "layer", "score", "score_ci_low", "score_ci_high", "raw_heldout",
+                 "raw_heldout_ci_low", "raw_heldout_ci_high", "ceiling_heldout", "raw_full", "raw_full_ci_low",
+                 "raw_full_ci_high", "convention", "commitment", "n_layers", "n_stimuli", "n_neuroids", "protocol",
                  "benchmark_version", "weights_sha256"]
 
 MODEL_COLUMNS = ["objective", "architecture", "training_data", "epoch", "run", "tag", "weights_sha256"]
@@ -58,13 +60,6 @@ def area_sort_key(area: str) -> tuple[int, str]:
     return (AREAS.index(area) if area in AREAS else len(AREAS), area)
 
 
-def model_label(model: dict) -> str:
-    """A readable, unambiguous model name: spec plus checkpoint file or seed."""
-    if model.get("checkpoint"):
-        return f"{model['spec']} @ {Path(model['checkpoint']).name} [{model['weights_sha256'][:8]}]"
-    return f"{model['spec']} (seed {model.get('seed')})"
-
-
 def _number(value) -> float:
     try:
         value = float(value)
@@ -73,12 +68,29 @@ def _number(value) -> float:
     return value
 
 
-def _ci(score: dict) -> dict:
-    """``ci_low``/``ci_high`` of the raw score: the fields themselves, else a two-item ``ci`` list."""
-    low, high = score.get("ci_low"), score.get("ci_high")
-    if low is None and isinstance(score.get("ci"), (list, tuple)) and len(score["ci"]) == 2:
-        low, high = score["ci"]
-    return {"ci_low": _number(low), "ci_high": _number(high)}
+def _pair(interval) -> tuple[float, float]:
+    """``(low, high)`` of a two-item interval, NaNs when there is none."""
+    if isinstance(interval, (list, tuple)) and len(interval) == 2:
+        return _number(interval[0]), _number(interval[1])
+    return math.nan, math.nan
+
+
+def _intervals(score: dict, selection: dict) -> dict:
+    """Each score column's own bootstrap interval: full-data raw and ceiled, held-out raw and ceiled.
+
+    The raw interval is the score's ``ci_low``/``ci_high`` (else ``ci.raw``, else a two-item
+    ``ci`` list); the others come from ``ci`` and ``layer_selection.heldout_ci`` ({"raw",
+    "ceiled"}); a column without its own interval gets NaNs, never another column's.
+    """
+    ci = score.get("ci")
+    full = ci if isinstance(ci, dict) else {}
+    raw = (score.get("ci_low"), score.get("ci_high"))
+    raw = _pair(raw) if raw[0] is not None else _pair(full.get("raw") if full else ci)
+    held = selection.get("heldout_ci") if isinstance(selection.get("heldout_ci"), dict) else {}
+    columns = {"raw": raw, "ceiled": _pair(full.get("ceiled")), "heldout_raw": _pair(held.get("raw")),
+               "heldout_ceiled": _pair(held.get("ceiled"))}
+    return {f"{name}_ci_{end}": value for name, (low, high) in columns.items()
+            for end, value in (("low", low), ("high", high))}
 
 
 def has_score(record: dict) -> bool:
@@ -88,19 +100,32 @@ def has_score(record: dict) -> bool:
                                             and math.isnan(_number(score.get("ceiled"))))
 
 
+def _layer_depths(records: list[dict]) -> dict[str, dict]:
+    """Per model label, each scored layer's position in network order: its index in the model's declared
+    inventory (``model.layer_inventory``, recorded by ``score``), then layers outside it in the order scored."""
+    depths: dict[str, dict] = {}
+    for record in records:
+        if not has_score(record):
+            continue
+        inventory = record["model"].get("layer_inventory") or []
+        order = depths.setdefault(model_label(record["model"]), {layer: i for i, layer in enumerate(inventory)})
+        order.setdefault(record.get("layer"), len(inventory) + len(order))
+    return {label: {layer: rank for rank, layer in enumerate(sorted(order, key=order.get))}
+            for label, order in depths.items()}
+
+
 def layer_table(records: list[dict]) -> pd.DataFrame:
     """One row per (model, benchmark, metric, layer) record with a score; ``depth`` is the layer's position
-    in the order the model's layers were scored; ``committed`` marks the layer the leaderboard reports."""
-    rows, order = [], {}
+    in network order (see :func:`_layer_depths`); ``committed`` marks the layer the leaderboard reports."""
+    rows, order = [], _layer_depths(records)
     for record in records:
         if not has_score(record):
             continue
         model, bench, score = record["model"], record["benchmark"], record["score"]
         sel, metric, kind = record.get("layer_selection") or {}, record.get("metric") or {}, record_kind(record)
         label = model_label(model)
-        depths = order.setdefault(label, {})
+        depths = order[label]
         layer = record.get("layer")
-        depths.setdefault(layer, len(depths))
         rows.append({
             "model": label, "spec": model["spec"], **{c: model.get(c) for c in MODEL_COLUMNS},
             "checkpoint": model.get("checkpoint"), "seed": model.get("seed"), "kind": kind,
@@ -110,7 +135,7 @@ def layer_table(records: list[dict]) -> pd.DataFrame:
             "species": bench.get("species"), "metric": metric.get("name", DEFAULT_METRIC),
             "protocol": metric.get("protocol"), "layer": layer, "depth": depths[layer],
             **{k: _number(score.get(k)) for k in ("raw", "error", "ceiling_lower", "ceiling_upper", "ceiled")},
-            **_ci(score),
+            **_intervals(score, sel),
             "ceiling": _number(score.get("ceiling", score.get("ceiling_upper"))),
             "convention": score.get("convention"),
             **{k: _number(sel.get(k)) for k in ("selection_raw", "heldout_raw", "heldout_ceiling", "heldout_ceiled")},
@@ -148,6 +173,9 @@ def leaderboard(layers: pd.DataFrame) -> pd.DataFrame:
     With a selection/held-out split, ``score`` is the held-out ceiled score of the layer committed
     on the selection stimuli (``commitment`` = ``held-out``); records without a split report the
     best layer's ceiled score, which is optimistic (``commitment`` = ``same data``).
+    ``raw_heldout`` is the raw score the held-out ``score`` was computed from, ``raw_full`` the
+    raw score on all stimuli; each of ``score``, ``raw_heldout`` and ``raw_full`` has its own
+    bootstrap interval (``<column>_ci_low``/``_ci_high``, NaN when the record has none).
     """
     if layers.empty:
         return pd.DataFrame(columns=BOARD_COLUMNS)
@@ -155,9 +183,14 @@ def leaderboard(layers: pd.DataFrame) -> pd.DataFrame:
     counts = layers.groupby(["model", "benchmark", "metric"]).size().rename("n_layers")
     best = best.join(counts, on=["model", "benchmark", "metric"])
     held = best["heldout_ceiled"].notna()
-    best["score"] = best["heldout_ceiled"].where(held, best["ceiled"])
-    best["raw_heldout"] = best["heldout_raw"].where(held, best["raw"])
+    for column, heldout, same_data in (("score", "heldout_ceiled", "ceiled"), ("raw_heldout", "heldout_raw", "raw")):
+        best[column] = best[heldout].where(held, best[same_data])
+        for end in ("low", "high"):  # each column's own interval
+            best[f"{column}_ci_{end}"] = best[f"{heldout}_ci_{end}"].where(held, best[f"{same_data}_ci_{end}"])
     best["ceiling_heldout"] = best["heldout_ceiling"].where(held, best["ceiling"])
+    best["raw_full"] = best["raw"]
+    for end in ("low", "high"):
+        best[f"raw_full_ci_{end}"] = best[f"raw_ci_{end}"]
     best["commitment"] = held.map({True: "held-out", False: "same data"})
     best["measure"] = [measure_name(b, m) for b, m in zip(best["benchmark"], best["metric"])]
     return best[BOARD_COLUMNS].sort_values(["benchmark", "metric", "score"], ascending=[True, True, False]) \
@@ -226,10 +259,34 @@ def summary_long(board: pd.DataFrame) -> pd.DataFrame:
     return table[columns]
 
 
-def format_table(wide: pd.DataFrame) -> str:
-    """Fixed-width text of the summary table, 3 decimals, NaN shown as '-'."""
+def format_table(wide: pd.DataFrame, *, max_width: int | None = None) -> str:
+    """Fixed-width text of the summary table, 3 decimals, NaN shown as '-'.
+
+    With ``max_width`` (a terminal's columns), the rightmost columns that do not fit are left out
+    and a last line names how many, so the table never wraps; files keep every column.
+    """
     if wide.empty:
         return "(no results)"
     text = wide.map(lambda v: "-" if pd.isna(v) else f"{v:.3f}")
     text.index.name = "model"
-    return text.to_string()
+    shown = text
+    while max_width is not None and shown.shape[1] > 1 and \
+            max(map(len, shown.to_string().splitlines())) > max_width:
+        shown = shown.iloc[:, :-1]
+    table = shown.to_string()
+    hidden = text.shape[1] - shown.shape[1]
+    if hidden:
+        table += f"\n({hidden} more column(s) left out to fit {max_width} characters; --csv has all)"
+    return table
+
+
+def terminal_table(board: pd.DataFrame, *, max_width: int) -> str:
+    """The summary for a terminal of ``max_width`` columns: every benchmark when it fits, else the
+    overall, coverage and per-area scores (the benchmarks stay in the files)."""
+    full = format_table(summary(board))
+    if board.empty or max(map(len, full.splitlines())) <= max_width:
+        return full
+    areas = area_scores(board).sort_values("overall", ascending=False, na_position="last")
+    return (format_table(areas, max_width=max_width)
+            + f"\n(per area: {board['measure'].nunique()} benchmark columns do not fit {max_width} characters; "
+              "--csv has them)")

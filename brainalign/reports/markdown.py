@@ -17,6 +17,16 @@ def _cell(value, digits: int = 3) -> str:
     return markdown_text(f"{value:.{digits}f}" if isinstance(value, (float, np.floating)) else value)
 
 
+def _with_ci(row: dict, column: str) -> str:
+    """``value [low, high]``: a score column with its own interval (the value alone when it has none)."""
+    value, low, high = row[column], row.get(f"{column}_ci_low"), row.get(f"{column}_ci_high")
+    if value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value))):
+        return "–"
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
+        return f"{value:.3f}"
+    return f"{value:.3f} [{low:.3f}, {high:.3f}]"
+
+
 def _table(header: list[str], rows: list[list]) -> list[str]:
     lines = ["| " + " | ".join(markdown_text(h) for h in header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     return lines + ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
@@ -42,8 +52,9 @@ def render_markdown(board: pd.DataFrame, *, title: str = "brainalign leaderboard
     detail = sorted(board.to_dict("records"), key=lambda r: (area_sort_key(r["area"]), r["measure"],
                                                              -r["score"] if not math.isnan(r["score"]) else math.inf))
     lines += ["", "## Per benchmark", ""]
-    lines += _table(["benchmark", "model", "layer", "score", "raw", "ceiling", "convention", "stimuli", "neuroids",
-                     "version"],
-                    [[r["measure"], r["model"], r["layer"], r["score"], r["raw_heldout"], r["ceiling_heldout"],
-                      r["convention"], r["n_stimuli"], r["n_neuroids"], r["benchmark_version"]] for r in detail])
+    lines += _table(["benchmark", "model", "layer", "score [CI]", "raw, held-out [CI]", "ceiling",
+                     "raw, all stimuli [CI]", "convention", "stimuli", "neuroids", "version"],
+                    [[r["measure"], r["model"], r["layer"], _with_ci(r, "score"), _with_ci(r, "raw_heldout"),
+                      r["ceiling_heldout"], _with_ci(r, "raw_full"), r["convention"], r["n_stimuli"], r["n_neuroids"],
+                      r["benchmark_version"]] for r in detail])
     return "\n".join(lines) + "\n"

@@ -17,6 +17,24 @@ from matplotlib.colors import TABLEAU_COLORS, to_hex
 PALETTE = tuple(TABLEAU_COLORS.values())
 
 
+def score_color(value, *, low: float = 0.0, high: float = 1.0) -> tuple[str, str]:
+    """(background, text colour) of a score on the viridis scale from ``low`` to ``high`` (clipped);
+    a missing score gets a light grey and dark text."""
+    if not _ok(value):
+        return "#f1f1f1", "#777777"
+    fraction = min(max((float(value) - low) / (high - low), 0.0), 1.0)
+    return to_hex(colormaps["viridis"](fraction)), "#000000" if fraction > 0.55 else "#ffffff"
+
+
+def distinct_colors(n: int) -> list[str]:
+    """``n`` colours, none repeated: Tableau 10 up to 10, tab20 up to 20, evenly spaced turbo beyond."""
+    if n <= len(PALETTE):
+        return list(PALETTE[:n])
+    if n <= 20:
+        return [to_hex(c) for c in colormaps["tab20"].colors[:n]]
+    return [to_hex(colormaps["turbo"](0.05 + 0.9 * i / (n - 1))) for i in range(n)]
+
+
 @dataclass
 class Series:
     """One line: ``x``, ``y`` (n,), optional ``low``/``high`` error-bar ends (n,), ``marked`` point indices."""
@@ -67,9 +85,23 @@ def _ticks(low: float, high: float, n: int = 5) -> list[float]:
 def line_chart(series: list[Series], *, title: str, x_label: str, y_label: str, lines: list[HLine] = (),
                x_ticks: list[tuple[float, str]] | None = None, width: int = 560, height: int = 300,
                y_range: tuple[float, float] | None = None) -> str:
-    """An SVG line chart; ``x_ticks`` gives (x, label) pairs for categorical axes such as layers."""
-    left, right, top, bottom = 52, 150, 28, 70 if x_ticks else 42
-    pw, ph = width - left - right, height - top - bottom
+    """An SVG line chart; ``x_ticks`` gives (x, label) pairs for categorical axes such as layers.
+
+    The plot area keeps ``width`` x ``height``; the legend column, the rotated tick labels and the
+    title get the room their text needs, so nothing is cut off (the SVG scales down on small screens).
+    """
+    legend = [(s.name, s.color, ' stroke-dasharray="6,4"' if s.dashed else "") for s in series]
+    if lines:
+        legend.append(("noise ceiling" if len(lines) > 1 else lines[0].label, "#888888", ' stroke-dasharray="2,3"'))
+    longest_tick = max((len(label) for _, label in x_ticks or []), default=0)
+    first_tick = len(x_ticks[0][1]) if x_ticks else 0  # a rotated first label reaches left of the axis
+    left, top = max(52, 12 + int(5.2 * first_tick)), 28
+    right = 40 + int(6.2 * max((len(name) for name, _, _ in legend), default=0))
+    bottom = (30 + int(4.2 * longest_tick)) if x_ticks else 42
+    pw, ph = width - 52 - 150, height - 28 - (70 if x_ticks else 42)
+    ph = max(ph, 16 * len(legend) - 4)
+    width = max(left + pw + right, int(7 * len(title)) + left)
+    height = top + ph + bottom
     xs = _finite(x for s in series for x in s.x) or [0.0, 1.0]
     ys = _finite([y for s in series for y in s.y] + [v for s in series for v in (s.low or []) + (s.high or [])]
                  + [line.y for line in lines]) or [0.0, 1.0]
@@ -120,14 +152,11 @@ def line_chart(series: list[Series], *, title: str, x_label: str, y_label: str, 
                 ring = ' stroke="#000" stroke-width="1.5"' if i in s.marked else ""
                 out.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="{r}" fill="{s.color}"{ring}>'
                            f'<title>{escape(s.name)}: {float(y):.3f}</title></circle>')
-    legend = [(s.name, s.color, ' stroke-dasharray="6,4"' if s.dashed else "") for s in series]
-    if lines:
-        legend.append(("noise ceiling" if len(lines) > 1 else lines[0].label, "#888888", ' stroke-dasharray="2,3"'))
-    for i, (name, color, dash) in enumerate(legend[:16]):
+    for i, (name, color, dash) in enumerate(legend):
         y = top + 8 + 16 * i
         out.append(f'<line x1="{left + pw + 10}" x2="{left + pw + 28}" y1="{y}" y2="{y}" stroke="{color}" '
                    f'stroke-width="2"{dash}/><text x="{left + pw + 32}" y="{y + 4}" class="legend">'
-                   f'{escape(name[:20])}</text>')
+                   f'{escape(name)}</text>')
     out.append("</svg>")
     return "".join(out)
 

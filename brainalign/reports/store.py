@@ -16,6 +16,7 @@ import functools
 import json
 import os
 import platform
+import sys
 import uuid
 import warnings
 from dataclasses import dataclass, field
@@ -54,12 +55,33 @@ def record_key(record: dict) -> str:
 @functools.lru_cache(maxsize=1)
 def environment() -> dict:
     """Versions that can change a number, recorded with every score."""
-    import numpy
-    import sklearn
-    import torch
+    import importlib.metadata
 
+    import numpy
+
+    sklearn = sys.modules.get("sklearn")  # its import takes a second that scoring does not need otherwise
     return {"brainalign": __version__, "python": platform.python_version(), "numpy": numpy.__version__,
-            "scikit-learn": sklearn.__version__, "torch": torch.__version__}
+            "scikit-learn": sklearn.__version__ if sklearn else importlib.metadata.version("scikit-learn"),
+            "torch": _torch_version()}
+
+
+def _torch_version() -> str | None:
+    """``torch.__version__`` (build tag included, e.g. ``2.4.0+cpu``) without importing torch: scoring
+    activation files never needs torch. Read from torch/version.py; the package metadata as a fallback."""
+    import importlib.metadata
+    import importlib.util
+    import re
+
+    if "torch" in sys.modules:
+        return sys.modules["torch"].__version__
+    spec = importlib.util.find_spec("torch")
+    if spec is None:
+        return None
+    try:
+        text = (Path(spec.origin).parent / "version.py").read_text(encoding="utf-8")
+        return re.search(r"^__version__\s*=\s*['\"]([^'\"]+)['\"]", text, re.M).group(1)
+    except (OSError, TypeError, AttributeError):
+        return importlib.metadata.version("torch")
 
 
 def new_record(*, model: dict, benchmark: dict, layer: str | None, metric: dict, score: dict,

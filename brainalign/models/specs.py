@@ -1,0 +1,113 @@
+"""Model specs (``timm:NAME``, ``torchvision:NAME``, zoo names): parsing, listing and a quick check.
+
+Nothing here imports torch, so `brainalign models list` and the "unknown model" usage error answer
+at once; only a timm or torchvision pattern imports that library.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+
+from ..errors import InputError
+from .registry import check_zoo_name, list_zoo
+
+SOURCES = ("timm", "torchvision", "zoo")
+
+
+def parse_spec(spec: str) -> tuple[str, str]:
+    """Split a model spec into its source and name.
+
+    Parameters
+    ----------
+    spec : str
+        ``timm:NAME``, ``torchvision:NAME``, ``zoo:NAME`` or a bare zoo ``NAME``.
+
+    Returns
+    -------
+    source : {"timm", "torchvision", "zoo"}
+    name : str
+
+    Raises
+    ------
+    InputError
+        Empty, containing whitespace, an unknown prefix or an empty name.
+
+    Examples
+    --------
+    >>> parse_spec("timm:resnet18"), parse_spec("alexnet_bn64")
+    (('timm', 'resnet18'), ('zoo', 'alexnet_bn64'))
+    """
+    if not isinstance(spec, str) or not spec:
+        raise InputError("empty model spec",
+                         hint="give e.g. alexnet_bn64, timm:resnet18 or torchvision:alexnet")
+    if any(ch.isspace() for ch in spec):
+        raise InputError(f"model spec {spec!r} contains whitespace", hint="remove the spaces")
+    source, sep, name = spec.partition(":")
+    if not sep:
+        return "zoo", spec
+    if source not in SOURCES:
+        raise InputError(f"unknown model source {source!r} in {spec!r}",
+                         hint=f"use one of {', '.join(s + ':NAME' for s in SOURCES)}, or a bare zoo name")
+    if not name:
+        raise InputError(f"model spec {spec!r} has no name after {source}:",
+                         hint=f"list names with `brainalign models list '{source}:*'`")
+    return source, name
+
+
+def check_model_spec(spec: str) -> None:
+    """Raise the usage error for a malformed spec or an unknown zoo name, without importing torch.
+
+    timm and torchvision names are checked when the model is built (that needs the library).
+    """
+    source, name = parse_spec(spec)
+    if source == "zoo":
+        check_zoo_name(name)
+
+
+def list_models(pattern: str | None = None) -> list[str]:
+    """Model specs, optionally filtered by a shell-style ``pattern``.
+
+    Parameters
+    ----------
+    pattern : str, optional
+        None lists the zoo names followed by ``"timm:*"`` and ``"torchvision:*"`` (standing for
+        the whole timm and torchvision catalogues). ``"timm:resnet*"`` / ``"torchvision:vgg*"``
+        filter those catalogues; ``"zoo:alex*"`` or a bare ``"alex*"`` filter the zoo.
+
+    Returns
+    -------
+    list of str
+        Specs as :func:`load_model` accepts them, sorted within each source.
+
+    Examples
+    --------
+    >>> "timm:resnet18" in list_models("timm:resnet1*")
+    True
+    >>> list_models("alexnet*")
+    ['alexnet_bn64', 'alexnet_bn64_headless']
+    """
+    if pattern is None:
+        return list_zoo() + ["timm:*", "torchvision:*"]
+    source, sep, rest = pattern.partition(":")
+    if not sep:
+        return list_zoo(pattern)
+    if source == "zoo":
+        return list_zoo(rest)
+    if source == "timm":
+        return [f"timm:{n}" for n in _timm_names(rest)]
+    if source == "torchvision":
+        return [f"torchvision:{n}" for n in _torchvision_names() if fnmatch.fnmatch(n, rest)]
+    raise InputError(f"unknown model source {source!r} in pattern {pattern!r}",
+                     hint=f"use one of {', '.join(s + ':PATTERN' for s in SOURCES)}")
+
+
+def _timm_names(pattern: str = "") -> list[str]:
+    import timm
+
+    return timm.list_models(pattern or "")
+
+
+def _torchvision_names() -> list[str]:
+    import torchvision
+
+    return sorted(torchvision.models.list_models(module=torchvision.models))

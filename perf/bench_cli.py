@@ -1,0 +1,215 @@
+"""Time the CLI as a user meets it: quick commands and usage errors, and scoring activation files.
+
+Run with ``python perf/bench_cli.py [--repeats N] [--skip-scoring]``. Every command runs in a fresh
+process (``python -m brainalign.cli``-style, through the installed entry point's code), ``--repeats``
+times (default 5); the table gives the median wall time, the median CPU time (user + system of the
+child: what the command itself costs on a shared machine) and PASS/FAIL against the 0.5 s target,
+next to ``python -c pass`` (the interpreter's own start-up).
+
+Scoring (needs the Cowley V4 data in ``$BRAINALIGN_SHARED_DATA``): Brain-Score's protocol on Cowley
+V4, 640 stimuli x 1,000 features -> 50 neuroids,
+
+- ``brainalign score --activations A --assembly B --protocol brainscore --bootstrap 0`` as a command,
+- the same scoring alone, in process (``brainalign.api.score_files``),
+- Brain-Score's own metric and ceiling in process: scikit-learn ``PLSRegression`` fit per split with a
+  per-neuroid ``scipy.stats.pearsonr`` loop (``perf/bench_predictivity.py``'s reference), then the
+  split-half ceiling loop (10 halvings of the repetitions, Pearson r per neuroid, Spearman-Brown,
+  median over neuroids), as Brain-Score computes them;
+
+the command must be at least 5x faster than the reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+TARGET_S = 0.5
+TARGET_SPEEDUP = 5.0
+N_FEATURES = 1000
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+QUICK = [
+    ("--help", ["--help"]),
+    ("models list", ["models", "list"]),
+    ("benchmarks list", ["benchmarks", "list"]),
+    ("results list", ["results", "list", "--results", "{results}"]),
+    ("data list", ["data", "list"]),
+    ("error: unknown model", ["score", "nope", "--benchmark", "sim.V1"]),
+    ("error: unknown benchmark", ["score", "alexnet_bn64", "--benchmark", "nope"]),
+    ("error: unknown option", ["score", "alexnet_bn64", "--bogus"]),
+    ("error: unknown model (layers)", ["models", "layers", "nope"]),
+    ("error: output exists (extract)", ["extract", "alexnet_bn64", "--stimuli", "sim", "-o", "{exists}"]),
+]
+
+
+def brainalign_command(args: list[str]) -> list[str]:
+    """The ``brainalign`` entry point, run by this interpreter (so this checkout is what runs)."""
+    return [sys.executable, "-c", "import sys; from brainalign.cli import main; sys.argv[0] = 'brainalign'; main()",
+            *args]
+
+
+def run_timed(command: list[str], env: dict) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds of the child, exit code) of one run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, done.returncode
+
+
+def median_of(command: list[str], env: dict, repeats: int, prepare=None) -> tuple[float, float, int]:
+    runs = []
+    for _ in range(repeats):
+        if prepare is not None:
+            prepare()
+        runs.append(run_timed(command, env))
+    return float(np.median([r[0] for r in runs])), float(np.median([r[1] for r in runs])), runs[-1][2]
+
+
+def row(name: str, wall: float, cpu: float, code: int, verdict: str = "") -> None:
+    print(f"{name:<42} {wall:8.3f} {cpu:8.3f} {code:>4}  {verdict}")
+
+
+def quick_commands(env: dict, repeats: int, folder: Path) -> bool:
+    (folder / "results").mkdir(exist_ok=True)
+    (folder / "exists.nc").write_text("an existing file")
+    print(f"{'command':<42} {'wall s':>8} {'CPU s':>8} {'exit':>4}  vs {TARGET_S} s: wall, CPU; median of {repeats}")
+    wall, cpu, code = median_of([sys.executable, "-c", "pass"], env, repeats)
+    row("python -c pass", wall, cpu, code, "(interpreter start-up)")
+    ok = True
+    for name, args in QUICK:
+        args = [a.format(results=folder / "results", exists=folder / "exists.nc") for a in args]
+        wall, cpu, code = median_of(brainalign_command(args), env, repeats)
+        passed = wall < TARGET_S
+        ok &= passed
+        row(f"brainalign {name}", wall, cpu, code,
+            f"{'PASS' if passed else 'FAIL'}  {'PASS' if cpu < TARGET_S else 'FAIL'}")
+    return ok
+
+
+def cowley_files(folder: Path) -> tuple[Path, Path]:
+    """The Cowley V4 assembly and 1,000 seeded features per image (a decaying spectrum, ReLU-like)."""
+    from brainalign.activations.io import save_activations
+    from brainalign.benchmarks.real import make_cowley2023_v4
+    from brainalign.neural.io import write_assembly
+
+    benchmark = make_cowley2023_v4()
+    assembly = benchmark.load_assembly()
+    ids = np.unique(assembly["stimulus_id"].values.astype(str))
+    rng = np.random.default_rng(0)
+    latent = rng.standard_normal((len(ids), 60)) * np.geomspace(3.0, 0.1, 60)
+    features = np.maximum(latent @ rng.standard_normal((60, N_FEATURES))
+                          + 0.3 * rng.standard_normal((len(ids), N_FEATURES)), 0).astype(np.float32)
+    import xarray as xr
+
+    array = xr.DataArray(features, dims=("stimulus", "unit"), coords={"stimulus_id": ("stimulus", ids)})
+    activations, recordings = folder / "acts.nc", folder / "v4.nc"
+    save_activations({"features": array}, activations,
+                     provenance={"model": {"spec": "bench", "checkpoint": None, "weights_sha256": "0" * 64,
+                                           "seed": 0}})
+    write_assembly(assembly, recordings)
+    return activations, recordings
+
+
+def brainscore_reference(X: np.ndarray, trials: np.ndarray) -> float:
+    """Brain-Score's metric (sklearn PLS + pearsonr loop) and split-half ceiling on X (n_stimuli, n_features)
+    and trials (n_repetitions, n_stimuli, n_neuroids; NaN-padded), in process; the ceiled score."""
+    from scipy.stats import pearsonr
+    from sklearn.model_selection import ShuffleSplit
+
+    from bench_predictivity import reference_per_split
+    from brainalign.metrics.splits import brainscore_splits
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        raw = np.mean(reference_per_split(X, np.nanmean(trials, axis=0), brainscore_splits(len(X))))
+        ceilings = []
+        for first, second in ShuffleSplit(10, train_size=0.5, test_size=None, random_state=1).split(trials):
+            half1, half2 = np.nanmean(trials[first], axis=0), np.nanmean(trials[second], axis=0)
+            r = np.array([pearsonr(half1[:, j], half2[:, j]).statistic for j in range(trials.shape[2])])
+            ceilings.append(np.nanmedian(2 * r / (1 + r)))
+    return float(raw ** 2 / np.mean(ceilings))
+
+
+def scoring(env: dict, repeats: int, reference_repeats: int, folder: Path) -> bool:
+    from brainalign import api
+    from brainalign.benchmarks.options import ScoreOptions
+
+    activations, recordings = cowley_files(folder)
+    results = folder / "scores"
+    args = ["score", "--activations", str(activations), "--assembly", str(recordings), "--protocol", "brainscore",
+            "--bootstrap", "0", "--results", str(results), "-q"]
+    wall, cpu, code = median_of(brainalign_command(args), env, repeats,
+                                prepare=lambda: subprocess.run(["rm", "-rf", str(results)], check=True))
+    options = ScoreOptions(protocol="brainscore", n_boot=0)
+    alone = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        api.score_files(activations, recordings, results=folder / "alone", options=options)
+        alone.append(time.perf_counter() - start)
+    from brainalign.activations.io import load_activations
+    from brainalign.neural.assembly import trial_array
+    from brainalign.neural.io import read_assembly
+
+    trials = trial_array(read_assembly(recordings))
+    features = load_activations(activations)["features"]
+    assert list(features["stimulus_id"].values) == list(trials.stimulus_ids)  # both sorted by id
+    reference, reference_cpus = [], []
+    for _ in range(reference_repeats):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        brainscore_reference(features.values, trials.values)
+        reference.append(time.perf_counter() - start)
+        reference_cpus.append(time.process_time() - start_cpu)
+    alone_s, reference_s = float(np.median(alone)), float(np.median(reference))
+    reference_cpu = float(np.median(reference_cpus))
+    speedup, cpu_speedup = reference_s / wall, reference_cpu / cpu
+    print(f"\nscoring: Brain-Score's protocol on Cowley V4, 640 stimuli x {N_FEATURES} features -> 50 neuroids; "
+          f"median of {repeats} (reference: of {reference_repeats})")
+    row("brainalign score --activations", wall, cpu, code, "(command, end to end)")
+    print(f"{'  scoring alone (api.score_files)':<42} {alone_s:8.3f}")
+    print(f"{'  Brain-Score metric + ceiling':<42} {reference_s:8.3f} {reference_cpu:8.3f}   "
+          "(sklearn PLS + pearsonr loops, in process)")
+    verdict = "PASS" if speedup >= TARGET_SPEEDUP else "FAIL"
+    print(f"speed-up of the command over Brain-Score's in-process metric + ceiling: {speedup:.1f}x wall, "
+          f"{cpu_speedup:.1f}x CPU (target >= {TARGET_SPEEDUP:.0f}x: {verdict})")
+    return speedup >= TARGET_SPEEDUP
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5, help="runs of each command (default 5)")
+    parser.add_argument("--reference-repeats", type=int, default=3,
+                        help="runs of Brain-Score's in-process reference (default 3: it is the slow one)")
+    parser.add_argument("--skip-scoring", action="store_true", help="only the quick commands")
+    args = parser.parse_args()
+    sys.path[:0] = [str(ROOT), str(HERE)]  # this checkout's brainalign, and bench_predictivity
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPU(s): wall times include what other "
+          "processes take; CPU times do not\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        ok = quick_commands(env, args.repeats, Path(tmp))
+        if not args.skip_scoring:
+            from brainalign.config import shared_data_dir
+
+            if not (shared_data_dir() / "cowley2023-macaque-v4").is_dir():
+                print(f"\nscoring skipped: no Cowley V4 data in {shared_data_dir()} (set $BRAINALIGN_SHARED_DATA)")
+            else:
+                ok &= scoring(env, args.repeats, args.reference_repeats, Path(tmp))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""A CLI that answers at once: listing commands and usage errors import no torch, xarray or pandas, and
+scoring activation files imports no torch at all. Each command runs in a fresh interpreter, which then
+reports the heavy packages it imported (timings are measured by perf/bench_cli.py, not here: a shared
+machine makes them flaky; the imports are what makes a command slow)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import xarray as xr
+
+HEAVY = ("torch", "timm", "torchvision", "xarray", "pandas", "sklearn", "scipy", "rsatoolbox", "matplotlib")
+
+PROBE = """
+import json, sys
+from brainalign.cli import main
+sys.argv = ["brainalign", *json.loads(sys.argv[1])]
+try:
+    main()
+except SystemExit as exit:
+    code = exit.code
+else:
+    code = 0
+heavy = sorted({name.split(".")[0] for name in sys.modules} & set(json.loads(sys.argv_heavy)))
+sys.stderr.write("\\nPROBE " + json.dumps({"code": code, "heavy": heavy}) + "\\n")
+"""
+
+
+def _probe(args, tmp_path, heavy=HEAVY) -> dict:
+    """Run ``brainalign ARGS`` in a fresh interpreter; its exit code, output and heavy imports."""
+    code = PROBE.replace("sys.argv_heavy", repr(json.dumps(list(heavy))))
+    env = {**os.environ, "COLUMNS": "100"}
+    done = subprocess.run([sys.executable, "-c", code, json.dumps([str(a) for a in args])], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=300)
+    line = next(ln for ln in done.stderr.splitlines() if ln.startswith("PROBE "))
+    return {**json.loads(line[len("PROBE "):]), "stdout": done.stdout, "stderr": done.stderr}
+
+
+@pytest.mark.parametrize("args, code", [
+    (["--help"], 0),
+    (["models", "list"], 0),
+    (["models", "list", "--json"], 0),
+    (["benchmarks", "list"], 0),
+    (["data", "list"], 0),
+    (["results", "list", "--results", "."], 0),
+    (["score", "nope", "--benchmark", "sim.V1"], 2),              # unknown model
+    (["score", "alexnet_bn64", "--benchmark", "nope"], 2),        # unknown benchmark
+    (["score", "alexnet_bn64", "--area", "V9"], 2),               # unknown area
+    (["score", "alexnet_bn64", "--bogus"], 2),                    # unknown option
+    (["extract", "nope", "--stimuli", "sim", "-o", "a.nc"], 2),
+    (["models", "layers", "nope"], 2),
+    (["results", "list", "--results", "typo/"], 2),
+])
+def test_listing_and_usage_errors_import_nothing_heavy(args, code, tmp_path):
+    out = _probe(args, tmp_path)
+    assert out["code"] == code, out["stderr"]
+    assert out["heavy"] == [], f"{args} imported {out['heavy']}"
+    if code == 2 and args[-1] != "--bogus":
+        errors = [ln for ln in out["stderr"].splitlines() if ln.startswith("error: ")]
+        assert len(errors) == 1 and "hint:" in errors[0], out["stderr"]
+
+
+def test_existing_outputs_are_refused_before_any_work(tmp_path):
+    (tmp_path / "acts.nc").write_text("mine")
+    (tmp_path / "board.csv").write_text("mine")
+    for args in (["extract", "alexnet_bn64", "--stimuli", "sim", "-o", "acts.nc"],
+                 ["report", "--results", "none", "--csv", "board.csv"]):
+        out = _probe(args, tmp_path)
+        assert out["code"] == 2 and "already exists" in out["stderr"] and out["heavy"] == [], out
+    assert (tmp_path / "acts.nc").read_text() == "mine" and (tmp_path / "board.csv").read_text() == "mine"
+
+
+def test_models_list_json_lists_zoo_specs_with_descriptions(tmp_path):
+    from brainalign.models.registry import list_zoo
+
+    rows = json.loads(_probe(["models", "list", "--json"], tmp_path)["stdout"])
+    zoo = [r for r in rows if r["source"] == "zoo"]
+    assert [r["spec"] for r in zoo] == list_zoo() and all(r["description"] for r in zoo)
+    assert [r["spec"] for r in rows if r["source"] != "zoo"] == ["timm:*", "torchvision:*"]
+
+
+def test_zoo_index_matches_the_registered_factories():
+    import importlib
+
+    from brainalign.models import registry
+    from brainalign.models.zoo import MODELS
+
+    for module in {m for m, _ in MODELS.values()}:
+        importlib.import_module(f"brainalign.models.zoo.{module}")
+    assert sorted(registry._ZOO) == sorted(MODELS)
+    for name, (module, description) in MODELS.items():
+        assert registry._ZOO[name].__module__ == f"brainalign.models.zoo.{module}"
+        assert registry.zoo_factory(name)(seed=0).description == description
+
+
+def test_score_options_alphas_equal_the_ridge_defaults():
+    from brainalign.benchmarks.options import DEFAULT_ALPHAS
+    from brainalign.metrics.ridge import DEFAULT_ALPHAS as RIDGE
+
+    assert DEFAULT_ALPHAS == RIDGE
+
+
+def test_benchmarks_list_says_which_real_data_benchmarks_are_hidden(tmp_path, monkeypatch):
+    monkeypatch.setenv("BRAINALIGN_SHARED_DATA", str(tmp_path / "absent"))
+    out = _probe(["benchmarks", "list"], tmp_path)
+    assert out["code"] == 0 and "cowley2023.V4" not in out["stdout"] and "sim.V1" in out["stdout"]
+    assert "real-data benchmark(s) hidden" in out["stderr"] and "cowley2023.V4" in out["stderr"]
+
+
+def test_scoring_activation_files_imports_no_torch(tmp_path):
+    """`score --activations A --assembly B` end to end in a fresh interpreter: records written, no torch
+    (nor scikit-learn, whose import alone costs about a second: the splits are drawn without it)."""
+    from brainalign.activations.io import save_activations
+    from brainalign.neural.io import write_assembly
+
+    rng = np.random.default_rng(0)
+    ids = np.array([f"img{i:03d}" for i in range(60)])
+    latent = rng.standard_normal((60, 5))
+    features = xr.DataArray(latent @ rng.standard_normal((5, 40)), dims=("stimulus", "unit"),
+                            coords={"stimulus_id": ("stimulus", ids)})
+    save_activations({"layer": features}, tmp_path / "acts.nc",
+                     provenance={"model": {"spec": "pixels", "checkpoint": None, "weights_sha256": "0" * 64,
+                                           "seed": 0}})
+    signal = latent @ rng.standard_normal((5, 8))
+    trials = signal[None] + 0.5 * rng.standard_normal((4, 60, 8))
+    assembly = xr.DataArray(trials.reshape(240, 8), dims=("presentation", "neuroid"),
+                            coords={"stimulus_id": ("presentation", np.tile(ids, 4)),
+                                    "repetition": ("presentation", np.repeat(np.arange(4), 60)),
+                                    "neuroid_id": ("neuroid", [f"n{i}" for i in range(8)])})
+    write_assembly(assembly, tmp_path / "v4.nc")
+    out = _probe(["score", "--activations", "acts.nc", "--assembly", "v4.nc", "--bootstrap", "20",
+                  "--results", "r"], tmp_path, heavy=("torch", "timm", "torchvision", "sklearn", "rsatoolbox"))
+    assert out["code"] == 0, out["stderr"]
+    assert out["heavy"] == []
+    assert "committed layer: file:v4.nc -> layer" in out["stdout"]
+    assert len(list((tmp_path / "r" / "records").glob("*.json"))) == 1
