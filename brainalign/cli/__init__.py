@@ -25,7 +25,7 @@ def main():
     """
 
 
-from . import benchmarks, compare, core, data, models, psychometric, results, run  # noqa: E402,F401  (registers the commands)
+from . import benchmarks, compare, core, data, models, psychometric, results, run, train  # noqa: E402,F401  (registers the commands)
 
 if __name__ == "__main__":
     main()

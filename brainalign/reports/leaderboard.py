@@ -18,11 +18,12 @@ LAYER_COLUMNS = ["model", "spec", "objective", "architecture", "training_data", 
                  "weights_sha256", "checkpoint", "seed", "kind", "benchmark", "benchmark_version", "region",
                  "area", "ranked", "species", "metric", "protocol", "layer", "depth", "raw", "error", "ci_low", "ci_high",
                  "ceiling", "ceiling_lower", "ceiling_upper", "ceiled", "convention", "selection_raw", "heldout_raw", "heldout_ceiling",
-                 "heldout_ceiled", "committed", "n_stimuli", "n_neuroids", "n_units", "record_id", "created"]
+                 "heldout_ceiled", "ceiled_ci_low", "ceiled_ci_high", "heldout_ceiled_ci_low", "heldout_ceiled_ci_high",
+                 "committed", "n_stimuli", "n_neuroids", "n_units", "record_id", "created"]
 
 BOARD_COLUMNS = ["model", "objective", "architecture", "training_data", "epoch", "run", "tag", "area", "ranked",
                  "benchmark", "measure",
-                 "metric", "region", "species", "layer", "score", "raw_heldout", "ceiling_heldout", "ci_low",
+                 "metric", "region", "species", "layer", "score", "score_ci_low", "score_ci_high", "raw_heldout", "ceiling_heldout", "ci_low",
                  "ci_high", "convention", "commitment", "n_layers", "n_stimuli", "n_neuroids", "protocol",
                  "benchmark_version", "weights_sha256"]
 
@@ -81,6 +82,13 @@ def _ci(score: dict) -> dict:
     return {"ci_low": _number(low), "ci_high": _number(high)}
 
 
+def _ceiled_ci(ci) -> dict:
+    """``{"low", "high"}`` of a bootstrap CI dict's ``ceiled`` interval (NaN when absent)."""
+    pair = ci.get("ceiled") if isinstance(ci, dict) else None
+    pair = pair if isinstance(pair, (list, tuple)) and len(pair) == 2 else (None, None)
+    return {"low": _number(pair[0]), "high": _number(pair[1])}
+
+
 def has_score(record: dict) -> bool:
     """Whether a record carries a numeric score that belongs in the leaderboard tables."""
     score = record.get("score")
@@ -114,6 +122,8 @@ def layer_table(records: list[dict]) -> pd.DataFrame:
             "ceiling": _number(score.get("ceiling", score.get("ceiling_upper"))),
             "convention": score.get("convention"),
             **{k: _number(sel.get(k)) for k in ("selection_raw", "heldout_raw", "heldout_ceiling", "heldout_ceiled")},
+            **{f"ceiled_ci_{end}": v for end, v in _ceiled_ci(score.get("ci")).items()},
+            **{f"heldout_ceiled_ci_{end}": v for end, v in _ceiled_ci(sel.get("heldout_ci")).items()},
             "committed": False,
             **{k: score.get(k) for k in ("n_stimuli", "n_neuroids", "n_units")},
             "record_id": record.get("id"), "created": record["created"],
@@ -148,6 +158,7 @@ def leaderboard(layers: pd.DataFrame) -> pd.DataFrame:
     With a selection/held-out split, ``score`` is the held-out ceiled score of the layer committed
     on the selection stimuli (``commitment`` = ``held-out``); records without a split report the
     best layer's ceiled score, which is optimistic (``commitment`` = ``same data``).
+    ``score_ci_low``/``score_ci_high``: the bootstrap interval of that ceiled score, when recorded.
     """
     if layers.empty:
         return pd.DataFrame(columns=BOARD_COLUMNS)
@@ -156,6 +167,8 @@ def leaderboard(layers: pd.DataFrame) -> pd.DataFrame:
     best = best.join(counts, on=["model", "benchmark", "metric"])
     held = best["heldout_ceiled"].notna()
     best["score"] = best["heldout_ceiled"].where(held, best["ceiled"])
+    best["score_ci_low"] = best["heldout_ceiled_ci_low"].where(held, best["ceiled_ci_low"])
+    best["score_ci_high"] = best["heldout_ceiled_ci_high"].where(held, best["ceiled_ci_high"])
     best["raw_heldout"] = best["heldout_raw"].where(held, best["raw"])
     best["ceiling_heldout"] = best["heldout_ceiling"].where(held, best["ceiling"])
     best["commitment"] = held.map({True: "held-out", False: "same data"})

@@ -75,7 +75,8 @@ def training_images(source: str, *, progress: bool = False) -> TrainingImages:
         raise InputError(f"--data {source}: not an image folder, a .zip of images or sim[:N]",
                          hint="e.g. --data imagenet/train (class folders are fine; labels are ignored) or --data sim")
     if len(stimuli) < 2:
-        raise InputError(f"--data {source} holds {len(stimuli)} image; training needs at least 2")
+        raise InputError(f"--data {source} holds {len(stimuli)} image; training needs at least 2",
+                         hint="add images, or use --data sim")
     return TrainingImages(source=str(path), n=len(stimuli), content_sha256=stimuli.content_hash,
                           load=lambda i: torch.from_numpy(stimuli.load(i)).permute(2, 0, 1).contiguous())
 
@@ -153,7 +154,8 @@ class EpochSampler(Sampler):
 
     def __init__(self, n: int, *, global_batch: int, seed: int, rank: int = 0, world: int = 1):
         if global_batch % world:
-            raise InputError(f"--batch-size {global_batch} is not divisible by the {world} processes")
+            raise InputError(f"--batch-size {global_batch} is not divisible by the {world} processes",
+                             hint=f"use a multiple of {world}")
         self.n, self.global_batch, self.seed, self.rank, self.world, self.epoch = n, global_batch, seed, rank, world, 0
         self.local = global_batch // world
 

@@ -27,11 +27,12 @@ def scaled_recipe(published: Recipe, *, epochs: int, batch_size: int | None, lr:
     if batch_size is None:
         batch_size = published.batch_size if device.startswith("cuda") else min(published.batch_size, CPU_BATCH)
     if batch_size < 2:
-        raise InputError(f"--batch-size {batch_size}: the objectives need at least 2 images per batch")
+        raise InputError(f"--batch-size {batch_size}: the objectives need at least 2 images per batch",
+                         hint="e.g. --batch-size 64")
     if lr is None:
         lr = published.lr * batch_size / published.batch_size
     if lr <= 0 or not math.isfinite(lr):
-        raise InputError(f"--lr {lr}: must be a positive number")
+        raise InputError(f"--lr {lr}: must be a positive number", hint="leave it out to scale the published rate")
     ratio = epochs / published.epochs
     milestones = tuple(sorted({max(1, round(m * ratio)) for m in published.milestones if round(m * ratio) < epochs}))
     warmup = int(round(published.warmup_epochs * ratio))

@@ -96,6 +96,15 @@ def _autocast(device: torch.device, precision: str):
     return torch.autocast(device.type, dtype=torch.bfloat16 if precision == "bf16" else torch.float16)
 
 
+def objective_options(cls) -> dict:
+    """The keyword options of an objective class and their defaults (``--option NAME=VALUE``)."""
+    import inspect
+
+    params = inspect.signature(cls.__init__).parameters
+    return {name: p.default for name, p in params.items()
+            if p.kind is p.KEYWORD_ONLY and name not in ("input_size", "channels")}
+
+
 def check_config(config: TrainConfig) -> type:
     """Validate a config before any work; returns the objective class."""
     if config.objective not in list_objectives():
@@ -104,14 +113,19 @@ def check_config(config: TrainConfig) -> type:
     if cls.architectures and config.arch not in cls.architectures:
         raise InputError(f"objective {config.objective} trains {', '.join(cls.architectures)}, not {config.arch!r}",
                          hint=f"use --arch {cls.architectures[0]}")
+    allowed = objective_options(cls)
+    unknown = sorted(set(config.options) - set(allowed))
+    if unknown:
+        raise InputError(f"objective {config.objective} has no option {unknown[0]!r}",
+                         hint=f"its options: {', '.join(allowed) or '(none)'}")
     if config.epochs < 1:
-        raise InputError(f"--epochs {config.epochs}: must be at least 1")
+        raise InputError(f"--epochs {config.epochs}: must be at least 1", hint="e.g. --epochs 5")
     if config.save_every < 1:
-        raise InputError(f"--save-every {config.save_every}: must be at least 1")
+        raise InputError(f"--save-every {config.save_every}: must be at least 1", hint="1 saves every epoch")
     if config.workers is not None and config.workers < 0:
-        raise InputError(f"--workers {config.workers}: must be 0 or more")
+        raise InputError(f"--workers {config.workers}: must be 0 or more", hint="0 loads in the training process")
     if config.threads is not None and config.threads < 1:
-        raise InputError(f"--threads {config.threads}: must be at least 1")
+        raise InputError(f"--threads {config.threads}: must be at least 1", hint="leave it out for torch's default")
     return cls
 
 

@@ -27,7 +27,10 @@ from ._backbone import embed, feature_dim
 
 @register_objective
 class SimSiam(Objective):
-    """SimSiam (Chen & He 2021). Options: ``proj_dim`` (2048), ``pred_hidden`` (512)."""
+    """SimSiam (Chen & He 2021): predictor on one view, stop-gradient on the other, negative cosine.
+
+    Options: ``proj_dim`` (2048), ``pred_hidden`` (512).
+    """
 
     name = "simsiam"
     blur = True
@@ -52,7 +55,10 @@ class SimSiam(Objective):
 
 @register_objective
 class BarlowTwins(Objective):
-    """Barlow Twins (Zbontar et al. 2021). Options: ``proj_dim`` (8192), ``lambda_param`` (0.0051)."""
+    """Barlow Twins (Zbontar et al. 2021): cross-correlation of the two views' embeddings to identity.
+
+    Options: ``proj_dim`` (8192), ``lambda_param`` (0.0051).
+    """
 
     name = "barlow_twins"
     recipe = Recipe(optimizer="lars", lr=0.2, batch_size=2048, epochs=58, momentum=0.9, weight_decay=1e-6,
@@ -74,8 +80,10 @@ class BarlowTwins(Objective):
 
 @register_objective
 class VICReg(Objective):
-    """VICReg (Bardes et al. 2022). Options: ``proj_dim`` (8192), ``lambda_param`` (25),
-    ``mu_param`` (25), ``nu_param`` (1)."""
+    """VICReg (Bardes et al. 2022): invariance, variance and covariance terms on the embeddings.
+
+    Options: ``proj_dim`` (8192), ``lambda_param`` (25), ``mu_param`` (25), ``nu_param`` (1).
+    """
 
     name = "vicreg"
     recipe = Recipe(optimizer="lars", lr=1.6, batch_size=2048, epochs=1000, momentum=0.9, weight_decay=1e-6,
