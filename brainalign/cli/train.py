@@ -90,6 +90,8 @@ class _TrainCommand(click.Command):
               help="Benchmarks (ids or patterns, repeatable) for --score-every, e.g. 'sim.VIS*'.")
 @click.option("--results", type=click.Path(file_okay=False), default=None,
               help="Results folder for --score-every [default: RUN_DIR/results].")
+@click.option("--layers", default="all", show_default=True,
+              help="Layers scored with --score-every: comma-separated names or 'all' (the declared inventory).")
 @click.option("--option", "-o", "option_pairs", multiple=True, metavar="NAME=VALUE",
               help="Objective option (repeatable), e.g. -o temperature=0.2 -o proj_dim=2048.")
 @click.option("--workers", type=int, default=None,
@@ -101,7 +103,7 @@ class _TrainCommand(click.Command):
 @json_option
 @user_errors
 def train(objective, arch, data, epochs, out, seed, batch_size, lr, device, precision, resume, save_every,
-          score_every, benchmarks, results, option_pairs, workers, threads, deterministic, quiet, as_json):
+          score_every, benchmarks, results, layers, option_pairs, workers, threads, deterministic, quiet, as_json):
     """Train ARCH with OBJECTIVE on --data for --epochs, checkpointing into --out.
 
     Every random choice follows --seed; the batch size and learning rate default to the
@@ -114,6 +116,7 @@ def train(objective, arch, data, epochs, out, seed, batch_size, lr, device, prec
     summary = api.train(objective, arch=arch, data=data, epochs=epochs, out=out, seed=seed, batch_size=batch_size,
                         lr=lr, device=device, precision=precision, resume=resume, save_every=save_every,
                         score_every=score_every, benchmarks=list(benchmarks) or None, results=results,
+                        layers=layers if layers == "all" else [x.strip() for x in layers.split(",") if x.strip()],
                         workers=workers, threads=threads, options=_parse_options(option_pairs),
                         deterministic=deterministic, progress=not quiet)
     if summary["rank"] != 0:

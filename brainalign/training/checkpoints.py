@@ -83,6 +83,22 @@ def append_log(run_dir, line: dict) -> None:
         os.fsync(handle.fileno())
 
 
+def truncate_log(run_dir, last_epoch: int) -> None:
+    """Keep only the ``log.jsonl`` lines of epochs up to ``last_epoch`` (those a resume does not redo)."""
+    path = Path(run_dir) / "log.jsonl"
+    if not path.is_file():
+        return
+    kept = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            if json.loads(line)["epoch"] <= last_epoch:
+                kept.append(line)
+        except (ValueError, KeyError, TypeError):
+            continue
+    from .._io import write_text_atomic
+    write_text_atomic(path, "".join(k + "\n" for k in kept))
+
+
 @functools.lru_cache(maxsize=1)
 def code_version() -> dict:
     """brainalign's version and, in a git checkout, its commit and whether the tree is modified."""

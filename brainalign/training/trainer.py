@@ -27,7 +27,7 @@ import torch
 from ..errors import InputError
 from .augment import view_seed
 from .checkpoints import (append_log, checkpoint_path, code_version, read_run, save_checkpoint, save_torch,
-                          write_run)
+                          truncate_log, write_run)
 from .data import EpochSampler, ViewDataset, make_loader, training_images
 from .objectives import get_objective, list_objectives
 from .recipe import make_optimizer, make_scheduler, scaled_recipe
@@ -107,6 +107,10 @@ def objective_options(cls) -> dict:
 
 def check_config(config: TrainConfig) -> type:
     """Validate a config before any work; returns the objective class."""
+    try:
+        import lightly  # noqa: F401  (heads, losses and LARS of the SSL objectives)
+    except ImportError:
+        raise InputError("brainalign train needs lightly", hint="pip install 'brainalign[train]'") from None
     if config.objective not in list_objectives():
         get_objective(config.objective)  # raises with the list of names
     cls = get_objective(config.objective)
@@ -163,7 +167,20 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
 
     ``on_checkpoint(path, epoch)`` is called (on rank 0) after each epoch checkpoint is written,
     e.g. to score it. ``resume`` continues the run in ``config.out`` from its ``state.pt``.
+    The caller's torch threads, deterministic-algorithms switch and CPU random state are restored
+    afterwards.
     """
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    try:
+        with torch.random.fork_rng(devices=[]):
+            return _train(config, resume=resume, progress=progress, on_checkpoint=on_checkpoint)
+    finally:
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic)
+
+
+def _train(config: TrainConfig, *, resume: bool, progress: bool,
+           on_checkpoint: Callable[[Path, int], None] | None) -> dict:
     from ..models import load_model
 
     cls = check_config(config)
@@ -189,8 +206,8 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
     elif device.type == "cuda":
         torch.backends.cudnn.benchmark = True
 
-    images = training_images(config.data, progress=progress and rank == 0)
     loaded = load_model(config.arch, seed=config.seed)
+    images = training_images(config.data, progress=progress and rank == 0)
     preprocessing = loaded.preprocessing
     backbone = loaded.module.train().requires_grad_(True)
     torch.manual_seed(config.seed)  # the heads' init (lightly's heads draw from the global generator)
@@ -216,9 +233,13 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
     model = objective
     if world > 1:
+        import warnings
+
         from torch.nn.parallel import DistributedDataParallel
-        model = DistributedDataParallel(objective, device_ids=[device.index] if device.type == "cuda" else None,
-                                        broadcast_buffers=False)
+        with warnings.catch_warnings():  # rank-local buffers (queues, banks) must not be synced: keep this switch
+            warnings.simplefilter("ignore", FutureWarning)
+            model = DistributedDataParallel(objective, device_ids=[device.index] if device.type == "cuda" else None,
+                                            broadcast_buffers=False)
 
     run = existing if existing is not None else _fresh_run(config, cls, images, recipe, published, aug, precision, world)
     if existing is not None:
@@ -240,6 +261,7 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
         out.mkdir(parents=True, exist_ok=True)
         if existing is None:
             write_run(out, run)
+        truncate_log(out, start)
         if start == 0 and not checkpoint_path(out, 0).is_file():
             path = save_checkpoint(out, 0, backbone, {**meta, "step": 0})
             if on_checkpoint is not None:
