@@ -2,10 +2,13 @@
 
 The reference is the floor of any training loop: the objective's loss on views already in
 memory, ``backward`` and the optimiser step, repeated. ``brainalign train`` does the same steps
-plus everything around them: decoding images, drawing each view's seeded augmentations in the
-data loader's worker processes, autocast, the scheduler, the loss log and the state checkpoint
-(written at each epoch end, inside the timed epoch). Printed: images per second of each (median
-over repeats; each repeat is one epoch of ``--steps`` steps) and the ratio (target >= 0.9).
+plus everything around them: starting the data loader's workers each epoch, loading images and
+drawing each view's seeded augmentations in those workers, moving batches, autocast, the
+scheduler, the momentum/bank updates and the loss bookkeeping. Its images/s are the trainer's own
+per-epoch figures (``log.jsonl``: the epoch's steps, without the checkpoint writes after them).
+Printed: images per second of each (median over repeats; one repeat = one epoch of ``--steps``
+steps, the trainer's first epoch and the bare loop's first repeat being warm-ups) and the ratio
+(target >= 0.9).
 
     python perf/bench_training.py                                  # simclr, alexnet_bn64_headless, CPU
     python perf/bench_training.py --objective rotnet --arch tang_amit_cnn --batch-size 128

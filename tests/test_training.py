@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -304,3 +305,19 @@ def test_trained_network_reads_out_held_out_texture_families_better_than_at_init
     trained = _texture_family_readout(load_model("tang_amit_cnn", checkpoint=list_checkpoints(tmp_path / "run")[-1]),
                                       images, families)
     assert trained > at_init + 0.05, (at_init, trained)
+
+
+def test_epoch_chart_draws_each_areas_interval():
+    import pandas as pd
+
+    from brainalign.reports.figures import epoch_chart
+
+    points = pd.DataFrame({"epoch": [0.0, 1.0], "overall": [0.1, 0.3], "mouse": [0.1, 0.3],
+                           "mouse__low": [0.05, 0.2], "mouse__high": [0.15, 0.4]})
+    def error_bars(svg):
+        return re.findall(r'<line x1="([\d.]+)" x2="\1" y1="([\d.]+)" y2="([\d.]+)" stroke="#', svg)
+
+    with_ci = epoch_chart("run (simclr)", points)
+    assert len(error_bars(with_ci)) == 2  # one vertical bar per mouse point
+    assert error_bars(epoch_chart("run (simclr)", points.drop(columns=["mouse__low", "mouse__high"]))) == []
+    assert "mouse__low" not in with_ci

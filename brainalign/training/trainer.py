@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 import torch
+from tqdm.auto import tqdm
 
 from ..errors import InputError
 from .augment import view_seed
@@ -275,7 +276,6 @@ def _train(config: TrainConfig, *, resume: bool, progress: bool,
             torch.cuda.manual_seed_all(view_seed(config.seed, epoch, -3, rank))
         loader = make_loader(dataset, sampler, workers=workers, pin_memory=device.type == "cuda")
         totals, n_steps, started = {}, 0, time.perf_counter()
-        from tqdm.auto import tqdm
         for views, index in tqdm(loader, total=sampler.steps(), desc=f"epoch {epoch}/{config.epochs}",
                                  unit="step", leave=False, disable=not progress or rank != 0):
             views = views.to(device, non_blocking=True)
@@ -302,7 +302,7 @@ def _train(config: TrainConfig, *, resume: bool, progress: bool,
             packed = torch.tensor([means[k] for k in sorted(means)], dtype=torch.float64, device=device)
             dist.all_reduce(packed)
             means = dict(zip(sorted(means), (packed / world).tolist()))
-        line = {"epoch": epoch, "step": step, **means, "lr": scheduler.get_last_lr()[0], "seconds": seconds,
+        line = {"epoch": epoch, "step": step, **means, "lr": scheduler.get_last_lr()[0], "seconds": seconds,  # no I/O
                 "images_per_s": n_steps * recipe.batch_size / seconds if seconds > 0 else None}
         log.append(line)
         if rank == 0:
