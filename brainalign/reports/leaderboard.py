@@ -60,7 +60,10 @@ def area_sort_key(area: str) -> tuple[int, str]:
 
 
 def model_label(model: dict) -> str:
-    """A readable, unambiguous model name: spec plus checkpoint file or seed."""
+    """A readable, unambiguous model name: spec plus checkpoint file (with the run of a
+    ``brainalign train`` checkpoint) or seed."""
+    if model.get("checkpoint") and model.get("training") and model.get("run"):
+        return f"{model['spec']} @ {model['run']}/{Path(model['checkpoint']).name} [{model['weights_sha256'][:8]}]"
     if model.get("checkpoint"):
         return f"{model['spec']} @ {Path(model['checkpoint']).name} [{model['weights_sha256'][:8]}]"
     return f"{model['spec']} (seed {model.get('seed')})"
