@@ -7,8 +7,8 @@ drawing each view's seeded augmentations in those workers, moving batches, autoc
 scheduler, the momentum/bank updates and the loss bookkeeping. Its images/s are the trainer's own
 per-epoch figures (``log.jsonl``: the epoch's steps, without the checkpoint writes after them).
 Printed: images per second of each (median over repeats; one repeat = one epoch of ``--steps``
-steps, the trainer's first epoch and the bare loop's first repeat being warm-ups) and the ratio
-(target >= 0.9).
+steps, the trainer's first epoch and the bare loop's first repeat being warm-ups; the bare loop
+runs ``--repeats`` times before and after the trainer) and the ratio (target >= 0.9).
 
     python perf/bench_training.py                                  # simclr, alexnet_bn64_headless, CPU
     python perf/bench_training.py --objective rotnet --arch tang_amit_cnn --batch-size 128
@@ -78,12 +78,13 @@ def main() -> None:
         return n_images / (time.perf_counter() - started)
 
     bare_repeat()  # warm-up
-    bare = [bare_repeat() for _ in range(args.repeats)]
-    with tempfile.TemporaryDirectory() as tmp:
+    bare = [bare_repeat() for _ in range(args.repeats)]  # before the trainer's epochs, and again after them,
+    with tempfile.TemporaryDirectory() as tmp:            # so that a load change on a shared machine hits both
         summary = train(TrainConfig(args.objective, args.arch, f"sim:{n_images}", epochs=args.repeats + 1,
                                     out=f"{tmp}/run", batch_size=args.batch_size, device=args.device,
                                     workers=args.workers, threads=args.threads, options=options), progress=False)
     trained = [line["images_per_s"] for line in summary["log"][1:]]  # epoch 1 warms up like the bare loop's
+    bare += [bare_repeat() for _ in range(args.repeats)]
     ratio = statistics.median(trained) / statistics.median(bare)
     print(f"{args.objective} on {args.arch}, batch {args.batch_size}, {args.steps} steps x {args.repeats} repeats, "
           f"{args.device}, torch threads {torch.get_num_threads()}, {args.workers} loader worker(s)")

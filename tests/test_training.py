@@ -71,7 +71,6 @@ def test_loader_batches_do_not_depend_on_workers_or_processes():
     images = training_images("sim:24")
     dataset = ViewDataset(images, get_objective("simclr").augmentations(), n_views=2, size=32, channels=3,
                           mean=(0.5,) * 3, std=(0.25,) * 3, seed=3)
-    dataset.epoch = 2
 
     def batches(workers, rank=0, world=1):
         sampler = EpochSampler(images.n, global_batch=8, seed=3, rank=rank, world=world)

@@ -124,23 +124,26 @@ def procedural_image(i: int, *, seed: int = SIM_DATA_SEED, size: int = 64) -> np
 
 
 class ViewDataset(Dataset):
-    """Item ``i``: (views (n_views, channels, size, size) float32, i), seeded per (seed, epoch, i, view)."""
+    """Item ``(epoch, i)``: (views (n_views, channels, size, size) float32, i), seeded per
+    (seed, epoch, i, view). The epoch comes with each index (from :class:`EpochSampler`), so
+    persistent loader workers need no message when an epoch starts."""
 
     def __init__(self, images: TrainingImages, spec: Augmentations, *, n_views: int, size: int, channels: int,
                  mean, std, seed: int):
         self.images, self.spec, self.n_views, self.size, self.channels = images, spec, n_views, size, channels
-        self.mean, self.std, self.seed, self.epoch = tuple(mean), tuple(std), seed, 0
+        self.mean, self.std, self.seed = tuple(mean), tuple(std), seed
 
     def __len__(self) -> int:
         return self.images.n
 
-    def __getitem__(self, i: int):
-        image = self.images.load(int(i))
+    def __getitem__(self, key: tuple[int, int]):
+        epoch, i = int(key[0]), int(key[1])
+        image = self.images.load(i)
         views = []
         for v in range(self.n_views):
-            generator = torch.Generator().manual_seed(view_seed(self.seed, self.epoch, int(i), v))
+            generator = torch.Generator().manual_seed(view_seed(self.seed, epoch, i, v))
             views.append(normalise(augment(image, self.spec, self.size, generator), self.mean, self.std, self.channels))
-        return torch.stack(views), int(i)
+        return torch.stack(views), i
 
 
 def epoch_permutation(n: int, seed: int, epoch: int) -> torch.Tensor:
@@ -150,7 +153,7 @@ def epoch_permutation(n: int, seed: int, epoch: int) -> torch.Tensor:
 
 
 class EpochSampler(Sampler):
-    """This rank's indices of an epoch: its consecutive share of every full global batch."""
+    """This rank's ``(epoch, index)`` pairs of an epoch: its consecutive share of every full global batch."""
 
     def __init__(self, n: int, *, global_batch: int, seed: int, rank: int = 0, world: int = 1):
         if global_batch % world:
@@ -170,11 +173,15 @@ class EpochSampler(Sampler):
         order = epoch_permutation(self.n, self.seed, self.epoch)
         for step in range(self.steps()):
             start = step * self.global_batch + self.rank * self.local
-            yield from order[start:start + self.local].tolist()
+            yield from ((self.epoch, i) for i in order[start:start + self.local].tolist())
 
 
 def make_loader(dataset: ViewDataset, sampler: EpochSampler, *, workers: int, pin_memory: bool) -> DataLoader:
-    """A DataLoader over ``sampler``'s indices in batches of its per-rank size, ``workers`` processes."""
+    """A DataLoader over ``sampler``'s indices in batches of its per-rank size, ``workers`` processes.
+
+    Workers persist across epochs: started once, they are not forked again from a process whose
+    weights and optimiser state every step rewrites (each fork would make those writes copy pages).
+    """
     return DataLoader(dataset, batch_size=sampler.local, sampler=sampler, num_workers=workers,
-                      pin_memory=pin_memory, drop_last=True, persistent_workers=False,
+                      pin_memory=pin_memory, drop_last=True, persistent_workers=workers > 0,
                       prefetch_factor=4 if workers else None)

@@ -269,12 +269,12 @@ def _train(config: TrainConfig, *, resume: bool, progress: bool,
                 on_checkpoint(path, 0)
 
     log = []
+    loader = make_loader(dataset, sampler, workers=workers, pin_memory=device.type == "cuda")
     for epoch in range(start + 1, config.epochs + 1):
-        sampler.epoch = dataset.epoch = epoch
+        sampler.epoch = epoch
         torch.manual_seed(view_seed(config.seed, epoch, -2, -2))
         if device.type == "cuda":
             torch.cuda.manual_seed_all(view_seed(config.seed, epoch, -3, rank))
-        loader = make_loader(dataset, sampler, workers=workers, pin_memory=device.type == "cuda")
         totals, n_steps, started = {}, 0, time.perf_counter()
         for views, index in tqdm(loader, total=sampler.steps(), desc=f"epoch {epoch}/{config.epochs}",
                                  unit="step", leave=False, disable=not progress or rank != 0):
