@@ -320,3 +320,12 @@ def test_epoch_chart_draws_each_areas_interval():
     assert len(error_bars(with_ci)) == 2  # one vertical bar per mouse point
     assert error_bars(epoch_chart("run (simclr)", points.drop(columns=["mouse__low", "mouse__high"]))) == []
     assert "mouse__low" not in with_ci
+
+
+def test_plan_run_entry_without_a_run_is_one_error(tmp_path):
+    from brainalign.errors import InputError
+    from brainalign.plans import expand_plan
+
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="holds no run.json"):
+        expand_plan({"models": [{"run": "empty"}], "benchmarks": ["sim.VISp"]}, base=tmp_path)
