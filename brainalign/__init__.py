@@ -1,7 +1,8 @@
 """brainalign: how brain-like is a vision model?
 
 The Python API mirrors the CLI: :func:`extract`, :func:`score`, :func:`score_files`,
-:func:`report`, :func:`demo`, and :func:`load_activations` for files written by ``extract``.
+:func:`report`, :func:`demo`, :func:`train` (and :func:`score_run` for a training run's
+checkpoints), and :func:`load_activations` for files written by ``extract``.
 They are imported on first use, so ``import brainalign`` (and ``brainalign --help``) stays fast.
 """
 
@@ -14,7 +15,7 @@ except PackageNotFoundError:  # running from a source tree without install
     __version__ = "0.0.0+unknown"
 
 _LAZY = {"demo": "api", "extract": "api", "report": "api", "score": "api", "score_files": "api",
-         "load_activations": "activations.io"}
+         "train": "api", "score_run": "api", "load_activations": "activations.io"}
 
 __all__ = ["__version__", *_LAZY]
 

@@ -497,3 +497,86 @@ def consistency(model: str, *, experiment: str, checkpoint: str | None = None, s
     loaded = load_model(model, checkpoint=checkpoint, seed=seed)
     result = model_consistency(loaded, experiment, batch_size=batch_size, device=device, progress=progress)
     return _psychometric_records([consistency_parts(result)], loaded.provenance(), results, None, "")[0]
+
+
+# --- training (brainalign.training) ----------------------------------------------------------------
+
+def train(objective: str, *, arch: str, data: str, epochs: int, out: str | os.PathLike, seed: int = 0,
+          batch_size: int | None = None, lr: float | None = None, device: str = "cpu", precision: str = "auto",
+          resume: bool = False, save_every: int = 1, score_every: int | None = None, benchmarks=None,
+          results: str | os.PathLike | None = None, layers="all", workers: int | None = None,
+          threads: int | None = None, options: dict | None = None, deterministic: bool = False,
+          progress: bool = True) -> dict:
+    """Train ``arch`` with ``objective`` on ``data`` for ``epochs``, writing the run folder ``out``.
+
+    ``data`` is ``sim`` / ``sim:N`` (procedural images, offline), an image folder or a zip
+    (class folders are ignored). ``batch_size``/``lr`` default to the objective's published recipe,
+    scaled for a CPU by the linear scaling rule (both recipes are recorded in ``out/run.json``).
+    Checkpoints go to ``out/checkpoints/epoch_EEEE.pt`` at initialisation and every ``save_every``
+    epochs; ``resume`` continues an interrupted run. ``options`` are the objective's keyword
+    arguments (e.g. ``{"temperature": 0.2}``). Under ``torchrun`` each process calls this and the
+    objective is wrapped in DistributedDataParallel.
+
+    With ``score_every`` K and ``benchmarks``, every checkpoint whose epoch is a multiple of K is
+    scored on them as soon as it is written, through a run plan over the run's checkpoints
+    (:mod:`brainalign.plans`), so checkpoints missed by an interrupted run are scored on resume.
+    Records go to ``results`` (default ``out/results``).
+
+    Returns ``{"run", "out", "epochs", "log": [per-epoch dicts], "recipe", "published", "scored"}``.
+    """
+    from .training.trainer import TrainConfig, check_config
+    from .training.trainer import train as run_training
+
+    config = TrainConfig(objective=objective, arch=arch, data=data, epochs=epochs, out=str(out), seed=seed,
+                         batch_size=batch_size, lr=lr, device=device, precision=precision, save_every=save_every,
+                         workers=workers, threads=threads, options=dict(options or {}), deterministic=deterministic)
+    check_config(config)
+    if score_every is not None and score_every < 1:
+        raise InputError(f"--score-every {score_every}: must be at least 1", hint="1 scores every checkpoint")
+    if bool(score_every) != bool(benchmarks):
+        raise InputError("--score-every and --benchmarks go together",
+                         hint="e.g. --score-every 1 --benchmarks 'sim.VIS*'")
+    scored = []
+    on_checkpoint = None
+    if score_every:
+        identifiers = _benchmark_ids(list(benchmarks), None)  # unknown names fail before training
+        results_dir = Path(results) if results is not None else Path(out) / "results"
+
+        def on_checkpoint(path: Path, epoch: int) -> None:
+            scored.append(score_run(out, benchmarks=identifiers, results=results_dir, every=score_every,
+                                    layers=layers, device=device, progress=False))
+
+    summary = run_training(config, resume=resume, progress=progress, on_checkpoint=on_checkpoint)
+    return {**summary, "scored": scored}
+
+
+def score_run(run: str | os.PathLike, *, benchmarks, results: str | os.PathLike | None = None, every: int = 1,
+              layers="all", device: str = "cpu", scheduler: str | None = None, progress: bool = True) -> dict:
+    """Score the checkpoints of a training run (epochs that are multiples of ``every``) that have
+    no record yet in ``results`` (default ``RUN/results``): a run plan, resumable like any other.
+
+    Returns :func:`brainalign.plans.run_plan`'s summary.
+    """
+    from .parallel import make_executor
+    from .plans import expand_plan, run_plan
+    from .reports.metadata import epoch_from_name
+    from .training.checkpoints import list_checkpoints, read_run
+
+    run_dir = Path(run)
+    info = read_run(run_dir)
+    if info is None:
+        raise InputError(f"{run_dir} holds no run.json", hint="give the --out folder of `brainalign train`")
+    chosen = [p for p in list_checkpoints(run_dir) if (epoch_from_name(p) or 0) % every == 0]
+    if not chosen:
+        return {"tasks": 0, "already_done": 0, "ran": 0, "written": 0, "failed": [], "seconds": 0.0}
+    results = Path(results) if results is not None else run_dir / "results"
+    plan = expand_plan({"results": str(results.resolve()), "device": device, "layers": layers,
+                        "benchmarks": list(benchmarks),
+                        "models": [{"spec": info["architecture"], "checkpoint": str(p.resolve())} for p in chosen]},
+                       base=run_dir, path=run_dir / "run.json")
+    with make_executor(scheduler) as executor:
+        summary = run_plan(plan, executor, progress=progress)
+    if summary["failed"]:
+        task, error = summary["failed"][0]
+        raise DataError(f"scoring {task} failed: {error}")
+    return summary

@@ -21,6 +21,7 @@ Example ``PLAN.yaml``::
       - spec: timm:resnet18
         seed: 0                     # random init
         layers: [layer1, layer2, layer3, layer4]
+      - run: runs/vicreg-64         # every checkpoint of a `brainalign train` run (spec from its run.json)
     benchmarks: ["sim.V*"]          # identifiers or patterns; and/or
     areas: [VISp]
     metrics: [pls_predictivity]     # and/or ridge_predictivity
@@ -59,7 +60,7 @@ PLAN_KEYS = {"results": "brainalign-results", "models": None, "benchmarks": [], 
              "metrics": ["pls_predictivity"], "protocols": ["brainalign"], "layers": "all", "layers_per_task": 4,
              "convention": "r2/c", "batch_size": 32, "device": "cpu", "precision": "fp32", "max_memory": None,
              "backend": "numpy", "reduce": None, "reduce_fit": None, "reduce_seed": 0}
-MODEL_KEYS = ("spec", "checkpoint", "checkpoints", "seed", "objective", "tag", "epoch", "layers")
+MODEL_KEYS = ("spec", "checkpoint", "checkpoints", "run", "seed", "objective", "tag", "epoch", "layers")
 #: Metrics a plan can ask for, and the regression each maps with (``ScoreOptions.regression``).
 METRICS = {"pls_predictivity": "pls", "ridge_predictivity": "ridge"}
 #: Benchmarks that score themselves (RSA, texture) run once per layer, whatever the metrics.
@@ -289,11 +290,12 @@ def _validated(raw) -> dict:
     for i, entry in enumerate(plan["models"]):
         if isinstance(entry, str):
             plan["models"][i] = entry = {"spec": entry}
-        if not isinstance(entry, dict) or "spec" not in entry:
-            raise InputError(f"model entry {i + 1} of the plan has no `spec`", hint="write `- spec: alexnet_bn64`")
+        if not isinstance(entry, dict) or not ("spec" in entry or "run" in entry):
+            raise InputError(f"model entry {i + 1} of the plan has no `spec` (or `run`)",
+                             hint="write `- spec: alexnet_bn64` or `- run: RUN_DIR`")
         extra = sorted(set(entry) - set(MODEL_KEYS))
         if extra:
-            raise InputError(f"unknown key {extra[0]!r} in model entry {entry['spec']!r}",
+            raise InputError(f"unknown key {extra[0]!r} in model entry {entry.get('spec', entry.get('run'))!r}",
                              hint=f"model keys: {', '.join(MODEL_KEYS)}")
     return plan
 
@@ -329,8 +331,29 @@ def _benchmarks(plan: dict) -> list[tuple[str, str, list[str]]]:
     return chosen
 
 
+def _run_entry(entry: dict, base: Path) -> dict:
+    """A ``run: RUN_DIR`` entry as ``spec`` + ``checkpoints``: every epoch checkpoint of the run."""
+    from .training.checkpoints import list_checkpoints, read_run
+
+    folder = Path(str(entry["run"]))
+    folder = folder if folder.is_absolute() else base / folder
+    run = read_run(folder)
+    if run is None:
+        raise InputError(f"plan model `run: {entry['run']}`: {folder} holds no run.json",
+                         hint="give the --out folder of `brainalign train`")
+    if not list_checkpoints(folder):
+        raise InputError(f"run {folder} has no checkpoints yet", hint="train at least one epoch first")
+    spec = entry.get("spec", run["architecture"])
+    return {**{k: v for k, v in entry.items() if k != "run"}, "spec": spec,
+            "checkpoints": str((folder / "checkpoints" / "epoch_*.pt").resolve())}
+
+
 def _models(entry: dict, base: Path) -> list[dict]:
     """One dict per model of a plan entry: spec, checkpoint (absolute path or None), seed, metadata."""
+    if entry.get("run") is not None:
+        if "checkpoint" in entry or "checkpoints" in entry:
+            raise InputError(f"model `run: {entry['run']}`: give `run` or `checkpoint(s)`, not both")
+        entry = _run_entry(entry, base)
     seed = entry.get("seed", 0)
     metadata = {k: entry[k] for k in ("objective", "tag", "epoch") if entry.get(k) is not None}
     if "checkpoint" in entry and "checkpoints" in entry:

@@ -75,3 +75,10 @@ def test_objective_spellings():
     assert [normalise_objective(n) for n in ("Barlow-Twins", "mocov3", "IR", "sparse autoencoder", "my_new_loss")] == [
         "barlow", "moco", "instance recognition", "sparse autoencoder", "my_new_loss"]
     assert model_metadata("timm:resnet18")["objective"] == "untrained"
+
+
+def test_checkpoints_named_by_epoch_alone_belong_to_their_folders_run(tmp_path):
+    """The README's plan example `runs/simclr/epoch_*.pth`: one run, `simclr`, not `simclr/epoch_10`."""
+    folder = tmp_path / "runs" / "simclr"
+    metas = [model_metadata("alexnet_bn64", folder / f"epoch_{e}.pth") for e in (10, 20)]
+    assert [m["run"] for m in metas] == ["simclr", "simclr"] and [m["epoch"] for m in metas] == [10, 20]

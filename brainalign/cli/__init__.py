@@ -33,7 +33,7 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
     click.echo(f"warning: {message}", err=True)
 
 
-from . import benchmarks, compare, core, data, models, psychometric, results, run  # noqa: E402,F401  (registers the commands)
+from . import benchmarks, compare, core, data, models, psychometric, results, run, train  # noqa: E402,F401  (registers the commands)
 
 if __name__ == "__main__":
     main()

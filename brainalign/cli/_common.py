@@ -109,7 +109,7 @@ checkpoint_option = click.option("--checkpoint", type=click.Path(), default=None
 _LOAD_OPTIONS = (
     click.option("--checkpoint-format", default="auto", show_default=True,
                  help="Layout of --checkpoint: auto, plain, moco, mocov3, simsiam, barlowtwins (vicreg), "
-                      "solo-learn, lightly, simclr, dino, timm, vissl, mouse_vision."),
+                      "solo-learn, lightly, simclr, dino, timm, vissl, mouse_vision, brainalign."),
     click.option("--trust-checkpoint", is_flag=True,
                  help="Allow full unpickling when weights-only loading refuses --checkpoint "
                       "(runs code stored in the file: only for files you trust)."),

@@ -19,6 +19,7 @@ A minimal plan.yaml:
   models:
     - {spec: alexnet_bn64, checkpoints: "runs/simclr/epoch_*.pth", objective: simclr}
     - {spec: "timm:resnet18", seed: 0}
+    - {run: runs/rotnet}        # every checkpoint of a `brainalign train` run
   benchmarks: ["sim.*"]
   layers: all
   layers_per_task: 4

@@ -19,6 +19,7 @@ top-level keys and key names; :func:`extract_backbone` applies it::
     timm (train checkpoints)          state_dict_ema, state_dict    as is             -
     vissl                             classy_state_dict.base_model.model.trunk  _feature_blocks.  heads
     mouse_vision (Nayebi et al.)      model_state_dict              as is             the other *_state_dict entries
+    brainalign (brainalign train)     model                         as is             - (heads live in state.pt)
 
 ``module.`` (DDP) and ``_orig_mod.`` (``torch.compile``) are stripped from every key first, in any
 format. Lightly's ``backbone.N.`` indices (``nn.Sequential(*resnet.children()[:-1])``) are
@@ -85,6 +86,7 @@ FORMATS: dict[str, CheckpointFormat] = {f.name: f for f in (
     CheckpointFormat("vissl", "facebookresearch/vissl",
                      (("classy_state_dict", "base_model", "model", "trunk"),), ("_feature_blocks.", "")),
     CheckpointFormat("mouse_vision", "neuroailab/mouse-vision (Nayebi et al.)", (("model_state_dict",),), ("",)),
+    CheckpointFormat("brainalign", "brainalign train (RUN_DIR/checkpoints/epoch_*.pt)", (("model",),), ("",)),
 )}
 
 #: Accepted as ``--checkpoint-format`` besides the names in :data:`FORMATS`.
@@ -137,7 +139,8 @@ def detect_format(obj: Mapping) -> str:
     """The name of the format that wrote ``obj`` (a ``torch.load`` result), from its keys.
 
     Top-level entries decide first (``classy_state_dict`` -> vissl, ``teacher``/``student`` ->
-    dino, ``model_state_dict`` -> mouse_vision, a Lightning file -> solo-learn or lightly); then the
+    dino, ``model_state_dict`` -> mouse_vision, ``brainalign_training`` -> brainalign, a Lightning
+    file -> solo-learn or lightly); then the
     key prefixes of the weights (``encoder_q.`` -> moco, ``base_encoder.`` -> mocov3, ...); a
     plain state dict wrapped with ``state_dict_ema``/``args`` is timm's, else plain.
     """
@@ -147,6 +150,8 @@ def detect_format(obj: Mapping) -> str:
         return "dino"
     if _is_mapping(obj.get("model_state_dict")):
         return "mouse_vision"
+    if _is_mapping(obj.get("brainalign_training")) and _is_mapping(obj.get("model")):
+        return "brainalign"
     lightning = "pytorch-lightning_version" in obj or ("global_step" in obj and _is_mapping(obj.get("state_dict")))
     inner = next((obj[k] for k in ("state_dict", "model") if _is_mapping(obj.get(k))), obj)
     heads = {_strip_wrappers(k)[1].split(".")[0] for k in inner if isinstance(k, str)}

@@ -8,7 +8,8 @@
 - ``psychometric_chart``: accuracy against stimulus level for ``kind: psychometric`` records
   (``levels``, ``accuracy``, optional ``human`` = {levels, accuracy}, ``fit`` = {levels, accuracy}
   or scalar parameters), at the top level or under ``curve``.
-- ``epoch_chart``: overall and per-area score against training epoch of one run.
+- ``epoch_chart``: overall and per-area score against training epoch of one run, with each
+  area's interval (``AREA__low``/``AREA__high`` columns) as error bars.
 """
 
 from __future__ import annotations
@@ -155,11 +156,17 @@ def psychometric_chart(record: dict) -> str | None:
 
 
 def epoch_chart(run: str, points: pd.DataFrame) -> str:
-    """SVG of ``overall`` and each area's score against ``epoch`` (rows of one run, any order)."""
+    """SVG of ``overall`` and each area's score against ``epoch`` (rows of one run, any order);
+    optional ``AREA__low``/``AREA__high`` columns draw each area's interval as error bars."""
     points = points.sort_values("epoch")
-    columns = ["overall"] + [c for c in points.columns if c not in ("overall", "epoch")]
+    columns = ["overall"] + [c for c in points.columns if c not in ("overall", "epoch") and "__" not in c]
     colors = _colors(columns)
-    series = [Series(c, list(points["epoch"]), list(points[c]), color=colors[c], dashed=c != "overall")
+
+    def ends(c, end):
+        return list(points[f"{c}__{end}"]) if f"{c}__{end}" in points else None
+
+    series = [Series(c, list(points["epoch"]), list(points[c]), ends(c, "low"), ends(c, "high"), color=colors[c],
+                     dashed=c != "overall")
               for c in columns if points[c].notna().any()]
     return line_chart(series, title=f"score vs training epoch: {run}", x_label="epoch",
                       y_label="ceiled score", width=560, height=280)

@@ -114,9 +114,22 @@ def _mean(values) -> float:
     return sum(values) / len(values) if values else math.nan
 
 
+def _area_intervals(board: pd.DataFrame) -> pd.DataFrame:
+    """Per model and area, the mean of its benchmarks' ceiled-score interval ends (``AREA__low``/``__high``)."""
+    ranked = board[board["ranked"].astype(bool)]
+    if ranked.empty:
+        return pd.DataFrame()
+    means = ranked.groupby(["model", "area"])[["score_ci_low", "score_ci_high"]].mean()
+    wide = means.unstack("area")
+    wide.columns = [f"{area}__{'low' if end == 'score_ci_low' else 'high'}" for end, area in wide.columns]
+    return wide
+
+
 def _epoch_charts(board: pd.DataFrame) -> list[str]:
-    """One chart per run scored at two or more epochs (run = recorded run name, else the spec)."""
+    """One chart per run scored at two or more epochs (run = recorded run id, else the checkpoints'
+    folder; grouped with the objective), each area with its bootstrap interval."""
     areas = area_scores(board)
+    intervals = _area_intervals(board)
     meta = board.drop_duplicates("model").set_index("model")
     meta = meta[meta["epoch"].notna()]
     charts = []
@@ -124,6 +137,7 @@ def _epoch_charts(board: pd.DataFrame) -> list[str]:
         if group["epoch"].nunique() < 2:
             continue
         points = areas.loc[group.index].drop(columns="coverage").assign(epoch=group["epoch"].astype(float))
+        points = points.join(intervals.reindex(group.index))
         name, objective = run.split("|", 1)
         charts.append(epoch_chart(f"{name or group['architecture'].iloc[0]} ({objective or 'objective ?'})", points))
     return charts

@@ -11,9 +11,12 @@ def is_reference_observer(model: dict) -> bool:
 
 
 def model_label(model: dict) -> str:
-    """A readable, unambiguous model name: spec plus checkpoint file or seed; ``humans`` for the observers."""
+    """A readable, unambiguous model name: spec plus checkpoint file (with the run of a ``brainalign
+    train`` checkpoint) or seed; ``humans`` for the observers."""
     if is_reference_observer(model):
         return "humans"
+    if model.get("checkpoint") and model.get("training") and model.get("run"):
+        return f"{model['spec']} @ {model['run']}/{Path(model['checkpoint']).name} [{model['weights_sha256'][:8]}]"
     if model.get("checkpoint"):
         return f"{model['spec']} @ {Path(model['checkpoint']).name} [{model['weights_sha256'][:8]}]"
     return f"{model['spec']} (seed {model.get('seed')})"

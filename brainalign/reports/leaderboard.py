@@ -93,6 +93,13 @@ def _intervals(score: dict, selection: dict) -> dict:
             for end, value in (("low", low), ("high", high))}
 
 
+def _ceiled_ci(ci) -> dict:
+    """``{"low", "high"}`` of a bootstrap CI dict's ``ceiled`` interval (NaN when absent)."""
+    pair = ci.get("ceiled") if isinstance(ci, dict) else None
+    pair = pair if isinstance(pair, (list, tuple)) and len(pair) == 2 else (None, None)
+    return {"low": _number(pair[0]), "high": _number(pair[1])}
+
+
 def has_score(record: dict) -> bool:
     """Whether a record carries a numeric score that belongs in the leaderboard tables."""
     score = record.get("score")
@@ -139,6 +146,8 @@ def layer_table(records: list[dict]) -> pd.DataFrame:
             "ceiling": _number(score.get("ceiling", score.get("ceiling_upper"))),
             "convention": score.get("convention"),
             **{k: _number(sel.get(k)) for k in ("selection_raw", "heldout_raw", "heldout_ceiling", "heldout_ceiled")},
+            **{f"ceiled_ci_{end}": v for end, v in _ceiled_ci(score.get("ci")).items()},
+            **{f"heldout_ceiled_ci_{end}": v for end, v in _ceiled_ci(sel.get("heldout_ci")).items()},
             "committed": False,
             **{k: score.get(k) for k in ("n_stimuli", "n_neuroids", "n_units")},
             "record_id": record.get("id"), "created": record["created"],

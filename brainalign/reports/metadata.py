@@ -1,7 +1,9 @@
 """Model metadata for the leaderboard: training objective, architecture, training data, epoch, run.
 
 Sources, first one that says wins: the user's flags; solo-learn's ``args.json`` beside the
-checkpoint; a PyTorch Lightning checkpoint's ``epoch`` and ``hyper_parameters``; the checkpoint's
+checkpoint; a ``brainalign train`` checkpoint's ``brainalign_training`` entry (objective,
+architecture, training data, epoch, run id; its data content hash, seed and code version go to
+``training``); a PyTorch Lightning checkpoint's ``epoch`` and ``hyper_parameters``; the checkpoint's
 file name (``...-ep=99.ckpt``, ``epoch_12.pth``, MoCo's ``checkpoint_0199.pth.tar``). Each field's
 source is recorded in ``metadata_source``. Nothing here unpickles code: checkpoints are read with
 ``torch.load(weights_only=True)`` and skipped when that refuses them.
@@ -51,11 +53,18 @@ def epoch_from_name(path: str | Path) -> int | None:
 
 
 def _run_from_name(path: Path) -> str:
-    """The checkpoint's folder and name without the epoch: what several epochs of one run share."""
+    """The checkpoint's folder and name without the epoch: what several epochs of one run share.
+
+    A name that is nothing but the epoch (``runs/simclr/epoch_10.pth``) belongs to its folder's
+    run (``simclr``).
+    """
     stem = path.name.split(".")[0]
-    stem = _EPOCH_PART.sub("", stem) or stem
-    if re.fullmatch(r"checkpoint_\d+", path.name.split(".")[0]):
+    if re.fullmatch(r"checkpoint_\d+", stem):
         stem = "checkpoint"
+    stripped = _EPOCH_PART.sub("", stem)
+    if not stripped and path.parent.name:
+        return path.parent.name
+    stem = stripped or stem
     return f"{path.parent.name}/{stem}" if path.parent.name else stem
 
 
@@ -99,6 +108,13 @@ def _from_lightning(checkpoint: Path) -> dict:
     if not isinstance(payload, dict):
         return {}
     found = {}
+    training = payload.get("brainalign_training")
+    if isinstance(training, dict):
+        found.update({"objective": normalise_objective(training.get("objective")),
+                      "architecture": training.get("architecture"), "training_data": training.get("training_data"),
+                      "epoch": training.get("epoch"), "run": training.get("run"),
+                      "training": {k: training.get(k) for k in ("data_sha256", "seed", "code_version", "step")}})
+        return {k: v for k, v in found.items() if v is not None}
     hyper = payload.get("hyper_parameters")
     if isinstance(hyper, dict):
         found.update(_from_training_args(hyper.get("cfg") if isinstance(hyper.get("cfg"), dict) else hyper))
@@ -117,7 +133,8 @@ def model_metadata(spec: str, checkpoint: str | Path | None = None, *, objective
     """Metadata fields plus ``metadata_source`` ({field: "flag" | "args.json" | "checkpoint" | ...}).
 
     Without a checkpoint the model is randomly initialised, so the objective defaults to
-    ``untrained``; the architecture defaults to the spec's name.
+    ``untrained``; the architecture defaults to the spec's name. A ``brainalign train``
+    checkpoint adds ``training`` (data content sha256, seed, code version, optimiser step).
     """
     layers = [("flag", {"objective": normalise_objective(objective), "architecture": architecture,
                         "training_data": training_data, "epoch": epoch, "run": run})]
@@ -129,8 +146,9 @@ def model_metadata(spec: str, checkpoint: str | Path | None = None, *, objective
         layers.append(("random init", {"objective": "untrained"}))
     layers.append(("model spec", {"architecture": _architecture_from_spec(spec)}))
     meta, source = dict.fromkeys(FIELDS), {}
+    training = next((values["training"] for _, values in layers if "training" in values), None)
     for origin, values in layers:
         for name in FIELDS:
             if meta[name] is None and values.get(name) is not None:
                 meta[name], source[name] = values[name], origin
-    return {**meta, "metadata_source": source}
+    return {**meta, "metadata_source": source, **({"training": training} if training else {})}
