@@ -240,7 +240,7 @@ def _train(config: TrainConfig, *, resume: bool, progress: bool,
         with warnings.catch_warnings():  # rank-local buffers (queues, banks) must not be synced: keep this switch
             warnings.simplefilter("ignore", FutureWarning)
             model = DistributedDataParallel(objective, device_ids=[device.index] if device.type == "cuda" else None,
-                                            broadcast_buffers=False)
+                                            broadcast_buffers=False, find_unused_parameters=cls.partial_updates)
 
     run = existing if existing is not None else _fresh_run(config, cls, images, recipe, published, aug, precision, world)
     if existing is not None:

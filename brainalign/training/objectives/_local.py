@@ -31,6 +31,8 @@ SCHEDULES = ("simultaneous", "greedy", "random")
 class LocalRule(Objective):
     """Base of the layer-local rules: arch check, seeded generator, step counter, schedules.
 
+    A greedy or random schedule trains some stages only in a step, hence ``partial_updates``.
+
     Parameters
     ----------
     backbone, input_size, channels : as :class:`~brainalign.training.objectives.base.Objective`.
@@ -44,6 +46,8 @@ class LocalRule(Objective):
     steps_per_stage : int
         Optimiser steps per stage of the ``greedy`` schedule.
     """
+
+    partial_updates = True
 
     def __init__(self, backbone: nn.Module, *, input_size: int, channels: int, backbone_type: type,
                  n_stages: int, seed: int, schedule: str, steps_per_stage: int):

@@ -108,6 +108,9 @@ class Objective(nn.Module):
         The published optimiser and schedule (the trainer scales batch and learning rate).
     blur : bool
         Whether the default augmentations add Gaussian blur (MoCo v2, SimCLR, SimSiam).
+    partial_updates : bool
+        Whether a step may leave some parameters without a gradient (layer-wise schedules);
+        DistributedDataParallel must then look for unused parameters.
     """
 
     name: str = ""
@@ -115,6 +118,7 @@ class Objective(nn.Module):
     architectures: tuple[str, ...] = ()
     recipe: Recipe = Recipe()
     blur: bool = False
+    partial_updates: bool = False
 
     def __init__(self, backbone: nn.Module, *, input_size: int, channels: int = 3):
         super().__init__()
