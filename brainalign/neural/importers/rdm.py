@@ -16,6 +16,7 @@ from scipy.spatial.distance import squareform
 
 from ...errors import DataError, InputError
 from .generic import load_array
+from .registry import Importer, register_importer
 
 KINDS = ("similarity", "dissimilarity")
 
@@ -139,3 +140,19 @@ def load_imported_rdms(name: str, home: Path | None = None):
         raise FileFormatError(f"cannot read {path} ({type(exc).__name__})",
                               hint=f"import it again: brainalign data import rdm ... --name {name} --overwrite"
                               ) from None
+
+
+@register_importer
+class RDMImporter(Importer):
+    """RDM arrays in the generic importer's files; ``open(path, kind=..., **options)`` -> rsatoolbox RDMs.
+
+    ``guess_can_open`` is always False: an array file of RDMs looks like one of responses, and
+    whether its values are similarities or dissimilarities is for the user to say
+    (``brainalign data import rdm PATH --kind ...``).
+    """
+
+    name = "rdm"
+    description = "representational (dis)similarity matrices for RSA-only data"
+
+    def open(self, path, *, kind: str, **options):
+        return import_rdms(path, kind=kind, **options)
