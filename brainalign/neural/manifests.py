@@ -82,6 +82,19 @@ class Manifest:
                                 hint=f"the file is not the released one of {self.name}; replace it with the original")
         return f"{alg}:{actual}"
 
+    def open(self, folder: str | os.PathLike, file: str | None = None, **options):
+        """Read ``folder/file`` (or the whole ``folder``) with this manifest's importer.
+
+        Every manifest file that is read (``file`` alone, or all of them) is first checked with
+        :meth:`verify`; ``options`` are added to the manifest's ``import_options``.
+        """
+        from .importers import get_importer
+
+        folder = Path(folder)
+        for entry in self.files if file is None else (self.file(file),):
+            self.verify(folder / entry.name)
+        return get_importer(self.importer).open(folder / file if file else folder, **{**self.import_options, **options})
+
     def to_dict(self) -> dict:
         return {"name": self.name, "title": self.title, "description": self.description,
                 "species": self.species, "regions": list(self.regions), "licence": self.licence,

@@ -60,8 +60,8 @@ def read_ceilings(path: str | os.PathLike) -> pd.DataFrame:
 class Allen2pRDMsImporter(Importer):
     """The npz of ``AREA__LAYER`` similarity matrices, or a folder holding it and ``noise_ceiling.csv``.
 
-    ``open(path)`` of the npz returns :func:`read_similarities`'s dict; of the folder, the pair
-    (that dict, :func:`read_ceilings`'s table).
+    ``open(path)`` of the npz returns :func:`read_similarities`'s dict; of the csv,
+    :func:`read_ceilings`'s table; of the folder, the pair (dict, table).
     """
 
     name = "allen2p-rdms"
@@ -83,4 +83,4 @@ class Allen2pRDMsImporter(Importer):
         path = Path(path)
         if path.is_dir():
             return read_similarities(path / SIMILARITIES), read_ceilings(path / CEILINGS)
-        return read_similarities(path)
+        return read_ceilings(path) if path.suffix == ".csv" else read_similarities(path)
