@@ -100,7 +100,7 @@ def save_imported(dataset: ImportedDataset, *, home: Path | None = None, overwri
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dataset.name}.", dir=final.parent))
     try:
-        ids = _write_images(dataset.images, staging / "stimuli.zip") if dataset.images is not None else None
+        ids = write_images(dataset.images, staging / "stimuli.zip") if dataset.images is not None else None
         if ids is not None:
             check_stimuli(assembly, ids)
         neural_io.write_assembly(assembly, staging / "assembly.nc")
@@ -124,7 +124,8 @@ def save_imported(dataset: ImportedDataset, *, home: Path | None = None, overwri
     return final
 
 
-def _write_images(images: ImageSource, path: Path) -> list[str]:
+def write_images(images: ImageSource, path: Path) -> list[str]:
+    """Store every image of ``images`` in a new zip at ``path`` as ``ID.SUFFIX``; the ids, in order."""
     ids = []
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
         for stimulus_id, suffix, data in images():

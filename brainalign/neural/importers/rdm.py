@@ -87,7 +87,7 @@ def save_rdms(name: str, rdms, *, source, images, region: str | None = None, spe
     from ..._io import sha256_file, write_json_atomic
     from ...errors import OutputExistsError
     from ...metrics.rsa import COMPARISONS
-    from .dataset import _write_images, imported_dir, source_record
+    from .dataset import write_images, imported_dir, source_record
 
     if images is None:
         raise InputError("an RDM import needs the images of its conditions to become a benchmark",
@@ -104,7 +104,7 @@ def save_rdms(name: str, rdms, *, source, images, region: str | None = None, spe
     staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=final.parent))
     try:
         ids = [str(i) for i in rdms.pattern_descriptors["stimulus_id"]]
-        have = set(_write_images(functools.partial(images, keep=frozenset(ids)), staging / "stimuli.zip"))
+        have = set(write_images(functools.partial(images, keep=frozenset(ids)), staging / "stimuli.zip"))
         missing = [i for i in ids if i not in have]
         if missing:
             raise DataError(f"{len(missing)} RDM condition(s) have no image (first: {missing[0]!r})",
