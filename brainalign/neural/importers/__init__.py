@@ -14,7 +14,8 @@ from pathlib import Path
 from ..._io import check_writable
 from ...errors import DataError
 from .dataset import ImportedDataset, list_imported, save_imported
-from .registry import Importer, get_importer, guess_importer, list_importers, register_importer
+from .catalog import get_importer, guess_importer, list_importers
+from .registry import Importer, register_importer
 
 __all__ = ["ImportedDataset", "Importer", "finish_import", "get_importer", "guess_importer", "list_importers",
            "list_imported", "register_importer", "save_imported"]

@@ -1,19 +1,16 @@
-"""Registry of importers: one small class per file format, found by name or by the file itself.
+"""The importer interface and its registry: one small class per file format, registered by a decorator.
 
 An importer is a subclass of :class:`Importer` with a ``name`` (the KIND of ``brainalign data
 import KIND``), a one-line ``description``, ``guess_can_open(path)`` (a cheap look at the suffix,
 the header or the folder layout; never a full read) and ``open(path, **options)`` (the read). It
 registers itself with the :func:`register_importer` decorator in its own module, as xarray's
-backends do (``BackendEntrypoint``, ``guess_engine``). Other packages add importers through the
-entry-point group ``brainalign.importers`` (see :mod:`brainalign.plugins`).
+backends do (``BackendEntrypoint``). :mod:`.catalog` finds them by name or by file.
 """
 
 from __future__ import annotations
 
 import os
 from typing import ClassVar
-
-from ...errors import InputError
 
 
 class Importer:
@@ -60,43 +57,6 @@ def register_importer(cls: type[Importer]) -> type[Importer]:
     return cls
 
 
-def _ensure_registered() -> None:
-    from ... import plugins
-    from . import (allen2p_rdms, allen_2p, allen_neuropixels, brainscore, cowley2023,  # noqa: F401  (register)
-                   generic, image_stack, kriegeskorte2008, model_vs_human, rdm)
-
-    plugins.load_plugins("brainalign.importers")  # importers of installed plugin packages
-
-
-def list_importers() -> dict[str, str]:
-    """``{name: description}`` of every installed importer, in guessing order (registration order)."""
-    _ensure_registered()
-    return {name: cls.description for name, cls in _IMPORTERS.items()}
-
-
-def installed_hint() -> str:
-    """The names of the installed importers, for error hints."""
-    return f"installed importers: {', '.join(list_importers())}"
-
-
-def get_importer(name: str) -> Importer:
-    """The importer registered as ``name``; InputError listing the installed ones otherwise."""
-    _ensure_registered()
-    if name not in _IMPORTERS:
-        raise InputError(f"unknown importer {name!r}", hint=installed_hint())
-    return _IMPORTERS[name]()
-
-
-def guess_importer(path: str | os.PathLike) -> Importer:
-    """The first installed importer whose ``guess_can_open(path)`` is true.
-
-    Specific importers are asked first, in registration order, then the ``fallback`` ones (the
-    built-in ``generic``); InputError listing every installed importer when none recognises ``path``.
-    """
-    _ensure_registered()
-    for cls in sorted(_IMPORTERS.values(), key=lambda cls: cls.fallback):
-        importer = cls()
-        if importer.guess_can_open(path):
-            return importer
-    raise InputError(f"no installed importer recognises {os.fspath(path)}",
-                     hint=installed_hint() + "; name one explicitly (`brainalign data import KIND ...`)")
+def registered_importers() -> dict[str, type[Importer]]:
+    """The importer classes registered so far, by name, in registration order (no module is imported)."""
+    return dict(_IMPORTERS)
