@@ -187,3 +187,10 @@ def test_a_changed_file_fails_its_manifest_checksum_with_both_digests(shared_dat
         manifest.open(tmp_path, source.name)
     with pytest.raises(FileFormatError, match="missing"):
         manifest.open(tmp_path / "elsewhere", source.name)
+
+
+def test_every_shipped_manifest_names_an_installed_importer():
+    from brainalign.neural.manifests import list_manifests
+
+    named = {load_manifest(name).importer for name in list_manifests()}
+    assert named <= set(list_importers()) and {"kriegeskorte2008", "allen2p-rdms", "image-stack"} <= named
