@@ -5,9 +5,10 @@ wheel as ``brainalign/data_manifests/`` (or in ``$BRAINALIGN_MANIFESTS``). Field
 
 ``name``, ``title``, ``description``, ``species``, ``regions`` (list), ``stimulus_set``,
 ``licence``, ``terms``, ``citation`` (BibTeX), ``homepage``, ``importer`` (the name of a
-registered importer, :func:`brainalign.neural.importers.list_importers`), ``import_options`` (mapping), ``notes`` (optional) and ``files``: a
-list of ``{name, url, size, hash, role}`` where ``hash`` is ``sha1:HEX``, ``sha256:HEX`` or
-``null`` when the source publishes none (then ``fetch`` records the sha256 it saw).
+registered importer, see :func:`brainalign.neural.importers.list_importers`), ``import_options``
+(mapping), ``notes`` (optional) and ``files``: a list of ``{name, url, size, hash, role}`` where
+``hash`` is ``sha1:HEX``, ``sha256:HEX`` or ``null`` when the source publishes none (then
+``fetch`` records the sha256 it saw).
 Nothing is read at import time.
 """
 
