@@ -1,4 +1,4 @@
-"""Plugins: other packages add models and benchmarks through entry points, as xarray finds backends.
+"""Plugins: other packages add models, benchmarks and importers through entry points, as xarray finds backends.
 
 A package declares, in its ``pyproject.toml``::
 
@@ -7,6 +7,9 @@ A package declares, in its ``pyproject.toml``::
 
     [project.entry-points."brainalign.benchmarks"]
     mylab = "mylab_brainalign.benchmarks:register"    # a function: called once, it registers
+
+    [project.entry-points."brainalign.importers"]
+    mylab = "mylab_brainalign.importers"              # a module: importing it runs @register_importer
 
 Each entry point is loaded once per process, the first time its registry is listed or looked
 up; nothing is imported at ``import brainalign``. A plugin that fails to load is skipped with
@@ -19,7 +22,7 @@ import importlib.metadata
 import types
 import warnings
 
-GROUPS = ("brainalign.models", "brainalign.benchmarks")
+GROUPS = ("brainalign.models", "brainalign.benchmarks", "brainalign.importers")
 
 _loaded: dict[str, list[str]] = {}
 

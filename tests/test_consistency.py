@@ -8,6 +8,7 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 
 from brainalign.errors import DataError
+from brainalign.neural.importers.model_vs_human import validate_trials
 from brainalign.psychometrics import consistency, humans
 
 
@@ -39,11 +40,11 @@ def _trials(subject, images, correct, condition="0"):
 def test_trials_are_paired_by_image_not_by_order():
     images = [f"cat{i}.png" for i in range(8)]
     correct = [True, False, True, True, False, False, True, False]
-    first = humans.validate_trials(_trials("subject-01", images, correct))
-    second = humans.validate_trials(_trials("subject-02", images[::-1], correct[::-1]))
+    first = validate_trials(_trials("subject-01", images, correct))
+    second = validate_trials(_trials("subject-02", images[::-1], correct[::-1]))
     table = consistency.consistency_table(pd.concat([first, second]), [("subject-01", "subject-02")], ["0"])
     assert table["kappa"].iloc[0] == 1.0
-    third = humans.validate_trials(_trials("subject-03", images[:-1] + ["cat99.png"], correct))
+    third = validate_trials(_trials("subject-03", images[:-1] + ["cat99.png"], correct))
     with pytest.raises(DataError, match="different images"):
         consistency.consistency_table(pd.concat([first, third]), [("subject-01", "subject-03")], ["0"])
 

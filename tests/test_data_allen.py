@@ -177,3 +177,13 @@ def test_nayebi_unit_rule_keeps_stimulus_locked_units():
                                   "repetition": ("presentation", np.tile(np.arange(n_rep), n_images)),
                                   "neuroid_id": ("neuroid", ["a", "b"])})
     np.testing.assert_array_equal(nayebi_units(counts), [True, False])
+
+
+def test_the_importer_registry_tells_nwb1_from_nwb2(nwb1, nwb2):
+    """Both are .nwb HDF5 files; the two-photon and Neuropixels importers each recognise only their own."""
+    from brainalign.neural.importers import get_importer, guess_importer
+
+    assert guess_importer(nwb1[0]).name == "allen-2p"
+    assert guess_importer(nwb2[0]).name == "allen-neuropixels"
+    assert not get_importer("allen-2p").guess_can_open(nwb2[0])
+    assert not get_importer("allen-neuropixels").guess_can_open(nwb1[0])

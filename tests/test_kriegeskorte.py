@@ -120,6 +120,6 @@ def test_a_wrong_file_fails_its_checksum(tmp_path, monkeypatch):
     (folder / kriegeskorte2008.BRAIN_RDMS).write_bytes(b"MATLAB 5.0 MAT-file, truncated")
     monkeypatch.setenv("BRAINALIGN_SHARED_DATA", str(tmp_path))
     with pytest.raises(ChecksumError, match="expected 1743f90a"):
-        kriegeskorte2008._loadmat(kriegeskorte2008.BRAIN_RDMS)
+        kriegeskorte2008.read_file(kriegeskorte2008.BRAIN_RDMS)
     with pytest.raises(FileFormatError, match="missing"):
-        kriegeskorte2008._loadmat(kriegeskorte2008.SUPPLEMENT)
+        kriegeskorte2008.read_file(kriegeskorte2008.SUPPLEMENT)

@@ -1,4 +1,4 @@
-"""Plugins: a package installed beside brainalign adds a model and a benchmark through entry points."""
+"""Plugins: a package installed beside brainalign adds a model, a benchmark and an importer through entry points."""
 
 from __future__ import annotations
 
@@ -63,3 +63,29 @@ def test_a_plugin_model_on_a_plugin_benchmark_scores_like_the_builtins(plugin_si
         scores[model] = record["score"]
     for field in ("raw", "ceiling", "ceiled"):
         assert scores["lab_pixels"][field] == pytest.approx(scores["pixels"][field], abs=1e-12)
+
+
+_GUESS = ("import sys, json; from brainalign.neural.importers import guess_importer, list_importers; "
+          "importer = guess_importer(sys.argv[1]); assembly = importer.open(sys.argv[1]); "
+          "print(json.dumps([importer.name, sorted(list_importers()), assembly.values.tolist(), "
+          "assembly['stimulus_id'].values.tolist(), assembly['neuroid_id'].values.tolist()]))")
+
+
+def test_an_installed_plugin_adds_its_importer(plugin_site, tmp_path):
+    """guess_importer finds the plugin's importer for its own format, and its assembly holds the file's counts."""
+    table = tmp_path / "session1.spikes.csv"
+    table.write_text("stimulus_id,repetition,neuroid_id,count\n"
+                     "a,0,n1,1\na,0,n2,2\na,1,n1,3\na,1,n2,4\nb,0,n1,5\nb,0,n2,6\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(plugin_site), os.environ.get("PYTHONPATH"))
+                                                      if p))
+    run = subprocess.run([sys.executable, "-c", _GUESS, str(table)], capture_output=True, text=True, env=env,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr
+    name, installed, values, stimuli, neuroids = json.loads(run.stdout)
+    assert name == "lab-spikes" and {"lab-spikes", "generic", "brainscore"} <= set(installed)
+    assert values == [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]] and stimuli == ["a", "a", "b"] and neuroids == ["n1", "n2"]
+    # without the plugin, the same file is only a CSV of numbers to the generic (fallback) importer
+    without = subprocess.run([sys.executable, "-c", "import sys; from brainalign.neural.importers import "
+                              "guess_importer; print(guess_importer(sys.argv[1]).name)", str(table)],
+                             capture_output=True, text=True, timeout=300)
+    assert without.returncode == 0 and without.stdout.strip() == "generic", without.stderr

@@ -11,6 +11,7 @@ import xarray as xr
 
 from .._io import atomic_path, dumps_json, ensure_space
 from ..errors import DataError, FileFormatError
+from ..netcdf import open_netcdf
 
 _UNIT_DIM = "unit__{}"
 
@@ -63,14 +64,12 @@ def load_activations(path: str | os.PathLike) -> dict[str, xr.DataArray]:
     The provenance dict is in each array's ``attrs["provenance"]``.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileFormatError(f"activations file not found: {path}", hint="run `brainalign extract` first")
+    dataset = open_netcdf(path, label="activations", missing_hint="run `brainalign extract` first",
+                          hint="is it complete and written by `brainalign extract`?")
     try:
-        with xr.open_dataset(path, engine="h5netcdf") as opened:
-            dataset = opened.load()
         layers = json.loads(dataset.attrs["layers"])
         provenance = json.loads(dataset.attrs["brainalign_provenance"])
-    except Exception as exc:  # h5py/h5netcdf raise many types for bad files
+    except (KeyError, ValueError) as exc:  # no brainalign attributes, or not JSON
         raise FileFormatError(f"cannot read {path} as a brainalign activations file ({type(exc).__name__})",
                               hint="is it complete and written by `brainalign extract`?") from None
     if not isinstance(provenance, dict):

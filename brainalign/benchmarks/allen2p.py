@@ -1,6 +1,8 @@
 """Mouse visual cortex RDMs from the Allen Brain Observatory two-photon data, as RSA benchmarks.
 
-Data (``<shared data>/``, checked by sha256, registered only when both folders are present):
+Data (``<shared data>/``, registered only when both folders are present; each file is checked
+against the sha256 of its manifest, ``allen2p-conwell2021`` and ``allen-natural-scenes-31px``, and
+read by that manifest's importer, ``allen2p-rdms`` and ``image-stack``):
 
 - ``allen-2p-area-rdms/similarity_119x119_by_area_layer.npz``: population *similarity* matrices
   (Pearson r between images across the reliable cells, split-half r > 0.75, pooled over mice),
@@ -38,19 +40,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._io import sha256_bytes, sha256_file
+from .._io import sha256_bytes
 from ..config import shared_data_dir
-from ..errors import ChecksumError, DataError, FileFormatError
+from ..errors import FileFormatError
+from ..neural.importers.allen2p_rdms import CEILINGS, SIMILARITIES
+from ..neural.manifests import load_manifest
 from ..stimuli.stimulus_set import StimulusSet, as_rgb_float
 from .catalog import ALLEN2P_IMAGE_FOLDER as IMAGE_FOLDER, ALLEN2P_LAYERS as LAYERS, ALLEN2P_RDM_FOLDER as RDM_FOLDER
 from .rsa import PublishedCeiling, RSABenchmark, RSAProtocol
 
-SIMILARITIES = "similarity_119x119_by_area_layer.npz"
-CEILINGS = "noise_ceiling.csv"
 IMAGES = "images_118x31x31_uint8.npy"
-SHA256 = {SIMILARITIES: "826dafc21230a5b0da74737803e5c948406655c43b57ffaaef9b0641ab46e266",
-          CEILINGS: "967f6478c7ed33228dd21cf98fd44a735dcc6d7cd661b8054055c921bfd75a0c",
-          IMAGES: "52dd48cbdcfaeea3e0f5ec84d56e772fb0cf9da831391d2954f8ea566ca1bf35"}
+RDM_MANIFEST = "allen2p-conwell2021"
+IMAGE_MANIFEST = "allen-natural-scenes-31px"
 N_SCENES = 118
 BLANK_ROW = 118
 VERSION = "1"
@@ -78,16 +79,6 @@ def image_folder() -> Path:
     return shared_data_dir() / IMAGE_FOLDER
 
 
-def _checked(path: Path) -> Path:
-    if not path.is_file():
-        raise FileFormatError(f"missing {path}", hint=f"the shared data must hold {path.parent.name}/{path.name}")
-    actual = sha256_file(path)
-    if actual != SHA256[path.name]:
-        raise ChecksumError(f"{path} has sha256 {actual}, expected {SHA256[path.name]}",
-                            hint="the file is not the released one; replace it with the original")
-    return path
-
-
 def stimulus_ids() -> np.ndarray:
     """``scene000`` .. ``scene117``, the Allen frame order of the RDM rows."""
     from ..neural.importers.allen_2p import scene_id
@@ -98,36 +89,27 @@ def stimulus_ids() -> np.ndarray:
 @functools.lru_cache(maxsize=1)
 def similarity_matrices() -> dict[tuple[str, str], np.ndarray]:
     """{(area, layer): similarity matrix (118, 118)}, the blank row and column removed."""
-    path = _checked(rdm_folder() / SIMILARITIES)
-    expected = {f"{area}__{layer}" for area, layers in LAYERS.items() for layer in layers}
-    with np.load(path, allow_pickle=False) as archive:
-        if set(archive.files) != expected:
-            raise FileFormatError(f"{path.name}: keys {sorted(archive.files)} differ from the release's "
-                                  f"{sorted(expected)}")
-        matrices = {}
-        for key in sorted(expected):
-            matrix = np.asarray(archive[key], dtype=np.float64)
-            if matrix.shape != (N_SCENES + 1, N_SCENES + 1):
-                raise FileFormatError(f"{path.name}:{key} has shape {matrix.shape}, expected (119, 119)")
-            if not np.allclose(np.diag(matrix), 1.0):
-                raise DataError(f"{path.name}:{key} is not a similarity matrix (diagonal is not 1)")
-            keep = np.arange(N_SCENES + 1) != BLANK_ROW
-            area, layer = key.split("__")
-            matrices[area, layer] = matrix[np.ix_(keep, keep)]
+    read = load_manifest(RDM_MANIFEST).open(rdm_folder(), SIMILARITIES)
+    expected = {(area, layer) for area, layers in LAYERS.items() for layer in layers}
+    if set(read) != expected:
+        raise FileFormatError(f"{SIMILARITIES}: matrices {sorted(read)} differ from the release's {sorted(expected)}")
+    keep = np.arange(N_SCENES + 1) != BLANK_ROW
+    matrices = {}
+    for (area, layer), matrix in sorted(read.items()):
+        if matrix.shape != (N_SCENES + 1, N_SCENES + 1):
+            raise FileFormatError(f"{SIMILARITIES}:{area}__{layer} has shape {matrix.shape}, expected (119, 119)")
+        matrices[area, layer] = matrix[np.ix_(keep, keep)]
     return matrices
 
 
 @functools.lru_cache(maxsize=1)
 def published_ceilings() -> pd.DataFrame:
     """The published reliability table: columns area, layer, mean, sem (one row per RDM)."""
-    path = _checked(rdm_folder() / CEILINGS)
-    table = pd.read_csv(path)
-    if list(table.columns) != ["area", "layer", "mean", "sem"]:
-        raise FileFormatError(f"{path.name}: columns {list(table.columns)}, expected area, layer, mean, sem")
+    table = load_manifest(RDM_MANIFEST).open(rdm_folder(), CEILINGS)
     have = set(zip(table["area"], table["layer"]))
     missing = [(a, layer) for a, layers in LAYERS.items() for layer in layers if (a, layer) not in have]
     if missing:
-        raise FileFormatError(f"{path.name} has no ceiling for {missing[0][0]} {missing[0][1]}")
+        raise FileFormatError(f"{CEILINGS} has no ceiling for {missing[0][0]} {missing[0][1]}")
     return table
 
 
@@ -151,7 +133,7 @@ def _ceiling(area: str, layers: tuple[str, ...]) -> PublishedCeiling:
 @functools.lru_cache(maxsize=1)
 def stimulus_set() -> StimulusSet:
     """The 118 scenes (31 x 31 grayscale, as RGB floats) as the StimulusSet ``allen-natural-scenes``."""
-    images = np.load(_checked(image_folder() / IMAGES), allow_pickle=False)
+    images = load_manifest(IMAGE_MANIFEST).open(image_folder(), IMAGES)
     if images.shape != (N_SCENES, 31, 31) or images.dtype != np.uint8:
         raise FileFormatError(f"{IMAGES}: shape {images.shape} {images.dtype}, expected (118, 31, 31) uint8")
     ids = stimulus_ids()
@@ -172,5 +154,12 @@ def make_allen2p(area: str, layer: str | None = None) -> RSABenchmark:
                     "(pooled over mice), 1 - r; RSA by Pearson r, published split-half ceiling",
         load_target=functools.partial(_target, area, layers), load_stimuli=stimulus_set, protocol=PROTOCOL,
         published_ceiling=_ceiling(area, layers), citation=CITATION, ranked=layer is None,
-        dataset={"id": "allen2p-conwell2021", "files": dict(SHA256), "rdm_rows": "scenes 0..117 (blank row 118 "
+        dataset={"id": "allen2p-conwell2021", "files": _file_hashes(), "rdm_rows": "scenes 0..117 (blank row 118 "
                  "excluded)", "path": str(rdm_folder())})
+
+
+def _file_hashes() -> dict[str, str]:
+    """{file name: sha256} of the RDM, ceiling and image files, from their manifests."""
+    files = (*load_manifest(RDM_MANIFEST).files, *load_manifest(IMAGE_MANIFEST).files)
+    return {f.name: f.hash.partition(":")[2] for f in files}
+

@@ -11,7 +11,24 @@ from ..stimuli.stimulus_set import StimulusSet
 
 
 @dataclass(frozen=True)
-class BrainScoreProtocol:
+class LayerCommitment:
+    """The layer-commitment split that every protocol shares (brainalign's own, recorded with every score).
+
+    The stimuli (or stimulus families) are split once, stratified where the benchmark has labels,
+    into a *selection* part (``selection_fraction``, seed ``selection_seed``) and a *held-out*
+    part; a model is committed to the layer with the best raw score on the selection part, and
+    that layer's score on the held-out part is reported.
+    """
+
+    selection_fraction: float = 0.5
+    selection_seed: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class BrainScoreProtocol(LayerCommitment):
     """The ``brainscore`` neural-predictivity protocol (METHODS.md), plus brainalign's layer commitment.
 
     PLS with ``n_components`` (scale=False), ``n_splits`` ShuffleSplits over unique stimulus ids
@@ -32,11 +49,6 @@ class BrainScoreProtocol:
     train_size: float = 0.9
     random_state: int = 1
     ceiling_splits: int = 10
-    selection_fraction: float = 0.5
-    selection_seed: int = 0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def protocol_for_stimuli(n_stimuli: int) -> BrainScoreProtocol:
@@ -52,7 +64,7 @@ def protocol_for_stimuli(n_stimuli: int) -> BrainScoreProtocol:
 
 
 @dataclass(frozen=True)
-class NayebiProtocol:
+class NayebiProtocol(LayerCommitment):
     """The ``nayebi2023`` protocol (METHODS.md): noise-corrected PLS predictivity from single trials.
 
     PLS with ``n_components`` fit jointly over the units; ``n_splits`` image splits with
@@ -71,11 +83,6 @@ class NayebiProtocol:
     train_frac: float = 0.5
     n_halves: int = 100
     min_unit_percentile: float = 75.0
-    selection_fraction: float = 0.5
-    selection_seed: int = 0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass(frozen=True)

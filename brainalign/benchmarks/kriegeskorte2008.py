@@ -1,11 +1,8 @@
 """Kriegeskorte et al. 2008 (Neuron): IT RDMs of 92 object images, as RSA benchmarks.
 
-Data: ``<shared data>/kriegeskorte2008-92-images/`` (rsatoolbox demo files, MATLAB v5):
-
-- ``Kriegeskorte_Neuron2008_supplementalData.mat``: ``stimuli_92objs`` (the 92 images, 175 x 175
-  RGB, with category labels) and ``RDMs_mIT_hIT_fig1`` (monkey IT, 674 neurons; human IT average,
-  316 voxels; condensed 1 - r vectors of length 92 * 91 / 2);
-- ``92_brainRDMs.mat``: human IT RDMs (fMRI), 4 subjects x 2 sessions, (92, 92) each.
+Data: ``<shared data>/kriegeskorte2008-92-images/``, the two rsatoolbox demo files of the
+manifest ``kriegeskorte2008`` (checked against its sha256s), read by the ``kriegeskorte2008``
+importer (:mod:`brainalign.neural.importers.kriegeskorte2008`).
 
 Benchmarks (registered only when the folder is present):
 
@@ -29,19 +26,17 @@ import numpy as np
 import pandas as pd
 from scipy.spatial.distance import squareform
 
-from .._io import sha256_bytes, sha256_file
+from .._io import sha256_bytes
 from ..config import shared_data_dir
-from ..errors import ChecksumError, FileFormatError
+from ..errors import FileFormatError
+from ..neural.importers.kriegeskorte2008 import BRAIN_RDMS, N_IMAGES, SUPPLEMENT, stimulus_ids
+from ..neural.manifests import load_manifest
 from ..stimuli.stimulus_set import StimulusSet, as_rgb_float
 from .catalog import KRIEGESKORTE_FOLDER
 from .rsa import RSABenchmark, RSAProtocol
 
 FOLDER = KRIEGESKORTE_FOLDER
-SUPPLEMENT = "Kriegeskorte_Neuron2008_supplementalData.mat"
-BRAIN_RDMS = "92_brainRDMs.mat"
-N_IMAGES = 92
-SHA256 = {SUPPLEMENT: "06f21214399a5d43dc264eed19a7f4b8daf11c8622a59eec3e106064ce5e3504",
-          BRAIN_RDMS: "1743f90a15e895798a94318649e80e1123a7e5943a1703fa1dd7c31ea5780b7c"}
+MANIFEST = "kriegeskorte2008"
 VERSION = "1"
 CITATION = ("Kriegeskorte N, Mur M, Ruff DA, Kiani R, Bodurka J, Esteky H, Tanaka K, Bandettini PA (2008). "
             "Matching categorical object representations in inferior temporal cortex of man and monkey. "
@@ -57,49 +52,15 @@ def data_folder() -> Path:
     return shared_data_dir() / FOLDER
 
 
-def _loadmat(name: str) -> dict:
-    from scipy.io import loadmat
-
-    path = data_folder() / name
-    if not path.is_file():
-        raise FileFormatError(f"missing {path}", hint=f"the {FOLDER} folder of the shared data must hold {name}")
-    actual = sha256_file(path)
-    if actual != SHA256[name]:
-        raise ChecksumError(f"{path} has sha256 {actual}, expected {SHA256[name]}",
-                            hint="the file is not the rsatoolbox demo file; replace it with the original")
-    try:
-        return loadmat(path)
-    except (OSError, ValueError, TypeError) as exc:
-        raise FileFormatError(f"cannot read {path} as a MATLAB file: {exc}") from exc
-
-
-def _field(mat: dict, key: str, path: str):
-    if key not in mat:
-        raise FileFormatError(f"{path} has no variable {key!r}", hint="is it the rsatoolbox demo file?")
-    return mat[key]
-
-
-def stimulus_ids() -> np.ndarray:
-    """The 92 stimulus ids, in the files' image order."""
-    return np.array([f"k92-{i:02d}" for i in range(N_IMAGES)])
+def read_file(name: str):
+    """``data_folder()/name`` read by the manifest ``kriegeskorte2008``'s importer, after its sha256 check."""
+    return load_manifest(MANIFEST).open(data_folder(), name)
 
 
 @functools.lru_cache(maxsize=1)
 def _supplement() -> tuple[np.ndarray, pd.DataFrame, dict]:
     """Images (92, 175, 175, 3) uint8, metadata, and the fig. 1 RDM vectors {name: (4186,)}."""
-    mat = _loadmat(SUPPLEMENT)
-    stimuli = _field(mat, "stimuli_92objs", SUPPLEMENT).reshape(-1)
-    if len(stimuli) != N_IMAGES:
-        raise FileFormatError(f"{SUPPLEMENT}: expected {N_IMAGES} stimuli, found {len(stimuli)}")
-    images = np.stack([np.asarray(s["image"], dtype=np.uint8) for s in stimuli])
-    metadata = pd.DataFrame({
-        "stimulus_id": stimulus_ids(),
-        "category": [str(np.ravel(s["category"])[0]) for s in stimuli],
-        **{flag: [int(np.ravel(s[flag])[0]) for s in stimuli] for flag in ("human", "face", "animal", "natural")},
-    })
-    figure = _field(mat, "RDMs_mIT_hIT_fig1", SUPPLEMENT).reshape(-1)
-    vectors = {str(np.ravel(r["name"])[0]): np.asarray(r["RDM"], dtype=np.float64).reshape(-1) for r in figure}
-    return images, metadata, vectors
+    return read_file(SUPPLEMENT)
 
 
 def stimulus_set() -> StimulusSet:
@@ -112,20 +73,7 @@ def stimulus_set() -> StimulusSet:
 
 def human_session_rdms() -> tuple[np.ndarray, list[str], list[int]]:
     """Human IT RDMs (8, 92, 92), with the subject initials and session (1, 2) of each."""
-    struct = _field(_loadmat(BRAIN_RDMS), "RDMs", BRAIN_RDMS).reshape(-1)
-    matrices, subjects, sessions = [], [], []
-    for entry in struct:
-        name = str(np.ravel(entry["name"])[0])  # e.g. 'hIT | BE | Session: 1'
-        parts = [p.strip() for p in name.split("|")]
-        if len(parts) != 3 or not parts[2].startswith("Session:"):
-            raise FileFormatError(f"{BRAIN_RDMS}: unexpected RDM name {name!r}")
-        matrices.append(np.asarray(entry["RDM"], dtype=np.float64))
-        subjects.append(parts[1])
-        sessions.append(int(parts[2].split(":")[1]))
-    matrices = np.stack(matrices)
-    if matrices.shape[1:] != (N_IMAGES, N_IMAGES):
-        raise FileFormatError(f"{BRAIN_RDMS}: RDMs of shape {matrices.shape[1:]}, expected (92, 92)")
-    return matrices, subjects, sessions
+    return read_file(BRAIN_RDMS)
 
 
 @functools.lru_cache(maxsize=1)
@@ -161,7 +109,9 @@ def monkey_it_target():
 
 
 def _dataset_record(*files: str) -> dict:
-    return {"id": FOLDER, "files": {name: SHA256[name] for name in files}, "path": str(data_folder())}
+    manifest = load_manifest(MANIFEST)
+    return {"id": FOLDER, "files": {name: manifest.file(name).hash.partition(":")[2] for name in files},
+            "path": str(data_folder())}
 
 
 def _human() -> RSABenchmark:

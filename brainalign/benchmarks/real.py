@@ -2,7 +2,8 @@
 
 - ``cowley2023.V4``: macaque V4, session 210325 of Cowley et al. 2023 (50 neurons, 640 images,
   up to 10 NaN-padded repeats), read from the shared data folder
-  (``$BRAINALIGN_SHARED_DATA/cowley2023-macaque-v4``).
+  (``$BRAINALIGN_SHARED_DATA/cowley2023-macaque-v4``) by the ``cowley2023`` importer, its two
+  files checked against the manifest ``cowley2023``.
 - ``imported.NAME[.REGION]``: every dataset written by ``brainalign data import`` into the data
   home, one benchmark per region; an RDM import (with its images) is an RSA benchmark scored like
   ``kriegeskorte2008.IT`` (correlation-distance model RDMs, leave-one-subject-out ceiling).
@@ -16,13 +17,13 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-import numpy as np
 
-from .._io import sha256_file
 from ..config import shared_data_dir
+from ..errors import DataError
 from .base import NeuralBenchmark, protocol_for_stimuli
 from .catalog import COWLEY_FOLDER, COWLEY_SESSION, imported_id
 
+COWLEY_MANIFEST = "cowley2023"
 COWLEY_VERSION = "1"
 COWLEY_CITATION = ("Cowley, B. R., Stan, P. L., Pillow, J. W. & Smith, M. A. (2023). Compact deep neural network "
                    "models of visual cortex. bioRxiv 2023.11.22.568315. Data: cowleygroup/V4_compact_models (GPL-3.0).")
@@ -30,18 +31,26 @@ COWLEY_CITATION = ("Cowley, B. R., Stan, P. L., Pillow, J. W. & Smith, M. A. (20
 
 @functools.lru_cache(maxsize=4)
 def _cowley(folder: str):
-    """(assembly, stimulus set, dataset record) of the Cowley V4 session under ``folder``."""
+    """(assembly, stimulus set, dataset record) of the Cowley V4 session under ``folder``.
+
+    Both files are checked against the manifest ``cowley2023`` and read by its importer.
+    """
     from ..neural.assembly import validate_assembly
-    from ..neural.importers.cowley2023 import cowley_assembly, cowley_files
+    from ..neural.importers import get_importer
+    from ..neural.importers.cowley2023 import cowley_files
+    from ..neural.manifests import load_manifest
     from ..stimuli.sources import zip_stimulus_set
 
-    responses_path, zip_path = cowley_files(folder, COWLEY_SESSION)
-    stimuli = zip_stimulus_set(zip_path)
-    assembly = validate_assembly(cowley_assembly(np.load(responses_path), stimuli.stimulus_ids,
-                                                 session=COWLEY_SESSION), nan_policy="missing")
-    record = {"id": f"cowley2023.V4.{COWLEY_SESSION}", "session": COWLEY_SESSION,
-              "files": {p.name: sha256_file(p) for p in (responses_path, zip_path)}}
-    return assembly, stimuli, record
+    manifest = load_manifest(COWLEY_MANIFEST)
+    paths = cowley_files(folder, COWLEY_SESSION)
+    files = {p.name: manifest.verify(p).partition(":")[2] for p in paths}
+    dataset = get_importer(manifest.importer).open(folder, name="cowley2023.V4", session=COWLEY_SESSION)
+    stimuli = zip_stimulus_set(paths[1])
+    if list(dataset.metadata["stimulus_id"]) != list(stimuli.stimulus_ids):
+        raise DataError(f"{paths[1].name}: the images' ids differ from the importer's rows",
+                        hint="the zip is not the released one; replace it with the original")
+    assembly = validate_assembly(dataset.assembly, nan_policy="missing")
+    return assembly, stimuli, {"id": f"cowley2023.V4.{COWLEY_SESSION}", "session": COWLEY_SESSION, "files": files}
 
 
 def make_cowley2023_v4(folder: str | Path | None = None) -> NeuralBenchmark:

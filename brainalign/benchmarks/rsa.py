@@ -29,6 +29,7 @@ import xarray as xr
 
 from ..errors import DataError, InputError
 from ..stimuli.stimulus_set import StimulusSet
+from .base import LayerCommitment
 from .scoring import align_features, check_stimulus_ids, selection_partition
 
 SIMILARITY_CONVENTION = "r/c"
@@ -37,21 +38,16 @@ SIMILARITY_CONVENTION = "r/c"
 
 
 @dataclass(frozen=True)
-class RSAProtocol:
+class RSAProtocol(LayerCommitment):
     """How an RSA benchmark scores a layer (recorded with every score)."""
 
     name: str = "rsa"
     rdm: str = "correlation"
     comparison: str = "spearman"
     ceiling: str = "leave-one-subject-out (rsatoolbox boot_noise_ceiling); ceiled = raw / upper bound"
-    selection_fraction: float = 0.5
-    selection_seed: int = 0
     n_bootstrap: int = 200
     bootstrap_seed: int = 0
     ci_level: float = 0.95
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,8 @@ def simulated_assembly(area: str, seed: int = SEED) -> xr.DataArray:
     return read_assembly(path)
 
 
-def _dataset_record(area: str) -> dict:
+def dataset_record(area: str) -> dict:
+    """The dataset record of simulated ``area`` (id, seed, generator hash, sha256 of its values and ids)."""
     assembly = simulated_assembly(area)
     checksum = sha256_bytes(assembly.values.tobytes(), "\n".join(assembly["stimulus_id"].values).encode(),
                             "\n".join(assembly["neuroid_id"].values).encode())
@@ -57,6 +58,6 @@ def _make(area: str, species: str) -> NeuralBenchmark:
         load_assembly=lambda: simulated_assembly(area),
         load_stimuli=simulated_stimulus_set,
         stratify_coord="kind",
-        dataset=_dataset_record(area),
+        dataset=dataset_record(area),
         citation="brainalign simulated benchmark (synthetic; see brainalign.neural.simulated)",
     )

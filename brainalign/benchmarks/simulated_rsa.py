@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 
 from .rsa import RSABenchmark, RSAProtocol, rdms_from_assembly
-from .simulated import MOUSE_AREAS, SEED, _dataset_record, simulated_assembly
+from .simulated import MOUSE_AREAS, SEED, dataset_record, simulated_assembly
 
 VERSION = "1"
 
@@ -29,5 +29,5 @@ def _make(area: str) -> RSABenchmark:
         identifier=f"sim-rsa.{area}", version=VERSION, region=area, species="mouse",
         description=f"RSA on the simulated mouse {area} population, one RDM per animal; Spearman",
         load_target=functools.partial(_target, area), load_stimuli=simulated_stimulus_set, stratify_coord="kind",
-        protocol=RSAProtocol(rdm="correlation", comparison="spearman"), dataset=_dataset_record(area),
+        protocol=RSAProtocol(rdm="correlation", comparison="spearman"), dataset=dataset_record(area),
         citation="brainalign simulated benchmark (synthetic; see brainalign.neural.simulated)")

@@ -33,6 +33,7 @@ from ..errors import DataError
 from ..metrics.texture import PROPERTY_BINS, distribution_similarity, texture_properties
 from ..neural.assembly import trial_array
 from ..stimuli.stimulus_set import StimulusSet, as_rgb_float
+from .base import LayerCommitment
 from .rsa import SIMILARITY_CONVENTION, LayerRecord
 from .scoring import align_features, check_stimulus_ids
 
@@ -42,7 +43,7 @@ VERSION = "1"
 
 
 @dataclass(frozen=True)
-class TextureProtocol:
+class TextureProtocol(LayerCommitment):
     """How the texture benchmark scores a layer (recorded with every score)."""
 
     name: str = "texture-ks"
@@ -50,8 +51,6 @@ class TextureProtocol:
     n_bootstrap: int = 1000
     seed: int = 0
     max_units: int = 20000
-    selection_fraction: float = 0.5
-    selection_seed: int = 0
 
     def to_dict(self) -> dict:
         return {**asdict(self), "properties": list(self.properties),
@@ -246,11 +245,11 @@ def _simulated_responses(seed: int = 0):
 
 
 def _make_simulated() -> TextureBenchmark:
-    from .simulated import _dataset_record
+    from .simulated import dataset_record
 
     return TextureBenchmark(
         identifier="sim-texture.V2", version=VERSION, region="V2", species="macaque",
         description="texture selectivity (modulation index, sparseness, variance ratio) of simulated V2; "
                     "binned-KS distribution similarity",
-        load_responses=_simulated_responses, load_stimuli=_simulated_stimuli, dataset=_dataset_record("V2"),
+        load_responses=_simulated_responses, load_stimuli=_simulated_stimuli, dataset=dataset_record("V2"),
         citation="Freeman et al. 2013 Nat Neurosci; Marques, Schrimpf & DiCarlo 2021 (texture properties)")

@@ -9,6 +9,7 @@ import xarray as xr
 
 from .._io import atomic_path, dumps_json, ensure_space
 from ..errors import FileFormatError
+from ..netcdf import open_netcdf
 from .assembly import validate_assembly
 
 
@@ -38,14 +39,8 @@ def read_assembly(path: str | os.PathLike, *, nan_policy: str = "missing") -> xr
     0, 1, ... in file order (both recorded in ``attrs``).
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileFormatError(f"assembly file not found: {path}", hint="check the path")
-    try:
-        with xr.open_dataset(path) as opened:
-            dataset = opened.load()
-    except Exception as exc:  # h5py/h5netcdf/scipy raise many types for bad files
-        raise FileFormatError(f"cannot read {path} as a NetCDF assembly ({type(exc).__name__}: {exc})",
-                              hint="is the file complete and written by xarray, brainalign or Brain-Score?") from None
+    dataset = open_netcdf(path, label="assembly", missing_hint="check the path", engine=None,
+                          hint="is the file complete and written by xarray, brainalign or Brain-Score?")
     candidates = [name for name, v in dataset.data_vars.items() if {"presentation", "neuroid"} <= set(v.dims)]
     if len(candidates) != 1:
         found = ", ".join(f"{name}{tuple(map(str, v.dims))}" for name, v in dataset.data_vars.items()) or "none"

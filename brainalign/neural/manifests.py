@@ -4,10 +4,11 @@ A manifest lives in ``data_manifests/NAME.yaml`` at the top of the source tree, 
 wheel as ``brainalign/data_manifests/`` (or in ``$BRAINALIGN_MANIFESTS``). Fields:
 
 ``name``, ``title``, ``description``, ``species``, ``regions`` (list), ``stimulus_set``,
-``licence``, ``terms``, ``citation`` (BibTeX), ``homepage``, ``importer`` (an importer name of
-``brainalign data import``), ``import_options`` (mapping), ``notes`` (optional) and ``files``: a
-list of ``{name, url, size, hash, role}`` where ``hash`` is ``sha1:HEX``, ``sha256:HEX`` or
-``null`` when the source publishes none (then ``fetch`` records the sha256 it saw).
+``licence``, ``terms``, ``citation`` (BibTeX), ``homepage``, ``importer`` (the name of a
+registered importer, see :func:`brainalign.neural.importers.list_importers`), ``import_options``
+(mapping), ``notes`` (optional) and ``files``: a list of ``{name, url, size, hash, role}`` where
+``hash`` is ``sha1:HEX``, ``sha256:HEX`` or ``null`` when the source publishes none (then
+``fetch`` records the sha256 it saw).
 ``name`` equals the file's name without ``.yaml``; it and every file name are plain names
 (:func:`brainalign._io.plain_name`), so nothing lands outside the data home. URLs are ``https://``,
 ``http://`` or ``file:///ABSOLUTE/PATH`` (a local mirror, checked against the hash like a download).
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .._io import plain_name
-from ..errors import FileFormatError, InputError
+from ..errors import ChecksumError, FileFormatError, InputError
 
 HASH_ALGORITHMS = ("sha1", "sha256", "md5")
 #: URL schemes a manifest file may use; ``file://`` (an absolute local path) serves offline mirrors.
@@ -60,6 +61,47 @@ class Manifest:
     notes: str = ""
     path: str = ""
     shared: str = ""  # folder under $BRAINALIGN_SHARED_DATA holding the dataset as released (benchmarks read it)
+
+    def file(self, name: str) -> ManifestFile:
+        """The entry of the file called ``name``; KeyError naming the manifest otherwise."""
+        for entry in self.files:
+            if entry.name == name:
+                return entry
+        raise KeyError(f"manifest {self.name} lists no file {name!r}")
+
+    def verify(self, path: str | os.PathLike) -> str:
+        """Check the file at ``path`` against this manifest's hash of the file of that name.
+
+        Returns its ``alg:hex`` digest. FileFormatError when the file is missing, ChecksumError
+        (expected and actual digest) when it differs. A file whose manifest publishes no hash is
+        hashed with sha256 and accepted.
+        """
+        import pooch
+
+        path = Path(path)
+        if not path.is_file():
+            raise FileFormatError(f"missing {path}", hint=f"the {path.parent.name} folder must hold {path.name} "
+                                                          f"(`brainalign data info {self.name}` says where from)")
+        expected = self.file(path.name).hash or "sha256:"
+        alg, _, want = expected.partition(":")
+        actual = pooch.file_hash(str(path), alg=alg)
+        if want and actual != want.lower():
+            raise ChecksumError(f"{path} has {alg} {actual}, expected {want}",
+                                hint=f"the file is not the released one of {self.name}; replace it with the original")
+        return f"{alg}:{actual}"
+
+    def open(self, folder: str | os.PathLike, file: str | None = None, **options):
+        """Read ``folder/file`` (or the whole ``folder``) with this manifest's importer.
+
+        Every manifest file that is read (``file`` alone, or all of them) is first checked with
+        :meth:`verify`; ``options`` are added to the manifest's ``import_options``.
+        """
+        from .importers import get_importer
+
+        folder = Path(folder)
+        for entry in self.files if file is None else (self.file(file),):
+            self.verify(folder / entry.name)
+        return get_importer(self.importer).open(folder / file if file else folder, **{**self.import_options, **options})
 
     def to_dict(self) -> dict:
         return {"name": self.name, "title": self.title, "description": self.description,

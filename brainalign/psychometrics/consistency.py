@@ -75,7 +75,8 @@ def consistency_table(trials: pd.DataFrame, pairs, conditions) -> pd.DataFrame:
 
     Parameters
     ----------
-    trials : trial table with ``subj``, ``condition``, ``image_id``, ``correct`` (see ``humans.validate_trials``).
+    trials : trial table with ``subj``, ``condition``, ``image_id``, ``correct`` (see
+        ``brainalign.neural.importers.model_vs_human.validate_trials``).
     pairs : iterable of (observer_a, observer_b) subject ids.
     conditions : condition labels to evaluate.
 

@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 from ..config import shared_data_dir
 from ..errors import DataError, InputError
 from ..models.base import LoadedModel
+from ..neural.importers.model_vs_human import validate_trials
 from . import consistency, humans
 from .conditions import CONDITIONS, check_levels, get_condition, stimulus_digest
 from .decisions import readout_decisions
@@ -225,7 +226,7 @@ def model_consistency(loaded: LoadedModel, experiment: str, *, stimulus_set=None
     logits = model_responses(loaded, load_images(stimulus_set), (LOGITS,), batch_size=batch_size, device=device,
                              progress=progress)[LOGITS]
     decisions = decisions_16(logits)
-    model_trials = humans.validate_trials(pd.DataFrame({
+    model_trials = validate_trials(pd.DataFrame({
         "subj": loaded.spec, "session": 1, "trial": np.arange(1, len(ids) + 1), "rt": np.nan,
         "object_response": decisions, "category": [category_of(s) for s in ids],
         "condition": human_trials["condition"].iloc[0],

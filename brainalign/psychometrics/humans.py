@@ -1,9 +1,8 @@
-"""Trial-level human data of model-vs-human (Geirhos et al. 2021): reading and validating the CSVs.
+"""Trial-level human data of model-vs-human (Geirhos et al. 2021): experiments and their summaries.
 
-Each experiment is a folder of CSV files, one per subject and session, with the columns
-``subj, session, trial, rt, object_response, category, condition, imagename`` (header case varies:
-``Session`` in some files). A trial is correct when ``object_response == category``; ``na`` (no
-answer in time) counts as an error.
+Each experiment is a folder of CSV files, one per subject and session, read by the
+``model-vs-human`` importer (:mod:`brainalign.neural.importers.model_vs_human`, which also
+validates a trial table); the manifest ``model-vs-human`` names the source.
 """
 
 from __future__ import annotations
@@ -15,9 +14,8 @@ import numpy as np
 import pandas as pd
 
 from ..config import shared_data_dir
-from ..errors import DataError, FileFormatError, InputError
-
-COLUMNS = ("subj", "session", "trial", "rt", "object_response", "category", "condition", "imagename")
+from ..errors import FileFormatError, InputError
+from ..neural.importers.model_vs_human import ModelVsHumanImporter
 
 #: Conditions model-vs-human leaves out of its summary metrics (``plotting/plot.py``,
 #: ``EXCLUDE_CONDITIONS``): the undistorted control condition, and conditions where mean human
@@ -53,66 +51,18 @@ def list_experiments(root: str | os.PathLike | None = None) -> list[str]:
     return sorted(p.name for p in root.iterdir() if p.is_dir() and any(p.glob("*.csv")))
 
 
-def short_image_name(imagename: str) -> str:
-    """The image's own name without the per-trial prefix, so that trials of different observers match.
-
-    ``0001_cop_s01_c30_knife_10_n03041632_7380.png`` -> ``n03041632_7380.png`` (ImageNet images keep
-    their synset prefix); ``0002_sif_s01_0_car_00_car6.png`` -> ``car6.png``; a name without ``_``
-    is returned unchanged (model-vs-human's ``get_short_imagename``).
-    """
-    parts = str(imagename).split("_")
-    if len(parts) == 1:
-        return parts[0]
-    last_two = parts[-2:]
-    return "_".join(last_two) if last_two[0].startswith("n0") else last_two[1]
-
-
-def read_trials(path: str | os.PathLike) -> pd.DataFrame:
-    """One CSV of trials, validated; columns lower-cased, ``condition`` as str, ``image_id`` and ``correct`` added."""
-    path = Path(path)
-    try:
-        frame = pd.read_csv(path)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise FileFormatError(f"cannot read {path} as CSV ({exc})") from None
-    return validate_trials(frame, origin=str(path))
-
-
-def validate_trials(frame: pd.DataFrame, *, origin: str = "trials") -> pd.DataFrame:
-    """Check and normalise a trial table (see :func:`read_trials`); DataError naming missing columns."""
-    frame = frame.rename(columns=str.lower)
-    missing = [c for c in COLUMNS if c not in frame.columns]
-    if missing:
-        raise DataError(f"{origin} lacks column(s) {', '.join(missing)}",
-                        hint=f"a model-vs-human trial CSV has the columns {', '.join(COLUMNS)}")
-    frame = frame.loc[:, list(COLUMNS)].copy()
-    for column in ("subj", "object_response", "category", "imagename"):
-        if frame[column].isna().any():
-            raise DataError(f"{origin} has empty values in column {column!r}")
-        frame[column] = frame[column].astype(str)
-    frame["condition"] = frame["condition"].astype(str)
-    frame["image_id"] = frame["imagename"].map(short_image_name)
-    frame["correct"] = (frame["object_response"] == frame["category"]).to_numpy()
-    return frame
-
-
 def load_experiment(name: str, root: str | os.PathLike | None = None) -> pd.DataFrame:
     """All trials of experiment ``name`` (e.g. ``"contrast"``, ``"edge"``), every subject and session.
 
     Returns
     -------
-    DataFrame with one row per trial: :data:`COLUMNS` plus ``image_id`` and ``correct`` (bool).
+    DataFrame with one row per trial: the importer's ``COLUMNS`` plus ``image_id`` and ``correct`` (bool).
     """
     root = Path(root) if root is not None else raw_data_dir()
     known = list_experiments(root)
     if name not in known:
         raise InputError(f"unknown model-vs-human experiment {name!r}", hint=f"known: {', '.join(known)}")
-    files = sorted((root / name).glob("*.csv"))
-    trials = pd.concat([read_trials(f) for f in files], ignore_index=True)
-    duplicated = trials.duplicated(["subj", "session", "trial"])
-    if duplicated.any():
-        first = trials.loc[duplicated].iloc[0]
-        raise DataError(f"experiment {name!r} has trial {first['trial']} of {first['subj']} twice")
-    return trials
+    return ModelVsHumanImporter().open(root / name)
 
 
 def accuracy_per_condition(trials: pd.DataFrame, *, by_subject: bool = False) -> pd.DataFrame:

@@ -1,8 +1,10 @@
-"""Importers: turn recordings in the field's file formats into a NeuralAssembly (or RDMs) + StimulusSet.
+"""Importers: read the field's file formats (recordings, RDMs, images, trials) behind one registry.
 
-Each importer module reads one format and returns an :class:`ImportedDataset`;
-:func:`finish_import` applies the shared steps (reliability selection, stratification column,
-optional assembly export) and writes the dataset into the data home.
+Each module reads one format and registers an :class:`Importer` class for it (see
+:mod:`.registry`: ``name``, ``description``, ``guess_can_open``, ``open``); other packages add
+importers through the entry-point group ``brainalign.importers``. Importers of recordings return
+an :class:`ImportedDataset`; :func:`finish_import` applies the shared steps (reliability
+selection, stratification column, optional assembly export) and writes it into the data home.
 """
 
 from __future__ import annotations
@@ -12,17 +14,11 @@ from pathlib import Path
 from ..._io import check_writable
 from ...errors import DataError
 from .dataset import ImportedDataset, list_imported, save_imported
+from .catalog import get_importer, guess_importer, list_importers
+from .registry import Importer, register_importer
 
-IMPORTERS = {
-    "brainscore": "Brain-Score (BrainIO) NetCDF assembly + stimulus CSV + zip",
-    "cowley2023": "Cowley et al. 2023 V4 release (responses_raw/*.npy + images/*.zip)",
-    "allen-2p": "Allen Brain Observatory Visual Coding two-photon NWB 1 file (natural scenes)",
-    "allen-neuropixels": "Allen Brain Observatory Visual Coding Neuropixels NWB 2 session file (natural scenes)",
-    "generic": "responses in .npy/.npz/.h5/.csv/.mat with an --axes spec, images from a folder or zip",
-    "rdm": "representational (dis)similarity matrices for RSA-only data",
-}
-
-__all__ = ["IMPORTERS", "ImportedDataset", "finish_import", "list_imported", "save_imported"]
+__all__ = ["ImportedDataset", "Importer", "finish_import", "get_importer", "guess_importer", "list_importers",
+           "list_imported", "register_importer", "save_imported"]
 
 
 def finish_import(dataset: ImportedDataset, *, min_reliability: float | None = None, stratify: str | None = None,

@@ -25,6 +25,8 @@ import xarray as xr
 
 from ...errors import FileFormatError
 from .dataset import ImportedDataset, encode_png, source_record
+from .hdf5 import has_groups, open_hdf5, require
+from .registry import Importer, register_importer
 
 PIPELINE = "processing/brain_observatory_pipeline"
 DFF = f"{PIPELINE}/DfOverF/imaging_plane_1/data"
@@ -32,31 +34,13 @@ CELL_IDS = f"{PIPELINE}/ImageSegmentation/cell_specimen_ids"
 TABLE = "stimulus/presentation/{stimulus}_stimulus"
 TEMPLATE = "stimulus/templates/{stimulus}_image_stack/data"
 PLANE = "general/optophysiology/imaging_plane_1"
+HINT = ("expected an Allen Visual Coding two-photon NWB 1 file of session B (natural scenes); session A and C "
+        "files have no natural scenes")
 
 
 def scene_id(frame: int) -> str:
     """Stimulus id of Allen natural scene ``frame`` (0..117)."""
     return f"scene{int(frame):03d}"
-
-
-def _open(path: Path):
-    import h5py
-
-    if not path.is_file():
-        raise FileFormatError(f"NWB file not found: {path}", hint="check the path")
-    try:
-        return h5py.File(path, "r")
-    except OSError as exc:
-        raise FileFormatError(f"cannot read {path.name} as HDF5/NWB ({exc})",
-                              hint="the download is truncated or not an NWB file - fetch it again") from None
-
-
-def _require(handle, key: str, path: Path):
-    if key not in handle:
-        raise FileFormatError(f"{path.name} has no {key}",
-                              hint="expected an Allen Visual Coding two-photon NWB 1 file of session B "
-                                   "(natural scenes); session A and C files have no natural scenes")
-    return handle[key]
 
 
 def _text(handle, key: str, default: str = "unknown") -> str:
@@ -95,10 +79,10 @@ def read_allen_2p(path: str | Path, *, stimulus: str = "natural_scenes") -> tupl
     templates : ndarray (n_images, H, W) uint8, or an empty array when the file has none.
     """
     path = Path(path)
-    with _open(path) as handle:
-        dff = np.asarray(_require(handle, DFF, path), dtype=np.float64)
-        cells = np.asarray(_require(handle, CELL_IDS, path)).astype(str)
-        table = _require(handle, TABLE.format(stimulus=stimulus), path)
+    with open_hdf5(path) as handle:
+        dff = np.asarray(require(handle, DFF, path, hint=HINT), dtype=np.float64)
+        cells = np.asarray(require(handle, CELL_IDS, path, hint=HINT)).astype(str)
+        table = require(handle, TABLE.format(stimulus=stimulus), path, hint=HINT)
         image = np.asarray(table["data"]).reshape(-1).astype(int)
         frames = np.asarray(table["frame_duration"]).astype(int)
         templates = np.asarray(handle[TEMPLATE.format(stimulus=stimulus)]) \
@@ -154,3 +138,18 @@ def import_allen_2p(name: str, path: str | Path, *, stimulus: str = "natural_sce
                            provenance={"importer": "allen-2p", "stimulus": stimulus,
                                        "response": "mean dF/F over each trial's frames",
                                        "sources": source_record(path)})
+
+
+@register_importer
+class Allen2pImporter(Importer):
+    """An NWB 1 file with the Brain Observatory pipeline's dF/F; ``open(path, name=...)`` -> ImportedDataset."""
+
+    name = "allen-2p"
+    description = "Allen Brain Observatory Visual Coding two-photon NWB 1 file (natural scenes)"
+
+    def guess_can_open(self, path) -> bool:
+        path = Path(path)
+        return path.suffix == ".nwb" and path.is_file() and has_groups(path, DFF)
+
+    def open(self, path, *, name: str, stimulus: str = "natural_scenes") -> ImportedDataset:
+        return import_allen_2p(name, path, stimulus=stimulus)

@@ -22,11 +22,16 @@ import pandas as pd
 import xarray as xr
 
 from ...errors import FileFormatError
-from .allen_2p import _open, scene_id
+from .allen_2p import scene_id
 from .dataset import ImportedDataset, source_record
+from .hdf5 import has_groups, open_hdf5, require
+from .registry import Importer, register_importer
 
 QUALITY_METRICS = ("snr", "isi_violations", "amplitude_cutoff", "presence_ratio", "firing_rate")
 ELECTRODES = "general/extracellular_ephys/electrodes"
+PRESENTATIONS = "intervals/natural_scenes_presentations"
+HINT = ("expected an Allen Visual Coding Neuropixels session NWB 2 file (Brain Observatory 1.1 sessions show "
+        "natural scenes)")
 
 
 def binned_counts(spike_times: np.ndarray, onsets: np.ndarray, edges_s: np.ndarray) -> np.ndarray:
@@ -44,14 +49,6 @@ def binned_counts(spike_times: np.ndarray, onsets: np.ndarray, edges_s: np.ndarr
     """
     positions = np.searchsorted(spike_times, onsets[:, None] + edges_s[None, :], side="left")
     return np.diff(positions, axis=1)
-
-
-def _need(handle, key: str, path: Path):
-    if key not in handle:
-        raise FileFormatError(f"{path.name} has no {key}",
-                              hint="expected an Allen Visual Coding Neuropixels session NWB 2 file "
-                                   "(Brain Observatory 1.1 sessions show natural scenes)")
-    return handle[key]
 
 
 def _column(handle, key: str):
@@ -88,13 +85,13 @@ def read_allen_neuropixels(path: str | Path, *, bin_ms: float = 10.0, window_ms:
     edges_ms = np.arange(window_ms[0], window_ms[1] + 1e-9, bin_ms)
     if len(edges_ms) < 2:
         raise FileFormatError(f"window {window_ms} ms holds no {bin_ms} ms bin", hint="widen the window")
-    with _open(path) as handle:
-        ids = np.asarray(_need(handle, "units/id", path)).astype(str)
-        spikes = np.asarray(_need(handle, "units/spike_times", path), dtype=np.float64)
-        ends = np.asarray(_need(handle, "units/spike_times_index", path)).astype(int)
+    with open_hdf5(path) as handle:
+        ids = np.asarray(require(handle, "units/id", path, hint=HINT)).astype(str)
+        spikes = np.asarray(require(handle, "units/spike_times", path, hint=HINT), dtype=np.float64)
+        ends = np.asarray(require(handle, "units/spike_times_index", path, hint=HINT)).astype(int)
         table = f"intervals/{stimulus}_presentations"
-        onsets = np.asarray(_need(handle, f"{table}/start_time", path), dtype=np.float64)
-        frame = np.asarray(_need(handle, f"{table}/frame", path)).astype(float).astype(int)
+        onsets = np.asarray(require(handle, f"{table}/start_time", path, hint=HINT), dtype=np.float64)
+        frame = np.asarray(require(handle, f"{table}/frame", path, hint=HINT)).astype(float).astype(int)
         regions = _unit_regions(handle, len(ids))
         metrics = {m: _column(handle, f"units/{m}") for m in (*QUALITY_METRICS, "quality") if f"units/{m}" in handle}
     if len(ends) != len(ids):
@@ -178,3 +175,22 @@ def import_allen_neuropixels(name: str, path: str | Path, images, *, bin_ms: flo
                                        "time_window": list(time_window), "time_window_rule": rule,
                                        "unit_selection": unit_rule,
                                        "sources": source_record(path)})
+
+
+@register_importer
+class AllenNeuropixelsImporter(Importer):
+    """An NWB 2 session with units and natural-scene presentations.
+
+    ``open(path, name=..., images=..., **options)`` -> ImportedDataset (options of
+    :func:`import_allen_neuropixels`).
+    """
+
+    name = "allen-neuropixels"
+    description = "Allen Brain Observatory Visual Coding Neuropixels NWB 2 session file (natural scenes)"
+
+    def guess_can_open(self, path) -> bool:
+        path = Path(path)
+        return path.suffix == ".nwb" and path.is_file() and has_groups(path, "units/spike_times", PRESENTATIONS)
+
+    def open(self, path, *, name: str, images, **options) -> ImportedDataset:
+        return import_allen_neuropixels(name, path, images, **options)

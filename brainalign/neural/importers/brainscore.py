@@ -17,8 +17,10 @@ import pandas as pd
 import xarray as xr
 
 from ...errors import DataError, FileFormatError, InputError
+from ...netcdf import open_netcdf
 from ..assembly import average_time_window, validate_assembly
 from .dataset import ImportedDataset, check_stimuli, source_record
+from .registry import Importer, register_importer
 
 _ID_COLUMNS = ("stimulus_id", "image_id")
 
@@ -40,14 +42,8 @@ def read_brainscore_assembly(path: str | Path, *, time_window: tuple[float, floa
     window used.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileFormatError(f"assembly file not found: {path}", hint="check the path")
-    try:
-        with xr.open_dataset(path, engine="h5netcdf") as opened:
-            dataset = opened.load()
-    except Exception as exc:  # h5py / h5netcdf raise many types on damaged files
-        raise FileFormatError(f"cannot read {path.name} as a NetCDF4 assembly ({type(exc).__name__})",
-                              hint="the file is truncated or not NetCDF4 - fetch it again and check its sha1") from None
+    dataset = open_netcdf(path, label="assembly", missing_hint="check the path",
+                          hint="the file is truncated or not NetCDF4 - fetch it again and check its sha1")
     variables = list(dataset.data_vars)
     if not variables:
         raise FileFormatError(f"{path.name} holds no data variable", hint="is it a Brain-Score assembly file?")
@@ -145,3 +141,27 @@ def _merge_metadata(assembly: xr.DataArray, frame: pd.DataFrame) -> xr.DataArray
         if values.dtype == object:
             new[key] = (dim, values.astype(str))
     return assembly.assign_coords(new)
+
+
+_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+
+
+@register_importer
+class BrainScoreImporter(Importer):
+    """A Brain-Score NetCDF4 assembly (``.nc`` with the HDF5 signature).
+
+    ``open(path, name=..., stimuli_csv=..., stimuli_zip=..., time_window=None)`` -> ImportedDataset.
+    """
+
+    name = "brainscore"
+    description = "Brain-Score (BrainIO) NetCDF assembly + stimulus CSV + zip"
+
+    def guess_can_open(self, path) -> bool:
+        path = Path(path)
+        if path.suffix != ".nc" or not path.is_file():
+            return False
+        with open(path, "rb") as handle:
+            return handle.read(len(_HDF5_MAGIC)) == _HDF5_MAGIC
+
+    def open(self, path, *, name: str, stimuli_csv, stimuli_zip, time_window=None) -> ImportedDataset:
+        return import_brainscore(name, path, stimuli_csv, stimuli_zip, time_window=time_window)

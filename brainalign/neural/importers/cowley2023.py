@@ -17,6 +17,7 @@ import xarray as xr
 from ..._io import plain_name
 from ...errors import DataError, FileFormatError
 from .dataset import ImportedDataset, source_record
+from .registry import Importer, register_importer
 
 SESSIONS = {"210325": "PE", "190923": "WE"}
 
@@ -93,3 +94,22 @@ def import_cowley2023(name: str, folder: str | Path, *, session: str = "210325")
                            metadata=pd.DataFrame({"stimulus_id": ids, "session": session}),
                            provenance={"importer": "cowley2023", "session": session,
                                        "sources": source_record(responses_path, zip_path)})
+
+
+@register_importer
+class Cowley2023Importer(Importer):
+    """A folder of the V4_compact_models release (or the two files side by side, as fetched).
+
+    ``open(folder, name=..., session="210325")`` -> ImportedDataset.
+    """
+
+    name = "cowley2023"
+    description = "Cowley et al. 2023 V4 release (responses_raw/*.npy + images/*.zip)"
+
+    def guess_can_open(self, path) -> bool:
+        path = Path(path)
+        return path.is_dir() and any(any(folder.glob("responses_*.npy")) and any(images.glob("images_*.zip"))
+                                     for folder, images in ((path / "responses_raw", path / "images"), (path, path)))
+
+    def open(self, path, *, name: str, session: str = "210325") -> ImportedDataset:
+        return import_cowley2023(name, path, session=session)

@@ -117,7 +117,7 @@ def save_imported(dataset: ImportedDataset, *, home: Path | None = None, overwri
     with staging_dir(final, dataset.name) as staging:
         ensure_space(final.parent, assembly.nbytes, hint="free space in the data home, or set BRAINALIGN_HOME "
                                                          "to another disk")
-        ids = _write_images(dataset.images, staging / "stimuli.zip") if dataset.images is not None else None
+        ids = write_images(dataset.images, staging / "stimuli.zip") if dataset.images is not None else None
         if ids is not None:
             check_stimuli(assembly, ids)
         neural_io.write_assembly(assembly, staging / "assembly.nc")
@@ -138,7 +138,8 @@ def save_imported(dataset: ImportedDataset, *, home: Path | None = None, overwri
     return final
 
 
-def _write_images(images: ImageSource, path: Path) -> list[str]:
+def write_images(images: ImageSource, path: Path) -> list[str]:
+    """Store every image of ``images`` in a new zip at ``path`` as ``ID.SUFFIX``; the ids, in order."""
     ids = []
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
         for stimulus_id, suffix, data in images():

@@ -28,6 +28,7 @@ import xarray as xr
 from ...errors import DataError, FileFormatError, InputError
 from ...stimuli.sources import IMAGE_SUFFIXES
 from .dataset import ImportedDataset, encode_png, source_record
+from .registry import Importer, register_importer
 
 AXES = ("neuroid", "stimulus", "repetition", "time_bin")
 ORDERS = ("lexicographic", "natural")
@@ -255,3 +256,26 @@ def import_generic(name: str, responses, *, axes: str, images=None, metadata=Non
                            metadata=frame if frame is not None else pd.DataFrame({"stimulus_id": ids}),
                            provenance={"importer": "generic", "axes": ",".join(names), "key": key, "rows": rows,
                                        "sources": source_record(responses, metadata)})
+
+
+ARRAY_SUFFIXES = (".npy", ".npz", ".h5", ".hdf5", ".csv", ".mat")
+
+
+@register_importer
+class GenericImporter(Importer):
+    """Any numeric array file, by suffix (a fallback: asked after every specific importer).
+
+    ``open(path, name=..., axes=..., images=..., **options)`` -> ImportedDataset (options of
+    :func:`import_generic`).
+    """
+
+    name = "generic"
+    description = "responses in .npy/.npz/.h5/.csv/.mat with an --axes spec, images from a folder or zip"
+    fallback = True
+
+    def guess_can_open(self, path) -> bool:
+        path = Path(path)
+        return path.suffix.lower() in ARRAY_SUFFIXES and path.is_file()
+
+    def open(self, path, *, name: str, axes: str, **options) -> ImportedDataset:
+        return import_generic(name, path, axes=axes, **options)

@@ -16,6 +16,7 @@ from scipy.spatial.distance import squareform
 
 from ...errors import DataError, InputError
 from .generic import load_array
+from .registry import Importer, register_importer
 
 KINDS = ("similarity", "dissimilarity")
 
@@ -85,7 +86,7 @@ def save_rdms(name: str, rdms, *, source, images, region: str | None = None, spe
     from ..._io import ensure_space, sha256_file, write_json_atomic
     from ...errors import OutputExistsError
     from ...metrics.rsa import COMPARISONS
-    from .dataset import _write_images, imported_dir, source_record, staging_dir
+    from .dataset import imported_dir, source_record, staging_dir, write_images
 
     if images is None:
         raise InputError("an RDM import needs the images of its conditions to become a benchmark",
@@ -98,7 +99,7 @@ def save_rdms(name: str, rdms, *, source, images, region: str | None = None, spe
                                 hint="pass --overwrite, or `brainalign data remove NAME` first")
     with staging_dir(final, name) as staging:
         ids = [str(i) for i in rdms.pattern_descriptors["stimulus_id"]]
-        have = set(_write_images(functools.partial(images, keep=frozenset(ids)), staging / "stimuli.zip"))
+        have = set(write_images(functools.partial(images, keep=frozenset(ids)), staging / "stimuli.zip"))
         missing = [i for i in ids if i not in have]
         if missing:
             raise DataError(f"{len(missing)} RDM condition(s) have no image (first: {missing[0]!r})",
@@ -132,3 +133,19 @@ def load_imported_rdms(name: str, home: Path | None = None):
         raise FileFormatError(f"cannot read {path} ({type(exc).__name__})",
                               hint=f"import it again: brainalign data import rdm ... --name {name} --overwrite"
                               ) from None
+
+
+@register_importer
+class RDMImporter(Importer):
+    """RDM arrays in the generic importer's files; ``open(path, kind=..., **options)`` -> rsatoolbox RDMs.
+
+    ``guess_can_open`` is always False: an array file of RDMs looks like one of responses, and
+    whether its values are similarities or dissimilarities is for the user to say
+    (``brainalign data import rdm PATH --kind ...``).
+    """
+
+    name = "rdm"
+    description = "representational (dis)similarity matrices for RSA-only data"
+
+    def open(self, path, *, kind: str, **options):
+        return import_rdms(path, kind=kind, **options)

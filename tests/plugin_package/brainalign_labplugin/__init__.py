@@ -1,1 +1,1 @@
-"""A lab's brainalign plugin: ``lab_pixels`` (a model) and ``lab.V1`` (a benchmark)."""
+"""A lab's brainalign plugin: ``lab_pixels`` (a model), ``lab.V1`` (a benchmark) and ``lab-spikes`` (an importer)."""
