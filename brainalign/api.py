@@ -539,7 +539,7 @@ def train(objective: str, *, arch: str, data: str, epochs: int, out: str | os.Pa
     scored = []
     on_checkpoint = None
     if score_every:
-        identifiers = _benchmark_ids(list(benchmarks), None)  # unknown names fail before training
+        identifiers = resolve_benchmarks(list(benchmarks), None)  # unknown names fail before training
         results_dir = Path(results) if results is not None else Path(out) / "results"
 
         def on_checkpoint(path: Path, epoch: int) -> None:

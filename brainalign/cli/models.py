@@ -31,7 +31,7 @@ def models_list(pattern, as_json):
             source = parse_spec(name)[0]
             rows.append({"spec": name, "source": source,
                          "description": zoo_description(name) if source == "zoo" else None})
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(dumps_json(rows, indent=2))
         return
     for name in names:
         click.echo(name)
