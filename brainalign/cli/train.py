@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from . import main
-from ._common import json_option, quiet_option, user_errors
+from .._io import dumps_json
+from ._common import OutputPath, json_option, quiet_option, user_errors
 
 EPILOG_TRAIN = """\b
 Examples:
@@ -70,7 +69,7 @@ class _TrainCommand(click.Command):
 @click.option("--data", required=True, help="Training images: sim or sim:N (procedural, offline; default N 2048), "
               "an image folder or a .zip (class folders are ignored).")
 @click.option("--epochs", type=int, required=True, help="Epochs to train (the schedule spans them).")
-@click.option("--out", type=click.Path(file_okay=False), required=True,
+@click.option("--out", type=OutputPath(folder=True), required=True,
               help="Run folder: run.json, checkpoints/, state.pt, log.jsonl.")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the init, the heads, the image order and every augmentation.")
@@ -88,7 +87,7 @@ class _TrainCommand(click.Command):
               help="Score every checkpoint whose epoch is a multiple of K on --benchmarks as it is written.")
 @click.option("--benchmarks", "benchmarks", multiple=True,
               help="Benchmarks (ids or patterns, repeatable) for --score-every, e.g. 'sim.VIS*'.")
-@click.option("--results", type=click.Path(file_okay=False), default=None,
+@click.option("--results", type=OutputPath(folder=True), default=None,
               help="Results folder for --score-every [default: RUN_DIR/results].")
 @click.option("--layers", default="all", show_default=True,
               help="Layers scored with --score-every: comma-separated names or 'all' (the declared inventory).")
@@ -122,7 +121,7 @@ def train(objective, arch, data, epochs, out, seed, batch_size, lr, device, prec
     if summary["rank"] != 0:
         return
     if as_json:
-        click.echo(json.dumps(summary, indent=2, default=str))
+        click.echo(dumps_json(summary, indent=2, default=str))
         return
     recipe = summary["recipe"]
     click.echo(f"run {summary['run']} in {summary['out']}: {recipe['optimizer']} lr {recipe['lr']:g} at batch "

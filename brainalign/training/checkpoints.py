@@ -32,7 +32,7 @@ from pathlib import Path
 import torch
 
 from .. import __version__
-from .._io import atomic_path, write_json_atomic
+from .._io import atomic_path, dumps_json, storage_errors, write_json_atomic
 
 #: Top-level key of a brainalign training checkpoint (what the checkpoint loader detects).
 META_KEY = "brainalign_training"
@@ -77,8 +77,8 @@ def save_checkpoint(run_dir, epoch: int, backbone: torch.nn.Module, meta: dict) 
 def append_log(run_dir, line: dict) -> None:
     """Append one JSON line to ``log.jsonl`` (flushed and synced: a kill never leaves half a line)."""
     path = Path(run_dir) / "log.jsonl"
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(line, sort_keys=True) + "\n")
+    with storage_errors(run_dir), open(path, "a", encoding="utf-8") as handle:
+        handle.write(dumps_json(line, indent=None, sort_keys=True) + "\n")
         handle.flush()
         os.fsync(handle.fileno())
 
