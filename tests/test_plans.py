@@ -160,11 +160,11 @@ def test_reduced_and_plain_records_never_count_for_each_other(tmp_path):
     assert pending_tasks(pca) == [] and pending_tasks(plain) == plain.tasks
 
 
-def test_torch_backend_runs_the_ridge_tasks_only(tmp_path):
+def test_torch_backend_runs_the_pls_and_ridge_tasks(tmp_path):
     plan = expand_plan({"models": [{"spec": "alexnet_bn64", "layers": ["features.3"]}], "benchmarks": ["sim.V1"],
                         "metrics": ["pls_predictivity", "ridge_predictivity"], "backend": "torch"},
                        results=tmp_path)
     assert run_plan(plan, InProcessExecutor(), progress=False)["written"] == 2
     by_regression = {r["metric"]["regression"]: r["metric"] for r in ResultsStore(tmp_path).read_all()}
     assert by_regression["ridge"]["options"]["backend"] == "torch"
-    assert by_regression["pls"]["options"]["backend"] == "numpy"
+    assert by_regression["pls"]["options"]["backend"] == "torch"
