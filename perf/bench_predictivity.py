@@ -107,7 +107,7 @@ def run_case(label, X, Y, repeats, target=None):
     return [row(case, "speed-up vs scikit-learn loop", speedup, unit="x",
                 target=None if target is None else f">= {target:g}",
                 note=f"{reference_time:.3g} s vs {ours_time:.3g} s, median of {repeats}"),
-            row(case, "max |score difference|", float(np.abs(reference - ours.per_split).max()), target="<= 1e-6")]
+            row(case, "max abs score difference", float(np.abs(reference - ours.per_split).max()), target="<= 1e-6")]
 
 
 def main():

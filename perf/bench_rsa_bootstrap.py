@@ -68,7 +68,7 @@ def main() -> None:
     case = f"{args.method}, {args.stimuli} stimuli, {args.subjects} subjects, {args.samples} bootstrap samples"
     emit([row(case, "speed-up vs rsatoolbox per sample", t_reference / t_ours, unit="x",
               note=f"{t_reference:.3g} s vs {t_ours:.3g} s"),
-          row(case, "max |difference|", float(np.abs(reference - ours).max()), target="<= 1e-10")])
+          row(case, "max abs difference", float(np.abs(reference - ours).max()), target="<= 1e-10")])
 
 
 if __name__ == "__main__":

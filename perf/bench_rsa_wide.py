@@ -78,7 +78,7 @@ def main() -> None:
               note=f"{middle['reference']:.3g} s vs {middle['ours']:.3g} s"),
           row(case, "peak memory: rsatoolbox / kernel moments", peaks["reference"] / peaks["ours"], unit="x",
               note=f"{peaks['reference'] / gib:.2f} GiB vs {peaks['ours'] / gib:.2f} GiB"),
-          row(case, "max |RDM difference|", difference, target="<= 1e-10")])
+          row(case, "max abs RDM difference", difference, target="<= 1e-10")])
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 
 Extraction produces each layer's activations one batch of rows at a time. Writing them through
 the page cache (a memmap, or plain ``write``) costs a memory copy and page allocation per byte on
-the CPU that runs the forward pass. Here each block is copied once into a page-aligned staging
-buffer and written by a background thread, so the write overlaps the next forward pass; where
+the CPU that runs the forward pass. Here each block goes once into a page-aligned staging buffer
+(the producer may write it there itself: :meth:`NpyStream.reserve`) and is written by a
+background thread, so the write overlaps the next forward pass; where
 the operating system allows it the file is opened with ``O_DIRECT``, and the device reads the
 buffer itself, with almost no CPU time spent (Linux; elsewhere, or on file systems that refuse
 ``O_DIRECT`` such as tmpfs, ordinary buffered writes are used).
@@ -12,6 +13,11 @@ Direct I/O needs offsets and lengths that are multiples of the block size, so th
 header is padded to :data:`ALIGN` bytes and the bytes after the last aligned boundary of a block
 are carried over to the front of the next one; :meth:`NpyStream.close` writes the padded tail
 and truncates the file to its exact length.
+
+Staging buffers (huge pages where the kernel offers them) go back to a small pool when a stream
+ends, marked ``MADV_FREE``: the next extraction reuses them without page faults unless the OS
+needed the memory meanwhile, in which case it has taken the pages back. Where ``MADV_FREE`` is
+not available nothing is kept.
 """
 
 from __future__ import annotations
@@ -20,12 +26,16 @@ import errno
 import mmap
 import os
 import struct
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import torch
 
 ALIGN = 4096  # a multiple of every logical block size O_DIRECT may require
+_POOL_BYTES = 2 ** 31  # staging memory kept for later streams (reclaimable by the OS meanwhile)
+_pool: list[mmap.mmap] = []
+_pool_lock = threading.Lock()
 _BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 
 
@@ -52,7 +62,8 @@ class NpyStream:
         self._fd, self.direct = _open_for_writing(self.path)
         self._offset = 0  # file offset of the staging buffer's first byte (always a multiple of ALIGN)
         self._rows = 0
-        self._buffers = [_aligned_buffer(ALIGN), _aligned_buffer(ALIGN)]
+        self._maps = [_take_map(ALIGN), _take_map(ALIGN)]
+        self._buffers = [np.frombuffer(m, dtype=np.uint8) for m in self._maps]
         self._pending: list[Future | None] = [None, None]  # the write in flight from each buffer
         self._current = 0
         header = npy_header(self.shape)
@@ -115,15 +126,22 @@ class NpyStream:
                     pending.exception()  # waits
             os.close(self._fd)
             self._fd = None
+            self._buffers = []
+            for staging in self._maps:
+                _give_map(staging)
+            self._maps = []
 
     def _target(self, nbytes: int) -> np.ndarray:
         """The ``nbytes`` of the current staging buffer after the carried bytes (grown as needed)."""
         self._wait(self._current)
         buffer = self._buffers[self._current]
         if buffer.size < self._carry + nbytes:
-            grown = _aligned_buffer(self._carry + nbytes)
-            grown[:self._carry] = buffer[:self._carry]
-            buffer = self._buffers[self._current] = grown
+            grown = _take_map(self._carry + nbytes)
+            view = np.frombuffer(grown, dtype=np.uint8)
+            view[:self._carry] = buffer[:self._carry]
+            _give_map(self._maps[self._current])
+            self._maps[self._current], buffer = grown, view
+            self._buffers[self._current] = buffer
         return buffer[self._carry:self._carry + nbytes]
 
     def _wait(self, index: int) -> None:
@@ -149,9 +167,52 @@ class NpyStream:
         self._fd, self.direct = fd, False
 
 
-def _aligned_buffer(size: int) -> np.ndarray:
-    """A page-aligned uint8 buffer of at least ``size`` bytes, a multiple of ALIGN (anonymous mmap)."""
-    return np.frombuffer(mmap.mmap(-1, max(1, -(-size // ALIGN)) * ALIGN), dtype=np.uint8)
+def _take_map(size: int) -> mmap.mmap:
+    """A page-aligned anonymous mapping of at least ``size`` bytes (a multiple of ALIGN).
+
+    The smallest large enough one given back by an earlier stream is reused: its pages are
+    still mapped, so filling it costs no page faults. New ones ask for transparent huge pages.
+    """
+    size = max(1, -(-size // ALIGN)) * ALIGN
+    with _pool_lock:
+        fitting = [m for m in _pool if len(m) >= size]
+        if fitting:
+            chosen = min(fitting, key=len)
+            _pool.remove(chosen)
+            return chosen
+    private = getattr(mmap, "MAP_PRIVATE", 0) | getattr(mmap, "MAP_ANONYMOUS", 0)  # MADV_FREE needs private
+    mapping = mmap.mmap(-1, size, flags=private) if private else mmap.mmap(-1, size)
+    if size >= 2 ** 21:
+        _advise(mapping, "MADV_HUGEPAGE")
+    return mapping
+
+
+def _advise(mapping: mmap.mmap, advice: str) -> bool:
+    """``madvise`` where the platform and kernel know the advice (a hint: False when refused)."""
+    try:
+        mapping.madvise(getattr(mmap, advice))
+    except (AttributeError, OSError):
+        return False
+    return True
+
+
+def _give_map(mapping: mmap.mmap) -> None:
+    """Keep ``mapping`` for a later stream, within :data:`_POOL_BYTES` (the largest kept first).
+
+    Its pages are marked free to reclaim (``MADV_FREE``): the OS takes them back only when
+    memory runs short, and a later writer then simply faults them in again.
+    """
+    if len(mapping) < 2 ** 20 or not _advise(mapping, "MADV_FREE"):
+        return  # small ones are cheap to make; without MADV_FREE the pages would stay in memory
+    with _pool_lock:
+        _pool.append(mapping)
+        _pool.sort(key=len, reverse=True)
+        total = 0
+        for index, kept in enumerate(_pool):
+            total += len(kept)
+            if total > _POOL_BYTES:
+                del _pool[index:]
+                break
 
 
 def _open_for_writing(path: str) -> tuple[int, bool]:
