@@ -182,8 +182,8 @@ class _RowFiller:
 
     def append(self, rows: np.ndarray) -> None:
         target = self.array[self.filled:self.filled + len(rows)]
-        if not np.shares_memory(rows, target):
-            target[...] = rows
+        if rows.shape != target.shape or rows.__array_interface__["data"] != target.__array_interface__["data"]:
+            target[...] = rows  # not filled in place through reserve()
         self.filled += len(rows)
 
 
