@@ -74,7 +74,6 @@ def test_protocols_and_metrics_multiply_tasks():
     ({"models": [{"spec": "pixels"}], "benchmarks": ["sim.V1"], "reduce_fit": "x"}, "only pca:N takes"),
     ({"models": [{"spec": "pixels"}], "benchmarks": ["sim.V1"], "reduce": "umap:2"}, "unknown reduction"),
     ({"models": [{"spec": "pixels"}], "benchmarks": ["sim.V1"], "backend": "jax"}, "unknown backend 'jax'"),
-    ({"models": [{"spec": "pixels"}], "benchmarks": ["sim.V1"], "backend": "torch"}, "no ridge_predictivity"),
 ])
 def test_bad_plans_fail_with_one_line(tmp_path, plan, message):
     with pytest.raises(InputError, match=message):
