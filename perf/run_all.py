@@ -178,9 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     finished = datetime.datetime.now(datetime.timezone.utc)
     header = [f"brainalign perf: `{command}`, {started:%Y-%m-%d %H:%M}-{finished:%H:%M} UTC"
               + (" (quick: smoke-level sizes, not the README's figures)" if args.quick else ""),
-              f"machine at start: {before}", f"machine at end: {machine()}", ""]
+              f"- machine at start: {before}", f"- machine at end: {machine()}", ""]
     lines = header + table(results, quick=args.quick)
-    lines += ["", "run times: " + ", ".join(f"{r['command']} {r['seconds']:.0f} s" for r in results)]
+    lines += ["", "- run times: " + ", ".join(f"{r['command']} {r['seconds']:.0f} s" for r in results)]
     print("\n".join(lines))
     if args.markdown:
         args.markdown.write_text("\n".join(lines) + "\n", encoding="utf-8")
