@@ -25,7 +25,7 @@ Example ``PLAN.yaml``::
     benchmarks: ["sim.V*"]          # identifiers or patterns; and/or
     areas: [VISp]
     metrics: [pls_predictivity]     # and/or ridge_predictivity
-    backend: numpy                  # or torch: the ridge fits on the GPU when there is one (PLS: NumPy)
+    backend: numpy                  # or torch: the PLS and ridge fits on the GPU when there is one
     protocols: [brainalign]         # and/or brainscore, nayebi2023
     layers: all                     # default for models without their own list
     layers_per_task: 4
@@ -199,7 +199,7 @@ def run_task(task: Task) -> dict:
         if task.scoring != OWN:
             protocol, regression = task.scoring.split("/")
             scoring = ScoreOptions(protocol=protocol, regression=regression,
-                                   backend=options["backend"] if regression == "ridge" else "numpy")
+                                   backend=options["backend"])
         records = api.score(task.spec, benchmarks=[task.benchmark], layers=todo, checkpoint=task.checkpoint,
                             seed=task.seed, results=task.results, convention=options["convention"],
                             batch_size=options["batch_size"], device=options["device"],
@@ -267,9 +267,6 @@ def _validated(raw) -> dict:
         raise InputError("the nayebi2023 protocol maps with PLS only", hint="drop ridge_predictivity or nayebi2023")
     if plan["backend"] not in ("numpy", "torch"):
         raise InputError(f"unknown backend {plan['backend']!r} in the plan", hint="use numpy or torch")
-    if plan["backend"] == "torch" and "ridge_predictivity" not in plan["metrics"]:
-        raise InputError("backend: torch runs the ridge fits, and the plan has no ridge_predictivity",
-                         hint="add ridge_predictivity to `metrics`, or drop `backend` (PLS runs in NumPy)")
     size = plan["layers_per_task"]
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise InputError(f"layers_per_task must be a positive integer, got {size!r}")

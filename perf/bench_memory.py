@@ -10,6 +10,9 @@ preflight's estimates for the streamed and the in-memory paths, and their ratios
     python perf/bench_memory.py --bound 3GB --images 450
     python perf/bench_memory.py --reduce pca:100 --fit-images 150   # exact PCA fit on 150 other images
     python perf/bench_memory.py --reduce srp:1000
+    python perf/bench_memory.py --quick    # smoke test: ResNet-18, 64 images, a 1.5 GB bound
+
+The last line is the JSON result rows of ``perf/_report.py``.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _report import emit, row
 
 
 def _stimuli_and_benchmark(n_images: int):
@@ -99,9 +104,12 @@ def main() -> None:
     parser.add_argument("--reduce", help="score with --reduce srp:N or pca:N (fit on --fit-images other images)")
     parser.add_argument("--fit-images", type=int, default=150)
     parser.add_argument("--reduce-fit", help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="ResNet-18, 64 images, 1.5GB bound, 30 fit images")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--results", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.quick and not args.child:
+        args.model, args.images, args.bound, args.fit_images = "timm:resnet18", 64, "1.5GB", 30
     if args.child:
         child(args)
         return
@@ -141,6 +149,10 @@ def main() -> None:
     print(f"peak RSS ({how}): {peak / gib:.2f} GiB; bound {bound / gib:.2f} GiB; "
           f"peak/bound {peak / bound:.2f}; peak/estimate {peak / estimated:.2f}")
     print("PASS" if peak < bound else "FAIL: peak RSS above the bound")
+    case = f"{args.model}, {args.images} images, all layers, reduce {args.reduce or 'none'}, bound {args.bound}"
+    emit([row(case, "peak RSS", peak / gib, unit="GiB", target=f"<= {bound / gib:.2f}",
+              note=f"in-memory estimate {plan['in_memory_bytes'] / gib:.1f} GiB, mode {plan['mode']}, "
+                   f"scored in {result['seconds']:.0f} s")])
 
 
 if __name__ == "__main__":

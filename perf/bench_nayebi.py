@@ -1,6 +1,6 @@
 """Time the ``nayebi2023`` protocol for one layer and one area: scikit-learn loop vs brainalign.
 
-Run with ``python perf/bench_nayebi.py [--units 300] [--features 1000] [--reference-halves 10]``.
+Run with ``python perf/bench_nayebi.py [--units 300] [--features 1000] [--reference-halves 10] [--quick]``.
 
 The problem: 118 images (59 train / 59 test per split), ``--features`` rectified model features,
 ``--units`` units with 50 trials, PLS 25 components; the protocol fits 10 image splits x 100
@@ -14,7 +14,9 @@ trial halves x 2 maps = 2000 PLS models.
   2 cores). Its values are compared with brainalign's on those halves.
 
 Prints both times, the ratio, and the largest difference of the per-unit values. Set
-``OPENBLAS_NUM_THREADS=1`` for stable timings on a shared machine.
+``OPENBLAS_NUM_THREADS=1`` for stable timings on a shared machine. ``--quick``: 60 units, 200
+features, 2 reference halves, one timed run (a smoke test). The last line is the JSON result rows
+of ``perf/_report.py``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ import warnings
 import numpy as np
 from scipy.stats import pearsonr
 from sklearn.cross_decomposition import PLSRegression
+
+from _report import emit, row
 
 from brainalign.metrics.nayebi import nayebi_image_splits, noise_corrected_predictivity, trial_halves
 
@@ -71,7 +75,10 @@ def main():
     parser.add_argument("--units", type=int, default=300)
     parser.add_argument("--reference-halves", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="60 units, 200 features, 2 halves, 1 run")
     args = parser.parse_args()
+    if args.quick:
+        args.units, args.features, args.reference_halves, args.repeats = 60, 200, 2, 1
     X, trials = simulated_area(args.features, args.units)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # both report the same convergence warnings, if any
@@ -94,6 +101,11 @@ def main():
           f"{'met' if speedup >= TARGET_SPEEDUP else 'NOT met'})")
     difference = np.nanmax(np.abs(reference - ours.values[0, :args.reference_halves]))
     print(f"    score {ours.score:.6f}; max |difference| of per-unit values on the reference halves: {difference:.2e}")
+    case = (f"nayebi2023, 59/59 images, {args.features} features -> {args.units} units, "
+            f"{N_SPLITS} x {N_HALVES} x 2 PLS-{N_COMPONENTS} fits")
+    emit([row(case, "speed-up vs scikit-learn loop", speedup, unit="x", target=f">= {TARGET_SPEEDUP:g}",
+              note=f"{reference_time:.3g} s (extrapolated from {args.reference_halves} halves) vs {ours_time:.3g} s"),
+          row(case, "max abs per-unit difference", float(difference), target="<= 1e-6")])
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Time Brain-Score's PLS predictivity protocol: scikit-learn reference vs brainalign's kernel path.
 
-Run with ``python perf/bench_predictivity.py [--repeats N] [--n-features P] [--case a|b]``.
+Run with ``python perf/bench_predictivity.py [--repeats N] [--n-features P] [--case a|b] [--quick]``.
 For each case, both run in this process on the same simulated problem (10 splits, PLS with 25
 components):
 
@@ -17,6 +17,8 @@ and compares
 
 Prints the median time of each, their ratio, and the largest difference of the scores. Set
 ``OPENBLAS_NUM_THREADS=1`` (or the MKL equivalent) for stable timings on a shared machine.
+``--quick`` times one call of each (a smoke test). The last line is the JSON result rows of
+``perf/_report.py``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ import warnings
 import numpy as np
 from scipy.stats import pearsonr
 from sklearn.cross_decomposition import PLSRegression
+
+from _report import emit, row
 
 from brainalign.metrics.predictivity import cross_validated_predictivity
 from brainalign.metrics.splits import brainscore_splits
@@ -80,7 +84,7 @@ def median_time(function, repeats):
 
 
 def run_case(label, X, Y, repeats, target=None):
-    """Time both on one problem, print the comparison and return the speed-up."""
+    """Time both on one problem, print the comparison and return its result rows."""
     splits = brainscore_splits(len(X))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # both report the same convergence warnings, if any
@@ -98,7 +102,12 @@ def run_case(label, X, Y, repeats, target=None):
     print(f"    speed-up: {speedup:.1f}x{verdict}")
     print(f"    raw score: reference {reference.mean():.6f}, brainalign {ours.raw:.6f}; "
           f"max |difference| of per-split scores: {np.abs(reference - ours.per_split).max():.2e}")
-    return speedup
+    case = (f"({label}) {X.shape[0]} stimuli x {X.shape[1]} features -> {Y.shape[1]} neuroids, "
+            f"{len(splits)} splits, PLS-{N_COMPONENTS}")
+    return [row(case, "speed-up vs scikit-learn loop", speedup, unit="x",
+                target=None if target is None else f">= {target:g}",
+                note=f"{reference_time:.3g} s vs {ours_time:.3g} s, median of {repeats}"),
+            row(case, "max abs score difference", float(np.abs(reference - ours.per_split).max()), target="<= 1e-6")]
 
 
 def main():
@@ -108,11 +117,15 @@ def main():
                         help="features of case (a) (default 1000)")
     parser.add_argument("--case", choices=["a", "b", "both"], default="both",
                         help="which case to run (default both)")
+    parser.add_argument("--quick", action="store_true", help="one timed call of each (smoke test)")
     args = parser.parse_args()
+    repeats = 1 if args.quick else args.repeats
+    rows = []
     if args.case in ("a", "both"):
-        run_case("a", *simulated_problem(args.n_features), args.repeats, target=TARGET_SPEEDUP_A)
+        rows += run_case("a", *simulated_problem(args.n_features), repeats, target=TARGET_SPEEDUP_A)
     if args.case in ("b", "both"):
-        run_case("b", *few_features_problem(), args.repeats)
+        rows += run_case("b", *few_features_problem(), repeats)
+    emit(rows)
 
 
 if __name__ == "__main__":

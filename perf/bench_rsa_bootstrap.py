@@ -8,6 +8,9 @@ each, their ratio, and the largest difference between the two results.
 
     python perf/bench_rsa_bootstrap.py                      # 264 stimuli, 3 subjects, 50 samples
     python perf/bench_rsa_bootstrap.py --stimuli 92 --subjects 4 --samples 200 --method corr
+    python perf/bench_rsa_bootstrap.py --quick              # smoke test: 5 samples
+
+The last line is the JSON result rows of ``perf/_report.py``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import argparse
 import time
 
 import numpy as np
+from _report import emit, row
 from rsatoolbox.rdm import compare
 
 from brainalign.metrics.rsa import bootstrap_comparisons, rdm_from_features, rdms_from_matrices
@@ -40,7 +44,10 @@ def main() -> None:
     parser.add_argument("--subjects", type=int, default=3)
     parser.add_argument("--samples", type=int, default=50)
     parser.add_argument("--method", default="spearman", choices=["spearman", "corr", "cosine"])
+    parser.add_argument("--quick", action="store_true", help="5 samples")
     args = parser.parse_args()
+    if args.quick:
+        args.samples = 5
 
     rng = np.random.default_rng(0)
     truth = rng.standard_normal((args.stimuli, 60))
@@ -58,6 +65,10 @@ def main() -> None:
     print(f"{args.method}, {args.stimuli} stimuli, {args.subjects} subjects, {args.samples} samples")
     print(f"rsatoolbox per sample {t_reference:.2f} s, brainalign {t_ours:.2f} s, "
           f"speed-up {t_reference / t_ours:.1f}x, max |difference| {np.abs(reference - ours).max():.2e}")
+    case = f"{args.method}, {args.stimuli} stimuli, {args.subjects} subjects, {args.samples} bootstrap samples"
+    emit([row(case, "speed-up vs rsatoolbox per sample", t_reference / t_ours, unit="x",
+              note=f"{t_reference:.3g} s vs {t_ours:.3g} s"),
+          row(case, "max abs difference", float(np.abs(reference - ours).max()), target="<= 1e-10")])
 
 
 if __name__ == "__main__":

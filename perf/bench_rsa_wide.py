@@ -9,6 +9,9 @@ memory each allocates (tracemalloc, which sees NumPy's allocations) and their ra
 
     python perf/bench_rsa_wide.py
     python perf/bench_rsa_wide.py --units 200704 --stimuli 500 --method euclidean
+    python perf/bench_rsa_wide.py --quick        # smoke test: 50,000 units, 100 stimuli, 1 repeat
+
+The last line is the JSON result rows of ``perf/_report.py``.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import tracemalloc
 
 import numpy as np
 import xarray as xr
+from _report import emit, row
 
 
 def main() -> None:
@@ -28,7 +32,10 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=802816)
     parser.add_argument("--method", default="correlation", choices=["correlation", "euclidean"])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="50,000 units, 100 stimuli, 1 repeat")
     args = parser.parse_args()
+    if args.quick:
+        args.units, args.stimuli, args.repeats = 50000, 100, 1
 
     from brainalign.benchmarks.rsa import _rdm_ready
     from brainalign.benchmarks.scoring import align_features
@@ -65,6 +72,13 @@ def main() -> None:
           f"ratio {middle['reference'] / middle['ours']:.1f}x (medians of {args.repeats})")
     print(f"peak allocated: rsatoolbox {peaks['reference'] / gib:.2f} GiB, kernel moments {peaks['ours'] / gib:.2f} GiB, "
           f"ratio {peaks['reference'] / peaks['ours']:.1f}x (the layer itself not counted)")
+    case = f"{args.method} RDM, {args.stimuli} stimuli x {args.units:,} units"
+    difference = float(np.abs(results["ours"] - results["reference"]).max())
+    emit([row(case, "time: rsatoolbox / kernel moments", middle["reference"] / middle["ours"], unit="x",
+              note=f"{middle['reference']:.3g} s vs {middle['ours']:.3g} s"),
+          row(case, "peak memory: rsatoolbox / kernel moments", peaks["reference"] / peaks["ours"], unit="x",
+              note=f"{peaks['reference'] / gib:.2f} GiB vs {peaks['ours'] / gib:.2f} GiB"),
+          row(case, "max abs RDM difference", difference, target="<= 1e-10")])
 
 
 if __name__ == "__main__":

@@ -100,11 +100,6 @@ def test_unknown_benchmark_fails_before_any_model_work():
     assert "unknown benchmark 'no.such.benchmark'" in line and "sim.V1" in line
 
 
-def test_torch_backend_with_pls_is_refused_rather_than_misrecorded():
-    line = _error_line(run("score", "pixels", "--benchmark", "sim.V1", "--backend", "torch"))
-    assert "--metric ridge" in line
-
-
 def test_clashing_protocol_options_are_one_line():
     assert "PLS only" in _error_line(run("score", "pixels", "--benchmark", "sim.V1", "--protocol", "nayebi2023",
                                          "--metric", "ridge"))

@@ -44,6 +44,21 @@ def test_outputs_are_copied_before_an_inplace_relu(image_folder, tmp_path):
     np.testing.assert_allclose(acts["features.0"].values, conv.flatten(1).numpy(), rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("use_cache", [True, False])
+def test_batches_written_in_place_equal_a_direct_forward_pass(image_folder, tmp_path, use_cache):
+    # batches of 4 then 2: from the second batch on the hooks copy each output straight into the
+    # cache's staging buffer (or the in-memory array), past an in-place ReLU
+    loaded = load_model("torchvision:alexnet", seed=0)
+    stimuli = resolve_stimuli(str(image_folder))
+    acts = extract_activations(loaded, stimuli, ("features.0", "features.2"), batch_size=4,
+                               cache=ActivationCache(tmp_path), use_cache=use_cache, progress=False)
+    with torch.no_grad():
+        x = _direct_input(loaded, stimuli)
+        conv, pool = loaded.module.features[0](x), loaded.module.features[:3](x)
+    np.testing.assert_allclose(acts["features.0"].values, conv.flatten(1).numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(acts["features.2"].values, pool.flatten(1).numpy(), rtol=1e-4, atol=1e-4)
+
+
 def test_cache_is_used_and_keyed_by_weights(image_folder, tmp_path, monkeypatch):
     stimuli = resolve_stimuli(str(image_folder))
     cache = ActivationCache(tmp_path)

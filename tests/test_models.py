@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
+
 import pytest
 import torch
 
@@ -307,3 +309,21 @@ def test_pixels_preprocessing_is_grayscale_in_unit_range():
     assert out.shape == (1, 1, 64, 64)
     torch.testing.assert_close(out, torch.full((1, 1, 64, 64), 0.25), atol=1e-6, rtol=0)
     assert layer_shapes(loaded) == {"pixels": (4096,)}
+
+
+@pytest.mark.parametrize("preprocessing", [
+    Preprocessing(input_size=224, resize=235, crop=224, interpolation="bicubic"),
+    Preprocessing(input_size=64, resize=256, crop=224),
+    Preprocessing(input_size=96),
+    Preprocessing(input_size=224, resize=256, crop=224, channels=1, mean=(0.5,), std=(0.2,)),
+])
+@pytest.mark.parametrize("size", [(64, 64), (31, 47), (300, 250)])
+def test_gray_images_resized_as_one_channel_equal_the_three_channel_path_bit_for_bit(
+        preprocessing, size, monkeypatch):
+    gray = torch.from_numpy(np.random.default_rng(0).random((5, 1, *size), dtype=np.float32))
+    images = gray.expand(-1, 3, -1, -1).contiguous()
+    fast = preprocessing(images)
+    equal = torch.equal
+    monkeypatch.setattr(torch, "equal", lambda a, b: False)  # the three-channel path
+    full = preprocessing(images)
+    assert fast.shape == full.shape and equal(fast, full)

@@ -121,3 +121,20 @@ def test_a_full_disk_is_one_clear_error_and_leaves_no_file(tmp_path, monkeypatch
                 stream.append(np.ones((2, 3000), np.float32))
     assert "BRAINALIGN_CACHE" in caught.value.hint
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+@pytest.mark.parametrize("shape, splits", [((10, 1000), [4, 8]), ((7, 1), [3]), ((5, 3001), [1, 4])])
+def test_rows_written_into_the_reserved_staging_buffer_are_not_copied_and_equal_the_array(
+        tmp_path, executor, monkeypatch, shape, splits):
+    values = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    copies = []
+    real_copy = npy_stream.torch.Tensor.copy_
+    monkeypatch.setattr(npy_stream.torch.Tensor, "copy_", lambda self, other: copies.append(1) or real_copy(self, other))
+    stream = NpyStream(tmp_path / "a.npy", shape, executor)
+    for rows in np.split(values, splits):
+        target = stream.reserve(len(rows))
+        target[...] = rows
+        stream.append(target)
+    stream.close()
+    assert copies == []
+    np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), values)

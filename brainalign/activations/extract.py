@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator
 
 import numpy as np
@@ -82,13 +83,22 @@ def _load_batch(model: LoadedModel, stimuli: StimulusSet, indices: range) -> tor
 
 
 def iter_batches(model: LoadedModel, stimuli: StimulusSet, layers, *, batch_size: int = 32, device: str = "cpu",
-                 precision: str = "fp32", progress: bool = True) -> Iterator[tuple[range, dict[str, np.ndarray]]]:
+                 precision: str = "fp32", progress: bool = True,
+                 into=None) -> Iterator[tuple[range, dict[str, np.ndarray]]]:
     """One forward pass per batch of stimuli; yield ``(indices, {layer: float32 (batch, *layer_shape)})``.
 
     Only one batch of outputs is alive at a time, so callers can stream them to disk; the arrays
-    are reused by the next batch, so copy (or write) them before asking for it. Raises
-    ModelError for a layer that outputs a non-tensor or never runs, and InputError when the device
-    runs out of memory (e.g. a GPU at too large a batch size).
+    are reused by the next batch, so copy (or write) them before asking for it. The next batch's
+    images are loaded and preprocessed by a background thread during the forward pass (into
+    pinned memory, copied without blocking, on CUDA). Raises ModelError for a layer that outputs
+    a non-tensor or never runs, and InputError when the device runs out of memory (e.g. a GPU at
+    too large a batch size).
+
+    ``into(layer, shape)``, when given, may return a float32 C-contiguous array of ``shape``
+    (batch, *layer_shape) for the next batch's output of ``layer`` (e.g. the staging buffer of
+    the file it goes to), or None; on the CPU in fp32 the hooks then copy the output straight
+    there, and that array is what is yielded. It is asked from the second batch on, once the
+    layer's shape is known.
     """
     if batch_size < 1:
         raise InputError(f"batch size must be at least 1, got {batch_size}")
@@ -97,30 +107,55 @@ def iter_batches(model: LoadedModel, stimuli: StimulusSet, layers, *, batch_size
     module = model.module.to(target)
     seen: set[str] = set()
     host: dict[str, torch.Tensor] = {}  # float32 CPU copies of GPU or reduced-precision outputs, reused
-    with record_outputs(module, layers, reuse_buffers=True) as outputs, torch.inference_mode(), \
-            tqdm(total=n, desc=f"extract {model.spec}", unit="img", disable=not progress, leave=False) as bar:
-        for start in range(0, n, batch_size):
-            batch = range(start, min(start + batch_size, n))
-            outputs.clear()
-            inputs = _load_batch(model, stimuli, batch).to(target)
-            try:
-                with autocast(target, precision):
-                    module(inputs)
-            except torch.OutOfMemoryError:
-                raise InputError(f"{target} ran out of memory in the forward pass of {model.spec} at batch size "
-                                 f"{len(batch)}", hint="lower --batch-size (or `batch_size:` in a plan), "
-                                                       "or use --precision fp16 on a GPU") from None
-            arrays = {}
-            for layer, output in outputs.items():
-                if not isinstance(output, torch.Tensor):
-                    raise ModelError(f"layer {layer!r} of {model.spec} outputs a {type(output).__name__}, "
-                                     "not a tensor", hint=f"see `brainalign models layers {model.spec} --all`")
-                arrays[layer] = _on_host(output, host, layer).numpy()
-            outputs.clear()
-            seen.update(arrays)
-            _check_all_recorded(layers, seen, model.spec)
-            yield batch, arrays
-            bar.update(len(batch))
+    buffers: dict[str, torch.Tensor] = {}  # where the hooks copy each layer's output
+    shapes: dict[str, tuple] = {}
+    direct = into is not None and target.type == "cpu" and precision == "fp32"
+    batches = [range(start, min(start + batch_size, n)) for start in range(0, n, batch_size)]
+    pin = target.type == "cuda"
+
+    def load(batch: range) -> torch.Tensor:
+        inputs = _load_batch(model, stimuli, batch)
+        return inputs.pin_memory() if pin else inputs
+
+    loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="brainalign-loader")
+    try:
+        with record_outputs(module, layers, reuse_buffers=buffers) as outputs, torch.inference_mode(), \
+                tqdm(total=n, desc=f"extract {model.spec}", unit="img", disable=not progress, leave=False) as bar:
+            upcoming = loader.submit(load, batches[0]) if batches else None
+            for i, batch in enumerate(batches):
+                inputs = upcoming.result()
+                if i + 1 < len(batches):
+                    upcoming = loader.submit(load, batches[i + 1])
+                inputs = inputs.to(target, non_blocking=True)
+                outputs.clear()
+                if direct:
+                    for layer, shape in shapes.items():
+                        array = into(layer, (len(batch), *shape))
+                        if array is None:
+                            buffers.pop(layer, None)  # not the array yielded last time, which may be in use
+                        else:
+                            buffers[layer] = torch.from_numpy(array)
+                try:
+                    with autocast(target, precision):
+                        module(inputs)
+                except torch.OutOfMemoryError:
+                    raise InputError(f"{target} ran out of memory in the forward pass of {model.spec} at batch "
+                                     f"size {len(batch)}", hint="lower --batch-size (or `batch_size:` in a plan), "
+                                                                "or use --precision fp16 on a GPU") from None
+                arrays = {}
+                for layer, output in outputs.items():
+                    if not isinstance(output, torch.Tensor):
+                        raise ModelError(f"layer {layer!r} of {model.spec} outputs a {type(output).__name__}, "
+                                         "not a tensor", hint=f"see `brainalign models layers {model.spec} --all`")
+                    arrays[layer] = _on_host(output, host, layer).numpy()
+                    shapes[layer] = tuple(output.shape[1:])
+                outputs.clear()
+                seen.update(arrays)
+                _check_all_recorded(layers, seen, model.spec)
+                yield batch, arrays
+                bar.update(len(batch))
+    finally:
+        loader.shutdown(wait=True, cancel_futures=True)
 
 
 def _on_host(output: torch.Tensor, host: dict[str, torch.Tensor], layer: str) -> torch.Tensor:
@@ -141,19 +176,30 @@ class _RowFiller:
     def __init__(self, array: np.ndarray):
         self.array, self.filled = array, 0
 
+    def reserve(self, n_rows: int) -> np.ndarray:
+        """The array's next ``n_rows`` rows, to be filled in place and then passed to :meth:`append`."""
+        return self.array[self.filled:self.filled + n_rows]
+
     def append(self, rows: np.ndarray) -> None:
-        self.array[self.filled:self.filled + len(rows)] = rows
+        target = self.array[self.filled:self.filled + len(rows)]
+        if rows.shape != target.shape or rows.__array_interface__["data"] != target.__array_interface__["data"]:
+            target[...] = rows  # not filled in place through reserve()
         self.filled += len(rows)
 
 
 def _run_forward(model: LoadedModel, stimuli: StimulusSet, layers: list[str], *, batch_size: int,
                  device: str, precision: str, progress: bool, open_sink) -> dict[str, tuple]:
     """Run every batch and append each layer's rows (batch, n_units) to ``open_sink(layer, (n_stimuli,
-    n_units))``, an object with ``append(rows)``; return each layer's unflattened shape."""
+    n_units))``, an object with ``append(rows)`` and ``reserve(n_rows)`` (the array the next rows
+    may be written into in place); return each layer's unflattened shape."""
     n = len(stimuli)
     sinks, shapes = {}, {}
+
+    def into(layer, shape):
+        return sinks[layer].reserve(shape[0]).reshape(shape)
+
     for batch, outputs in iter_batches(model, stimuli, layers, batch_size=batch_size, device=device,
-                                       precision=precision, progress=progress):
+                                       precision=precision, progress=progress, into=into):
         for layer, output in outputs.items():
             if layer not in sinks:
                 shapes[layer] = tuple(output.shape[1:])

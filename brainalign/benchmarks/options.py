@@ -29,7 +29,7 @@ class ScoreOptions:
         over ``alphas`` by leave-one-out); ``nayebi2023`` supports PLS only.
     n_boot : bootstrap replicates for the confidence intervals (0: none).
     bootstrap_seed, bootstrap_over, ci_level : the bootstrap's seed, resampled axes and level.
-    backend : ``"numpy"`` or ``"torch"`` for the ridge fits.
+    backend : ``"numpy"`` or ``"torch"`` for the PLS and ridge fits (torch: CUDA when present).
     """
 
     protocol: str = DEFAULT_PROTOCOL
@@ -53,9 +53,6 @@ class ScoreOptions:
                              hint="use --bootstrap-over neuroids (or both, which means units for this protocol)")
         if self.n_boot < 0:
             raise InputError(f"n_boot must be >= 0, got {self.n_boot}")
-        if self.backend != "numpy" and self.regression != "ridge":
-            raise InputError(f"--backend {self.backend} runs the ridge fits; PLS always runs in NumPy",
-                             hint="add --metric ridge, or drop --backend")
 
     def to_dict(self) -> dict:
         record = asdict(self)

@@ -275,7 +275,7 @@ def score_layers(benchmark: NeuralBenchmark, activations: dict[str, xr.DataArray
 class _AnimalCeiling:
     """Inter-animal consistency of some images, or NaN with the reason."""
 
-    def __init__(self, target: _Target, images: np.ndarray, protocol: NayebiProtocol):
+    def __init__(self, target: _Target, images: np.ndarray, protocol: NayebiProtocol, backend: str = "numpy"):
         self.value, self.note, self.animals, self.n_components = np.nan, None, [], None
         if target.animals is None or len(set(target.animals)) < 2:
             self.note = ("no inter-animal ceiling: the assembly names fewer than 2 animals "
@@ -287,7 +287,7 @@ class _AnimalCeiling:
             result, self.animals = interanimal_consistency(
                 by_animal, n_components=protocol.n_components, n_splits=protocol.n_splits,
                 train_frac=protocol.train_frac, n_halves=protocol.n_halves,
-                min_unit_percentile=protocol.min_unit_percentile)
+                min_unit_percentile=protocol.min_unit_percentile, backend=backend)
         except (DataError, InputError) as error:
             self.note = f"no inter-animal ceiling: {error.message}"
             return
@@ -315,9 +315,9 @@ def _score_nayebi(benchmark, activations, target: _Target, *, convention, option
     selection, heldout = selection_partition(n, target.labels, protocol)
     everything = np.arange(n)
     with threadpool_limits(1 if n < SINGLE_THREAD_BELOW else None):
-        ceiling, heldout_ceiling = [_AnimalCeiling(target, part, protocol) for part in (everything, heldout)]
+        ceiling, heldout_ceiling = [_AnimalCeiling(target, part, protocol, options.backend) for part in (everything, heldout)]
     kwargs = dict(n_components=protocol.n_components, n_splits=protocol.n_splits, train_frac=protocol.train_frac,
-                  n_halves=protocol.n_halves)
+                  n_halves=protocol.n_halves, backend=options.backend)
     scores = []
     for layer, array in activations.items():
         features = align_features(array, target.stimulus_ids, layer=layer)
@@ -442,7 +442,8 @@ def _compare_nayebi(benchmark, target: _Target, layers: dict[str, tuple[str, xr.
             warnings.simplefilter("ignore")
             per_unit[name] = noise_corrected_predictivity(
                 features, target.responses[:, heldout], n_components=protocol.n_components,
-                n_splits=protocol.n_splits, train_frac=protocol.train_frac, n_halves=protocol.n_halves).per_unit
+                n_splits=protocol.n_splits, train_frac=protocol.train_frac, n_halves=protocol.n_halves,
+                backend=options.backend).per_unit
     common = np.isfinite(per_unit["A"]) & np.isfinite(per_unit["B"])
     if not common.any():
         raise DataError("no unit has a noise-corrected score for both models on the held-out stimuli",
@@ -456,7 +457,7 @@ def _compare_nayebi(benchmark, target: _Target, layers: dict[str, tuple[str, xr.
         samples[name] = BootstrapSamples(raw=np.median(values[resamples], axis=1), ceiling=None,
                                          n_boot=options.n_boot, seed=options.bootstrap_seed, over=("neuroids",))
     paired = paired_comparison(observed["A"], observed["B"], samples["A"], samples["B"], level=options.ci_level)
-    ceiling = _AnimalCeiling(target, heldout, protocol).value
+    ceiling = _AnimalCeiling(target, heldout, protocol, options.backend).value
     models = {name: {"layer": layers[name][0], "raw": observed[name],
                      "raw_ci": interval(samples[name].raw, options.ci_level),
                      "ceiled": float(ceiled_score(observed[name], ceiling, convention))} for name in ("A", "B")}

@@ -33,7 +33,7 @@ def scoring_options(command):
                      help="Resample stimuli, neuroids or both."),
         click.option("--ci-level", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True),
         click.option("--backend", type=click.Choice(["numpy", "torch"]), default="numpy", show_default=True,
-                     help="Array backend of the ridge fits (torch uses CUDA when present)."),
+                     help="Array backend of the PLS and ridge fits (torch uses CUDA when present; same numbers)."),
     ]
 
     @functools.wraps(command)

@@ -148,7 +148,7 @@ def trial_halves(n_trials, *, n_halves=100, n_source_trials=None):
 
 
 def noise_corrected_predictivity(features, trials, *, n_components=25, n_splits=10, train_frac=0.5,
-                                 n_halves=100):
+                                 n_halves=100, backend="numpy"):
     """Noise-corrected PLS predictivity of single-trial responses from model features.
 
     Parameters
@@ -163,6 +163,8 @@ def noise_corrected_predictivity(features, trials, *, n_components=25, n_splits=
     train_frac : float, default=0.5
     n_halves : int, default=100
         Trial split-halves per image split (:func:`trial_halves`).
+    backend : {"numpy", "torch"}, default="numpy"
+        Where the PLS fits run (:func:`.pls.kernel_cv_pls_predict`); the same numbers.
 
     Returns
     -------
@@ -203,14 +205,15 @@ def noise_corrected_predictivity(features, trials, *, n_components=25, n_splits=
     values = np.empty((len(splits), n_halves, trials.shape[2]))
     for s, (train, test) in enumerate(splits):
         predictions = kernel_cv_pls_predict(gram, np.concatenate([first, second]),
-                                            [(train, test)] * (2 * n_halves), n_components=n_components)
+                                            [(train, test)] * (2 * n_halves), n_components=n_components,
+                                            backend=backend)
         p1, p2 = np.stack(predictions[:n_halves]), np.stack(predictions[n_halves:])
         values[s] = _corrected(p1, p2, first[:, test], second[:, test])
     return _summarise(values)
 
 
 def interanimal_consistency(trials_by_animal, *, n_components=25, n_splits=10, train_frac=0.5,
-                            n_halves=100, min_unit_percentile=75.0):
+                            n_halves=100, min_unit_percentile=75.0, backend="numpy"):
     """Inter-animal consistency ("holdout"): the other animals' pooled units predict each animal.
 
     Parameters
@@ -226,6 +229,8 @@ def interanimal_consistency(trials_by_animal, *, n_components=25, n_splits=10, t
     min_unit_percentile : float, default=75
         Only animals with at least this percentile of the unit counts take part (as target and
         as source).
+    backend : {"numpy", "torch"}, default="numpy"
+        Where the PLS fits run.
 
     Returns
     -------
@@ -267,7 +272,7 @@ def interanimal_consistency(trials_by_animal, *, n_components=25, n_splits=10, t
         for h, (t1, t2, s1, s2) in enumerate(halves):
             T1, T2 = _nanmean(target[t1]), _nanmean(target[t2])
             S1, S2 = (np.nan_to_num(_nanmean(source[i])) for i in (s1, s2))
-            p1, p2 = (_cv_predict(S, T, splits, components) for S, T in ((S1, T1), (S2, T2)))
+            p1, p2 = (_cv_predict(S, T, splits, components, backend) for S, T in ((S1, T1), (S2, T2)))
             for s, (_, test) in enumerate(splits):
                 values[s, h] = _corrected(p1[s][None], p2[s][None], T1[None, test], T2[None, test])[0]
         parts.append(values)
@@ -275,7 +280,7 @@ def interanimal_consistency(trials_by_animal, *, n_components=25, n_splits=10, t
     return dataclasses.replace(result, n_components=min(used)), animals
 
 
-def _cv_predict(source, target, splits, n_components):
+def _cv_predict(source, target, splits, n_components, backend="numpy"):
     """Held-out PLS predictions per split; least squares when the components span the source.
 
     PLS with as many components as the centred source has columns (and rank) spans its whole
@@ -283,7 +288,8 @@ def _cv_predict(source, target, splits, n_components):
     without the power iterations.
     """
     if n_components < source.shape[1]:
-        return kernel_cv_pls_predict(linear_kernel(source), target, splits, n_components=n_components)
+        return kernel_cv_pls_predict(linear_kernel(source), target, splits, n_components=n_components,
+                                     backend=backend)
     predictions = []
     for train, test in splits:
         x_mean, y_mean = source[train].mean(axis=0), target[train].mean(axis=0)

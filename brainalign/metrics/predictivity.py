@@ -78,7 +78,8 @@ def cross_validated_predictivity(X, Y, *, splits, n_components=25, gram=None, re
     alphas : sequence of float, default=DEFAULT_ALPHAS
         Ridge penalty grid (one value: plain ridge).
     backend : {"numpy", "torch"}, default="numpy"
-        Array backend of the ridge fits (PLS always runs in NumPy).
+        Array backend of the fits (PLS and ridge): ``"torch"`` runs them with torch, on CUDA
+        when present; float64 either way, with the same results to round-off.
 
     Returns
     -------
@@ -119,7 +120,7 @@ def cross_validated_predictivity(X, Y, *, splits, n_components=25, gram=None, re
                             n_components=n_components if regression == "pls" else 1)
     chosen = None
     if regression == "pls":
-        predictions = kernel_cv_pls_predict(gram, Y, splits, n_components=n_components)
+        predictions = kernel_cv_pls_predict(gram, Y, splits, n_components=n_components, backend=backend)
     else:
         predictions, chosen = kernel_cv_ridge_predict(gram, Y, splits, alphas=alphas, backend=backend)
     per_split_neuroid = np.stack([pearson_columns(prediction, Y[test])

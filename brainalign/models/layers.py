@@ -191,7 +191,7 @@ def layer_inventory(loaded: LoadedModel, *, graph: bool = True) -> dict[str, tup
 
 @contextlib.contextmanager
 def record_outputs(module: torch.nn.Module, names: Sequence[str], *,
-                   reuse_buffers: bool = False) -> Iterator[dict[str, object]]:
+                   reuse_buffers: bool | dict = False) -> Iterator[dict[str, object]]:
     """Record the outputs of the named layers during the forward passes run in the body.
 
     Parameters
@@ -200,10 +200,12 @@ def record_outputs(module: torch.nn.Module, names: Sequence[str], *,
     names : sequence of str
         Layer names as in the module docstring: ``NAME[:CALL][@TOKENS]``, where NAME is a
         submodule or a graph node (e.g. ``layer1.0.add``).
-    reuse_buffers : bool
+    reuse_buffers : bool or dict of str to torch.Tensor
         Copy each output into the same tensor on every forward pass (no fresh allocation, so no
         page faults for large layers). The recorded tensors are then only valid until the next
-        pass: copy them out before running the module again.
+        pass: copy them out before running the module again. A dict holds these tensors by
+        layer name, and the caller may put there, before a pass, the tensor a layer's output
+        should be copied into (used when its shape, dtype and device match the output's).
 
     Yields
     ------
@@ -228,7 +230,8 @@ def record_outputs(module: torch.nn.Module, names: Sequence[str], *,
     modules = dict(module.named_modules())
     parsed = {name: parse_layer(name) for name in names}
     outputs: dict[str, object] = {}
-    state = {"counts": {}, "paused": False, "buffers": {} if reuse_buffers else None}
+    buffers = reuse_buffers if isinstance(reuse_buffers, dict) else {} if reuse_buffers else None
+    state = {"counts": {}, "paused": False, "buffers": buffers}
     layout = token_layout(module)
     by_module: dict[str, dict[str, LayerName]] = {}
     nodes: dict[str, dict[str, LayerName]] = {}
