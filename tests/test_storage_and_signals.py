@@ -272,14 +272,21 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def _cmdline(pid: int) -> str:
+    """The command line of ``pid``; empty for a process that has ended meanwhile."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return ""
+
+
 def test_process_workers_die_with_a_killed_parent(tmp_path):
     plan = tmp_path / "plan.yaml"
     plan.write_text(yaml.safe_dump({"models": [{"spec": "pixels"}], "benchmarks": ["sim.V1", "sim.V2", "sim.VISp"],
                                     "layers_per_task": 1, "results": "out"}))
     process = subprocess.Popen([*CLI, "run", str(plan), "--scheduler", "processes:2", "--quiet"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    workers = _wait_for(lambda: [c for c in _children(process.pid)
-                                 if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text()], process)
+    workers = _wait_for(lambda: [c for c in _children(process.pid) if "spawn_main" in _cmdline(c)], process)
     assert workers, "the run ended before its workers started"
     time.sleep(1.0)   # let them reach their initializer
     process.send_signal(signal.SIGKILL)
