@@ -1,6 +1,6 @@
 """Time the CLI as a user meets it: quick commands and usage errors, and scoring activation files.
 
-Run with ``python perf/bench_cli.py [--repeats N] [--skip-scoring]``. Every command runs in a fresh
+Run with ``python perf/bench_cli.py [--repeats N] [--skip-scoring] [--quick]``. Every command runs in a fresh
 process (``python -m brainalign.cli``-style, through the installed entry point's code), ``--repeats``
 times (default 5); the table gives the median wall time, the median CPU time (user + system of the
 child: what the command itself costs on a shared machine) and PASS/FAIL against the 0.5 s target,
@@ -17,6 +17,10 @@ V4, 640 stimuli x 1,000 features -> 50 neuroids,
   median over neuroids), as Brain-Score computes them;
 
 the command must be at least 5x faster than the reference.
+
+``--quick`` runs each command once and the reference once (a smoke test). The last line is the JSON
+result rows of ``perf/_report.py`` (the exit status is 0 whenever the script ran: a missed target
+is a FAIL row).
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+
+from _report import emit, row
 
 TARGET_S = 0.5
 TARGET_SPEEDUP = 5.0
@@ -79,25 +85,26 @@ def median_of(command: list[str], env: dict, repeats: int, prepare=None) -> tupl
     return float(np.median([r[0] for r in runs])), float(np.median([r[1] for r in runs])), runs[-1][2]
 
 
-def row(name: str, wall: float, cpu: float, code: int, verdict: str = "") -> None:
+def print_row(name: str, wall: float, cpu: float, code: int, verdict: str = "") -> None:
     print(f"{name:<42} {wall:8.3f} {cpu:8.3f} {code:>4}  {verdict}")
 
 
-def quick_commands(env: dict, repeats: int, folder: Path) -> bool:
+def quick_commands(env: dict, repeats: int, folder: Path) -> list[dict]:
+    """Time ``python -c pass`` and every command of :data:`QUICK`; print the table, return the rows."""
     (folder / "results").mkdir(exist_ok=True)
     (folder / "exists.nc").write_text("an existing file")
     print(f"{'command':<42} {'wall s':>8} {'CPU s':>8} {'exit':>4}  vs {TARGET_S} s: wall, CPU; median of {repeats}")
     wall, cpu, code = median_of([sys.executable, "-c", "pass"], env, repeats)
-    row("python -c pass", wall, cpu, code, "(interpreter start-up)")
-    ok = True
+    print_row("python -c pass", wall, cpu, code, "(interpreter start-up)")
+    rows = [row("python -c pass", "wall time", wall, unit="s", note=f"CPU {cpu:.3g} s, median of {repeats}")]
     for name, args in QUICK:
         args = [a.format(results=folder / "results", exists=folder / "exists.nc") for a in args]
         wall, cpu, code = median_of(brainalign_command(args), env, repeats)
-        passed = wall < TARGET_S
-        ok &= passed
-        row(f"brainalign {name}", wall, cpu, code,
-            f"{'PASS' if passed else 'FAIL'}  {'PASS' if cpu < TARGET_S else 'FAIL'}")
-    return ok
+        print_row(f"brainalign {name}", wall, cpu, code,
+                  f"{'PASS' if wall < TARGET_S else 'FAIL'}  {'PASS' if cpu < TARGET_S else 'FAIL'}")
+        rows.append(row(f"brainalign {name}", "wall time", wall, unit="s", target=f"< {TARGET_S}",
+                        note=f"CPU {cpu:.3g} s, exit {code}, median of {repeats}"))
+    return rows
 
 
 def cowley_files(folder: Path) -> tuple[Path, Path]:
@@ -144,7 +151,8 @@ def brainscore_reference(X: np.ndarray, trials: np.ndarray) -> float:
     return float(raw ** 2 / np.mean(ceilings))
 
 
-def scoring(env: dict, repeats: int, reference_repeats: int, folder: Path) -> bool:
+def scoring(env: dict, repeats: int, reference_repeats: int, folder: Path) -> list[dict]:
+    """Time the scoring command, the scoring alone and Brain-Score's reference; print them, return the rows."""
     from brainalign import api
     from brainalign.benchmarks.options import ScoreOptions
 
@@ -178,14 +186,18 @@ def scoring(env: dict, repeats: int, reference_repeats: int, folder: Path) -> bo
     speedup, cpu_speedup = reference_s / wall, reference_cpu / cpu
     print(f"\nscoring: Brain-Score's protocol on Cowley V4, 640 stimuli x {N_FEATURES} features -> 50 neuroids; "
           f"median of {repeats} (reference: of {reference_repeats})")
-    row("brainalign score --activations", wall, cpu, code, "(command, end to end)")
+    print_row("brainalign score --activations", wall, cpu, code, "(command, end to end)")
     print(f"{'  scoring alone (api.score_files)':<42} {alone_s:8.3f}")
     print(f"{'  Brain-Score metric + ceiling':<42} {reference_s:8.3f} {reference_cpu:8.3f}   "
           "(sklearn PLS + pearsonr loops, in process)")
     verdict = "PASS" if speedup >= TARGET_SPEEDUP else "FAIL"
     print(f"speed-up of the command over Brain-Score's in-process metric + ceiling: {speedup:.1f}x wall, "
           f"{cpu_speedup:.1f}x CPU (target >= {TARGET_SPEEDUP:.0f}x: {verdict})")
-    return speedup >= TARGET_SPEEDUP
+    case = f"score --activations --assembly, Cowley V4 640 x {N_FEATURES} -> 50, brainscore protocol"
+    return [row(case, "speed-up vs Brain-Score metric + ceiling in process", speedup, unit="x",
+                target=f">= {TARGET_SPEEDUP:g}",
+                note=f"{wall:.3g} s (command, median of {repeats}) vs {reference_s:.3g} s (median of "
+                     f"{reference_repeats}); CPU {cpu_speedup:.1f}x; scoring alone {alone_s:.3g} s")]
 
 
 def main() -> int:
@@ -194,21 +206,25 @@ def main() -> int:
     parser.add_argument("--reference-repeats", type=int, default=3,
                         help="runs of Brain-Score's in-process reference (default 3: it is the slow one)")
     parser.add_argument("--skip-scoring", action="store_true", help="only the quick commands")
+    parser.add_argument("--quick", action="store_true", help="each command and the reference once (smoke test)")
     args = parser.parse_args()
+    if args.quick:
+        args.repeats, args.reference_repeats = 1, 1
     sys.path[:0] = [str(ROOT), str(HERE)]  # this checkout's brainalign, and bench_predictivity
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPU(s): wall times include what other "
           "processes take; CPU times do not\n")
     with tempfile.TemporaryDirectory() as tmp:
-        ok = quick_commands(env, args.repeats, Path(tmp))
+        rows = quick_commands(env, args.repeats, Path(tmp))
         if not args.skip_scoring:
             from brainalign.config import shared_data_dir
 
             if not (shared_data_dir() / "cowley2023-macaque-v4").is_dir():
                 print(f"\nscoring skipped: no Cowley V4 data in {shared_data_dir()} (set $BRAINALIGN_SHARED_DATA)")
             else:
-                ok &= scoring(env, args.repeats, args.reference_repeats, Path(tmp))
-    return 0 if ok else 1
+                rows += scoring(env, args.repeats, args.reference_repeats, Path(tmp))
+    emit(rows)
+    return 0
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ A third line shows what reopening the zip for every image costs (the loader befo
 handle open): opening parses the whole central directory, O(members) per image.
 
 Printed: the median seconds of each over the repeats (alternating runs) and the throughput ratios
-reference / brainalign (target >= 0.9).
+reference / brainalign (target >= 0.9). ``--quick`` loads 100 images once (a smoke test). The
+last line is the JSON result rows of ``perf/_report.py``; without the default zip (the Tang data in
+``$BRAINALIGN_SHARED_DATA``) the script says so and gives no rows.
 
     python perf/bench_stimulus_loading.py                      # first 2,000 Tang V1 patterns (9,500-member zip)
     python perf/bench_stimulus_loading.py --images 9500 --repeats 3
@@ -28,6 +30,10 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from PIL import Image
 
+from _report import emit, row
+
+TARGET_RATIO = 0.9
+
 
 def _decode(data: bytes) -> np.ndarray:
     with Image.open(io.BytesIO(data)) as image:
@@ -39,15 +45,22 @@ def main() -> None:
     from brainalign.stimuli.sources import IMAGE_SUFFIXES, folder_stimulus_set, zip_stimulus_set
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--zip", default=str(shared_data_dir() / "tang-macaque-v1-patterns"
-                                             / "pattern_stimuli_9500.zip"))
+    default_zip = shared_data_dir() / "tang-macaque-v1-patterns" / "pattern_stimuli_9500.zip"
+    parser.add_argument("--zip", default=str(default_zip))
     parser.add_argument("--images", type=int, default=2000, help="how many of the zip's images to load")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--reopen-images", type=int, default=100,
                         help="images loaded by the reopen-per-image line (its time is scaled to --images)")
+    parser.add_argument("--quick", action="store_true", help="100 images, one repeat (smoke test)")
     args = parser.parse_args()
+    if args.quick:
+        args.images, args.repeats, args.reopen_images = 100, 1, 20
 
     archive = Path(args.zip)
+    if archive == default_zip and not archive.is_file():
+        print(f"skipped: no Tang V1 patterns zip at {archive} (set $BRAINALIGN_SHARED_DATA)")
+        emit([])
+        return
     stimuli = zip_stimulus_set(archive)   # sorted members, as brainalign orders them
     n = min(args.images, len(stimuli))
     members = list(stimuli.metadata["filename"][:n])
@@ -98,11 +111,19 @@ def main() -> None:
     print(f"{n} images of {archive.name} ({len(stimuli)} members), {args.repeats} repeats, medians:")
     for name, value in median.items():
         print(f"  {name:<24} {value:8.3f} s  ({n / value:8.0f} images/s)")
-    print(f"ratio zip    (Pillow / brainalign): {median['Pillow zip'] / median['brainalign zip']:.3f}  (target >= 0.9)")
-    print(f"ratio folder (Pillow / brainalign): {median['Pillow folder'] / median['brainalign folder']:.3f}  "
-          "(target >= 0.9)")
-    print(f"reopening the zip per image (timed on {n_reopen} images, scaled): "
-          f"{median['zip reopened per image'] / median['brainalign zip']:.1f}x brainalign's time")
+    ratios = {source: median[f"Pillow {source}"] / median[f"brainalign {source}"] for source in ("zip", "folder")}
+    print(f"ratio zip    (Pillow / brainalign): {ratios['zip']:.3f}  (target >= {TARGET_RATIO})")
+    print(f"ratio folder (Pillow / brainalign): {ratios['folder']:.3f}  (target >= {TARGET_RATIO})")
+    reopen = median["zip reopened per image"] / median["brainalign zip"]
+    print(f"reopening the zip per image (timed on {n_reopen} images, scaled): {reopen:.1f}x brainalign's time")
+    case = f"{n} images of {archive.name}, median of {args.repeats}"
+    rows = [row(f"{case}, {source}", "throughput ratio bare Pillow / brainalign", ratios[source],
+                target=f">= {TARGET_RATIO}",
+                note=f"{median[f'Pillow {source}']:.3g} s vs {median[f'brainalign {source}']:.3g} s")
+            for source in ("zip", "folder")]
+    rows.append(row(f"{case}, zip", "time of reopening the zip per image / brainalign", reopen, unit="x",
+                    note=f"timed on {n_reopen} images, scaled"))
+    emit(rows)
 
 
 if __name__ == "__main__":

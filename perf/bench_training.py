@@ -9,6 +9,8 @@ per-epoch figures (``log.jsonl``: the epoch's steps, without the checkpoint writ
 Printed: images per second of each (median over repeats; one repeat = one epoch of ``--steps``
 steps, the trainer's first epoch and the bare loop's first repeat being warm-ups; the bare loop
 runs ``--repeats`` times before and after the trainer) and the ratio (target >= 0.9).
+``--quick`` runs batch 16, 2 steps, one repeat (a smoke test). The last line is the JSON result
+rows of ``perf/_report.py``.
 
     python perf/bench_training.py                                  # simclr, alexnet_bn64_headless, CPU
     python perf/bench_training.py --objective rotnet --arch tang_amit_cnn --batch-size 128
@@ -24,6 +26,10 @@ import time
 
 import torch
 
+from _report import emit, row
+
+TARGET_RATIO = 0.9
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -36,7 +42,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--threads", type=int, default=None, help="torch threads in both loops")
     parser.add_argument("--option", "-o", action="append", default=[], help="objective option NAME=VALUE")
+    parser.add_argument("--quick", action="store_true", help="batch 16, 2 steps, one repeat (smoke test)")
     args = parser.parse_args()
+    if args.quick:
+        args.batch_size, args.steps, args.repeats = 16, 2, 1
 
     import yaml
 
@@ -93,7 +102,12 @@ def main() -> None:
     print(f"brainalign train           : {statistics.median(trained):8.1f} images/s (median; "
           f"{', '.join(f'{v:.1f}' for v in trained)})")
     print(f"ratio train / bare         : {ratio:.3f} of the medians, {max(trained) / max(bare):.3f} of the fastest "
-          "(target >= 0.9)")
+          f"(target >= {TARGET_RATIO})")
+    case = (f"{args.objective} on {args.arch}, batch {args.batch_size}, {args.steps} steps x {args.repeats}, "
+            f"{args.device}, {args.workers} worker(s)")
+    emit([row(case, "images/s ratio brainalign train / bare loop", ratio, target=f">= {TARGET_RATIO}",
+              note=f"{statistics.median(trained):.1f} vs {statistics.median(bare):.1f} images/s (medians); "
+                   f"fastest {max(trained) / max(bare):.3f}")])
 
 
 if __name__ == "__main__":

@@ -49,6 +49,9 @@ RUNS = {
     "bench_rsa_bootstrap.py": [([], {})],
     "bench_memory.py": [([], {}), (["--reduce", "pca:100", "--fit-images", "150"], {}),
                         (["--reduce", "srp:1000"], {})],
+    "bench_stimulus_loading.py": [(["--images", "2000", "--repeats", "5"], {})],
+    "bench_training.py": [(["--steps", "4", "--repeats", "4", "--threads", "1", "--workers", "1"], {})],
+    "bench_cli.py": [(["--repeats", "5"], {})],
 }
 
 

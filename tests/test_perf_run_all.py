@@ -48,3 +48,9 @@ def test_every_perf_script_follows_the_convention():
     for script in sorted((ROOT / "perf").glob("bench_*.py")):
         source = script.read_text()
         assert '"--quick"' in source and "emit(" in source, script.name
+
+
+def test_registered_runs_name_existing_scripts():
+    # a misspelt name in RUNS would silently run that script once without the README's arguments
+    scripts = {path.name for path in (ROOT / "perf").glob("bench_*.py")}
+    assert set(_run_all().RUNS) <= scripts
