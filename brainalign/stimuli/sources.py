@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -109,9 +111,6 @@ class ZipMemberReader:
 
     def read(self, member: str) -> bytes:
         """The bytes of ``member``."""
-        import os
-        import threading
-
         key = (os.getpid(), threading.get_ident())
         handle = self._handles.get(key)
         if handle is None:
