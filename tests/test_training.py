@@ -206,6 +206,15 @@ def test_resume_after_sigkill_gives_bit_identical_weights(tmp_path):
     assert epochs == [1, 2, 3]
 
 
+def _free_port() -> int:
+    """A TCP port nothing listens on now (a fixed one clashes with a concurrent test run)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.mark.slow
 def test_ddp_on_two_cpu_processes_equals_one_process(tmp_path):
     """RotNet on tang_amit_cnn (no batch norm): two gloo processes with half the global batch each
@@ -217,7 +226,7 @@ def test_ddp_on_two_cpu_processes_equals_one_process(tmp_path):
     api.train("rotnet", arch="tang_amit_cnn", data="sim:32", epochs=2, lr=0.05, batch_size=16, workers=0, threads=1,
               out=tmp_path / "one", progress=False)
     torchrun = str(Path(sys.executable).parent / "torchrun")
-    subprocess.run([torchrun, "--nproc_per_node", "2", "--master_port", "29517", "-m", "brainalign.cli", *args,
+    subprocess.run([torchrun, "--nproc_per_node", "2", "--master_port", str(_free_port()), "-m", "brainalign.cli", *args,
                     "--out", str(tmp_path / "two")], check=True, env=env, timeout=300)
     assert read_run(tmp_path / "two")["processes"] == 2
     one, two = _final_weights(tmp_path / "one"), _final_weights(tmp_path / "two")
