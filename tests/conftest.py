@@ -65,3 +65,23 @@ def image_folder(tmp_path) -> Path:
             pixels = rng.integers(0, 256, size=(20, 24, 3), dtype=np.uint8)
             Image.fromarray(pixels).save(tmp_path / "images" / sub / f"img{i}.png")
     return tmp_path / "images"
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """An empty manifest folder and data home for `brainalign data` tests: (manifests, home)."""
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    monkeypatch.setenv("BRAINALIGN_MANIFESTS", str(manifests))
+    monkeypatch.setenv("BRAINALIGN_HOME", str(tmp_path / "home"))
+    return manifests, tmp_path / "home"
+
+
+def write_manifest(folder: Path, name: str, files: list[dict]) -> None:
+    """Write a minimal valid manifest ``folder/NAME.yaml`` listing ``files``."""
+    import yaml
+
+    body = {"name": name, "title": "test set", "description": "served locally", "species": "mouse",
+            "regions": ["VISp"], "licence": "CC0", "citation": "@misc{x}", "importer": "generic", "files": files}
+    (folder / f"{name}.yaml").write_text(yaml.safe_dump(body))
+

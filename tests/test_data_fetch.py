@@ -7,9 +7,9 @@ import json
 import threading
 
 import pytest
-import yaml
 from cli_helpers import error_line as _error_line
 from cli_helpers import run
+from conftest import write_manifest
 
 from brainalign.neural.manifests import list_manifests, load_manifest, manifest_dir
 
@@ -60,19 +60,6 @@ def server(tmp_path_factory):
     httpd.shutdown()
 
 
-@pytest.fixture
-def env(tmp_path, monkeypatch):
-    manifests = tmp_path / "manifests"
-    manifests.mkdir()
-    monkeypatch.setenv("BRAINALIGN_MANIFESTS", str(manifests))
-    monkeypatch.setenv("BRAINALIGN_HOME", str(tmp_path / "home"))
-    return manifests, tmp_path / "home"
-
-
-def _manifest(folder, name, files):
-    body = {"name": name, "title": "test set", "description": "served locally", "species": "mouse",
-            "regions": ["VISp"], "licence": "CC0", "citation": "@misc{x}", "importer": "generic", "files": files}
-    (folder / f"{name}.yaml").write_text(yaml.safe_dump(body))
 
 
 def test_shipped_manifests_are_complete():
@@ -93,7 +80,7 @@ def test_shipped_manifests_are_complete():
 
 def test_fetch_verify_remove(server, env):
     manifests, home = env
-    _manifest(manifests, "toy", [{"name": "good.bin", "url": f"{server}/good.bin",
+    write_manifest(manifests, "toy", [{"name": "good.bin", "url": f"{server}/good.bin",
                                   "hash": "sha256:" + hashlib.sha256(PAYLOAD).hexdigest()}])
     result = run("data", "fetch", "toy", "-q")
     assert result.exit_code == 0, result.output
@@ -113,7 +100,7 @@ def test_fetch_verify_remove(server, env):
 def test_checksum_mismatch_keeps_nothing_and_names_both_hashes(server, env):
     manifests, home = env
     want = hashlib.sha1(PAYLOAD).hexdigest()
-    _manifest(manifests, "bad", [{"name": "other.bin", "url": f"{server}/other.bin", "hash": f"sha1:{want}"}])
+    write_manifest(manifests, "bad", [{"name": "other.bin", "url": f"{server}/other.bin", "hash": f"sha1:{want}"}])
     result = run("data", "fetch", "bad", "-q")
     assert result.exit_code == 2
     line = _error_line(result)
@@ -124,7 +111,7 @@ def test_checksum_mismatch_keeps_nothing_and_names_both_hashes(server, env):
 
 def test_resume_sends_range_and_completes(server, env):
     manifests, home = env
-    _manifest(manifests, "toy", [{"name": "good.bin", "url": f"{server}/good.bin",
+    write_manifest(manifests, "toy", [{"name": "good.bin", "url": f"{server}/good.bin",
                                   "hash": "sha1:" + hashlib.sha1(PAYLOAD).hexdigest()}])
     partial = home / ".partial" / "toy"
     partial.mkdir(parents=True)
@@ -139,7 +126,7 @@ def test_resume_sends_range_and_completes(server, env):
 
 def test_offline_says_how_to_import_by_hand(env):
     manifests, home = env
-    _manifest(manifests, "far", [{"name": "x.nc", "url": "http://127.0.0.1:9/x.nc", "hash": None}])
+    write_manifest(manifests, "far", [{"name": "x.nc", "url": "http://127.0.0.1:9/x.nc", "hash": None}])
     result = run("data", "fetch", "far", "-q")
     assert result.exit_code == 2
     line = _error_line(result)

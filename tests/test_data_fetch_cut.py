@@ -10,8 +10,8 @@ import struct
 import threading
 
 import pytest
-import yaml
 from cli_helpers import error_line, run
+from conftest import write_manifest
 
 PAYLOAD = bytes(range(256)) * 400  # 102,400 bytes
 SHA256 = "sha256:" + hashlib.sha256(PAYLOAD).hexdigest()
@@ -59,25 +59,12 @@ def server():
     httpd.shutdown()
 
 
-@pytest.fixture
-def env(tmp_path, monkeypatch):
-    manifests = tmp_path / "manifests"
-    manifests.mkdir()
-    monkeypatch.setenv("BRAINALIGN_MANIFESTS", str(manifests))
-    monkeypatch.setenv("BRAINALIGN_HOME", str(tmp_path / "home"))
-    return manifests, tmp_path / "home"
-
-
-def _manifest(folder, files, name="toy"):
-    body = {"name": name, "title": "t", "description": "d", "species": "mouse", "regions": ["VISp"],
-            "licence": "CC0", "citation": "@misc{x}", "importer": "generic", "files": files}
-    (folder / f"{name}.yaml").write_text(yaml.safe_dump(body))
 
 
 @pytest.mark.parametrize("how", ["short", "reset"])
 def test_a_cut_transfer_is_one_line_and_the_next_fetch_resumes(server, env, how):
     manifests, home = env
-    _manifest(manifests, [{"name": "x.bin", "url": f"{server}/{how}/x.bin", "hash": SHA256}])
+    write_manifest(manifests, "toy", [{"name": "x.bin", "url": f"{server}/{how}/x.bin", "hash": SHA256}])
     line = error_line(run("data", "fetch", "toy", "-q"))
     assert f"the download of {server}/{how}/x.bin was cut after" in line and "run `brainalign data fetch toy`" in line
     part = home / ".partial" / "toy" / "x.bin.part"
@@ -99,7 +86,7 @@ def test_file_urls_are_copied_checked_and_resumed(env, tmp_path):
     mirror = tmp_path / "mirror"
     mirror.mkdir()
     (mirror / "x.bin").write_bytes(PAYLOAD)
-    _manifest(manifests, [{"name": "x.bin", "url": (mirror / "x.bin").as_uri(), "hash": SHA256}])
+    write_manifest(manifests, "toy", [{"name": "x.bin", "url": (mirror / "x.bin").as_uri(), "hash": SHA256}])
     staging = home / ".partial" / "toy"
     staging.mkdir(parents=True)
     (staging / "x.bin.part").write_bytes(PAYLOAD[:1000])   # an earlier, interrupted copy
@@ -107,7 +94,7 @@ def test_file_urls_are_copied_checked_and_resumed(env, tmp_path):
     assert result.exit_code == 0, result.output
     assert (home / "downloads" / "toy" / "x.bin").read_bytes() == PAYLOAD
     (mirror / "x.bin").write_bytes(PAYLOAD[::-1])
-    _manifest(manifests, [{"name": "y.bin", "url": (mirror / "x.bin").as_uri(), "hash": SHA256}])
+    write_manifest(manifests, "toy", [{"name": "y.bin", "url": (mirror / "x.bin").as_uri(), "hash": SHA256}])
     assert "checksum mismatch for y.bin" in error_line(run("data", "fetch", "toy", "-q"))
     assert not (home / "downloads" / "toy" / "y.bin").exists()
 
@@ -121,7 +108,7 @@ def test_file_urls_are_copied_checked_and_resumed(env, tmp_path):
 ])
 def test_bad_urls_are_refused_when_the_manifest_is_read(env, url, words):
     manifests, home = env
-    _manifest(manifests, [{"name": "x.bin", "url": url}])
+    write_manifest(manifests, "toy", [{"name": "x.bin", "url": url}])
     assert words in error_line(run("data", "fetch", "toy"))
     assert not home.exists()
 
@@ -132,7 +119,7 @@ def test_file_urls_must_name_a_readable_regular_file(env, tmp_path, target, word
     manifests, home = env
     (tmp_path / "folder").mkdir()
     path = target if target.startswith("/") else str(tmp_path / target)
-    _manifest(manifests, [{"name": "x.bin", "url": f"file://{path}"}])
+    write_manifest(manifests, "toy", [{"name": "x.bin", "url": f"file://{path}"}])
     line = error_line(run("data", "fetch", "toy"))
     assert words in line and path in line
     assert not (home / "downloads").exists()
@@ -143,7 +130,7 @@ def test_a_full_data_home_is_one_line_naming_it(env, tmp_path, monkeypatch):
 
     manifests, home = env
     (tmp_path / "x.bin").write_bytes(PAYLOAD)
-    _manifest(manifests, [{"name": "x.bin", "url": (tmp_path / "x.bin").as_uri(), "hash": SHA256}])
+    write_manifest(manifests, "toy", [{"name": "x.bin", "url": (tmp_path / "x.bin").as_uri(), "hash": SHA256}])
 
     def full(self, chunks, have, total):
         raise OSError(28, "No space left on device", str(self.part))
