@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import inspect
 import math
 import os
 import time
@@ -99,11 +100,19 @@ def _autocast(device: torch.device, precision: str):
 
 def objective_options(cls) -> dict:
     """The keyword options of an objective class and their defaults (``--option NAME=VALUE``)."""
-    import inspect
-
     params = inspect.signature(cls.__init__).parameters
     return {name: p.default for name, p in params.items()
             if p.kind is p.KEYWORD_ONLY and name not in ("input_size", "channels")}
+
+
+def _check_option_type(objective: str, name: str, value, default) -> None:
+    """InputError when ``value`` is not of the kind of the option's default (an int passes for a float)."""
+    if default is None or default is inspect.Parameter.empty:
+        return
+    kinds = (int, float) if type(default) is float else (type(default),)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and type(default) is not bool):
+        raise InputError(f"objective {objective}: option {name}={value!r} must be a {type(default).__name__}",
+                         hint=f"e.g. -o {name}={default}")
 
 
 def check_config(config: TrainConfig) -> type:
@@ -123,6 +132,8 @@ def check_config(config: TrainConfig) -> type:
     if unknown:
         raise InputError(f"objective {config.objective} has no option {unknown[0]!r}",
                          hint=f"its options: {', '.join(allowed) or '(none)'}")
+    for name, value in config.options.items():
+        _check_option_type(config.objective, name, value, allowed[name])
     if config.epochs < 1:
         raise InputError(f"--epochs {config.epochs}: must be at least 1", hint="e.g. --epochs 5")
     if config.save_every < 1:
