@@ -6,8 +6,6 @@ from sklearn.linear_model import RidgeCV
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from brainalign.errors import InputError
-from brainalign.metrics.backend import pearson_columns_backend
-from brainalign.metrics.correlation import pearson_columns
 from brainalign.metrics.pls import linear_kernel
 from brainalign.metrics.ridge import PerTargetRidgeCV, kernel_cv_ridge_predict
 from brainalign.metrics.splits import brainscore_splits
@@ -51,14 +49,6 @@ def test_single_alpha_is_plain_ridge_and_bad_alphas_fail():
     np.testing.assert_allclose(prediction, reference, rtol=1e-9, atol=1e-9)
     with pytest.raises(InputError, match="positive"):
         kernel_cv_ridge_predict(X @ X.T, Y, [(np.arange(40), np.arange(40, 50))], alphas=[0.0])
-
-
-def test_torch_pearson_equals_numpy():
-    rng = np.random.default_rng(5)
-    a, b = rng.standard_normal((30, 7)), rng.standard_normal((30, 7))
-    b[:, 3] = 1.0
-    np.testing.assert_allclose(pearson_columns_backend(a, b, "torch", "cpu"), pearson_columns(a, b),
-                               rtol=1e-12, atol=1e-14, equal_nan=True)
 
 
 @parametrize_with_checks([PerTargetRidgeCV(alphas=(0.1, 1.0, 10.0))])

@@ -1,4 +1,4 @@
-"""Array backends for the regression and correlation kernels: NumPy (default) or torch.
+"""Array backends for the ridge kernels: NumPy (default) or torch.
 
 The torch backend runs the same float64 algebra on a torch device (``"cuda"`` when present,
 else the CPU), so results equal NumPy's to round-off. torch is only imported when asked for.
@@ -59,39 +59,11 @@ class Backend:
             return array.sum(axis=axis, keepdims=keepdims)
         return array.sum(dim=axis, keepdim=keepdims)
 
-    def sqrt(self, array):
-        return np.sqrt(array) if self.name == "numpy" else self._torch.sqrt(array)
-
     def argmin(self, array, axis):
         return np.argmin(array, axis=axis) if self.name == "numpy" else self._torch.argmin(array, dim=axis)
-
-    def take_along(self, array, index, axis):
-        if self.name == "numpy":
-            return np.take_along_axis(array, index, axis=axis)
-        return self._torch.take_along_dim(array, index, dim=axis)
-
-    def clip(self, array, low, high):
-        return np.clip(array, low, high) if self.name == "numpy" else self._torch.clamp(array, low, high)
 
 
 def get_backend(backend="numpy", device=None) -> Backend:
     """A :class:`Backend` from a name (or the instance itself)."""
     return backend if isinstance(backend, Backend) else Backend(backend, device)
 
-
-def pearson_columns_backend(a, b, backend="numpy", device=None):
-    """Pearson r between matching columns of (n_samples, n_columns) arrays on a backend.
-
-    NaN for a constant column; returns a NumPy array. Equals
-    :func:`brainalign.metrics.correlation.pearson_columns` (``nan_policy="propagate"``).
-    """
-    xp = get_backend(backend, device)
-    a, b = xp.asarray(a), xp.asarray(b)
-    a = a - xp.sum(a, 0, keepdims=True) / a.shape[0]
-    b = b - xp.sum(b, 0, keepdims=True) / b.shape[0]
-    norms = xp.to_numpy(xp.sqrt(xp.sum(a * a, 0) * xp.sum(b * b, 0)))
-    covariance = xp.to_numpy(xp.sum(a * b, 0))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = covariance / norms
-    r[norms == 0] = np.nan
-    return np.clip(r, -1.0, 1.0)
