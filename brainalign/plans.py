@@ -53,6 +53,7 @@ from tqdm.auto import tqdm
 
 from ._io import check_output_path, sha256_bytes, sha256_file
 from .errors import BrainalignError, DataError, FileFormatError, InputError
+from .metrics.regressions import regression_names
 from .reports.store import ResultsStore
 
 #: Top-level keys of a plan, with their defaults (None: required or derived).
@@ -62,7 +63,7 @@ PLAN_KEYS = {"results": "brainalign-results", "models": None, "benchmarks": [], 
              "backend": "numpy", "reduce": None, "reduce_fit": None, "reduce_seed": 0}
 MODEL_KEYS = ("spec", "checkpoint", "checkpoints", "run", "seed", "objective", "tag", "epoch", "layers")
 #: Metrics a plan can ask for, and the regression each maps with (``ScoreOptions.regression``).
-METRICS = {"pls_predictivity": "pls", "ridge_predictivity": "ridge"}
+METRICS = {f"{name}_predictivity": name for name in regression_names()}  # pls, ridge and plugins
 #: Benchmarks that score themselves (RSA, texture) run once per layer, whatever the metrics.
 OWN = "own"
 

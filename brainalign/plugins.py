@@ -1,4 +1,4 @@
-"""Plugins: other packages add models, benchmarks and importers through entry points, as xarray finds backends.
+"""Plugins: other packages add models, benchmarks, importers and regressions through entry points, as xarray finds backends.
 
 A package declares, in its ``pyproject.toml``::
 
@@ -11,9 +11,14 @@ A package declares, in its ``pyproject.toml``::
     [project.entry-points."brainalign.importers"]
     mylab = "mylab_brainalign.importers"              # a module: importing it runs @register_importer
 
+    [project.entry-points."brainalign.regressions"]
+    lstsq = "mylab_brainalign.regressions"            # named after the regression it registers
+
 Each entry point is loaded once per process, the first time its registry is listed or looked
 up; nothing is imported at ``import brainalign``. A plugin that fails to load is skipped with
 one :class:`PluginWarning` naming it and the error, so one broken package never breaks the tool.
+A regression's entry point carries its regression's name, so that :func:`entry_point_names`
+lists the names (for ``--metric`` and option checks) without importing any plugin.
 """
 
 from __future__ import annotations
@@ -22,13 +27,27 @@ import importlib.metadata
 import types
 import warnings
 
-GROUPS = ("brainalign.models", "brainalign.benchmarks", "brainalign.importers")
+GROUPS = ("brainalign.models", "brainalign.benchmarks", "brainalign.importers", "brainalign.regressions")
 
 _loaded: dict[str, list[str]] = {}
+_names: dict[str, list[str]] = {}
 
 
 class PluginWarning(UserWarning):
     """A plugin's entry point could not be loaded; it was skipped."""
+
+
+def _check_group(group: str) -> None:
+    if group not in GROUPS:
+        raise ValueError(f"unknown plugin group {group!r}; known: {', '.join(GROUPS)}")
+
+
+def entry_point_names(group: str) -> list[str]:
+    """Sorted names of the installed entry points of ``group``, read once; loads none of them."""
+    _check_group(group)
+    if group not in _names:
+        _names[group] = sorted({entry.name for entry in importlib.metadata.entry_points(group=group)})
+    return _names[group]
 
 
 def load_plugins(group: str) -> list[str]:
@@ -37,8 +56,7 @@ def load_plugins(group: str) -> list[str]:
     An entry point naming a module is imported (its decorators register); one naming a callable
     is imported and called with no arguments.
     """
-    if group not in GROUPS:
-        raise ValueError(f"unknown plugin group {group!r}; known: {', '.join(GROUPS)}")
+    _check_group(group)
     if group in _loaded:
         return _loaded[group]
     _loaded[group] = []

@@ -89,3 +89,25 @@ def test_an_installed_plugin_adds_its_importer(plugin_site, tmp_path):
                               "guess_importer; print(guess_importer(sys.argv[1]).name)", str(table)],
                              capture_output=True, text=True, timeout=300)
     assert without.returncode == 0 and without.stdout.strip() == "generic", without.stderr
+
+
+def test_an_installed_plugin_adds_its_regression(plugin_site, tmp_path):
+    """--metric lists the plugin's regression from its entry point's name, and scoring with it gives the
+    numbers of the same file run directly (tests/test_regressions.py checks those against scikit-learn)."""
+    help_text = _brainalign(plugin_site, "score", "--help")
+    assert help_text.returncode == 0 and "[lstsq|pls|ridge]" in help_text.stdout, help_text.stderr
+    run = _brainalign(plugin_site, "score", "pixels", "--benchmark", "sim.V1", "--metric", "lstsq", "--bootstrap",
+                      "0", "--results", str(tmp_path / "cli"), "--json", "--quiet")
+    assert run.returncode == 0, run.stderr
+    [record] = json.loads(run.stdout)
+    assert record["metric"]["name"] == "lstsq_predictivity" and record["metric"]["regression"] == "lstsq"
+    direct = subprocess.run(
+        [sys.executable, "-c", "import json, runpy, sys; runpy.run_path(sys.argv[1]); from brainalign import api; "
+         "from brainalign.benchmarks.options import ScoreOptions; [r] = api.score('pixels', benchmarks=['sim.V1'], "
+         "results=sys.argv[2], progress=False, options=ScoreOptions(regression='lstsq', n_boot=0)); "
+         "print(json.dumps(r['score']))", str(PLUGIN / "brainalign_labplugin" / "regressions.py"), str(tmp_path / "py")],
+        capture_output=True, text=True, timeout=300)
+    assert direct.returncode == 0, direct.stderr
+    assert record["score"] == json.loads(direct.stdout)
+    without = _brainalign(None, "score", "pixels", "--benchmark", "sim.V1", "--metric", "lstsq")
+    assert without.returncode == 2 and without.stderr.startswith("error: ") and "'lstsq' is not one of" in without.stderr

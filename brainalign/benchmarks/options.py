@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from ..errors import InputError
+from ..metrics.regressions import regression_names
 
 #: The ridge alphas, ``numpy.logspace(-3, 8, 12)`` as Python floats (equal to
 #: :data:`brainalign.metrics.ridge.DEFAULT_ALPHAS`; tests/test_cli_speed.py checks it).
@@ -15,7 +16,14 @@ DEFAULT_ALPHAS = tuple(10.0 ** exponent for exponent in range(-3, 9))
 
 PROTOCOLS = ("brainalign", "brainscore", "nayebi2023")
 DEFAULT_PROTOCOL = "brainalign"
-REGRESSIONS = ("pls", "ridge")
+
+
+def __getattr__(name: str):
+    """``REGRESSIONS``: the names of :func:`brainalign.metrics.regressions.regression_names`, read
+    when asked for (built-ins, plugins and regressions registered since), importing none of them."""
+    if name == "REGRESSIONS":
+        return regression_names()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -25,8 +33,9 @@ class ScoreOptions:
     Attributes
     ----------
     protocol : one of :data:`PROTOCOLS`.
-    regression : ``"pls"`` (PLS-25, the protocols' own) or ``"ridge"`` (per-neuroid RidgeCV
-        over ``alphas`` by leave-one-out); ``nayebi2023`` supports PLS only.
+    regression : ``"pls"`` (PLS-25, the protocols' own), ``"ridge"`` (per-neuroid RidgeCV
+        over ``alphas`` by leave-one-out) or another name of :data:`REGRESSIONS` (a regression
+        module or plugin, :mod:`brainalign.metrics.regressions`); ``nayebi2023`` supports PLS only.
     n_boot : bootstrap replicates for the confidence intervals (0: none).
     bootstrap_seed, bootstrap_over, ci_level : the bootstrap's seed, resampled axes and level.
     backend : ``"numpy"`` or ``"torch"`` for the PLS and ridge fits (torch: CUDA when present).
@@ -44,8 +53,8 @@ class ScoreOptions:
     def __post_init__(self):
         if self.protocol not in PROTOCOLS:
             raise InputError(f"unknown protocol {self.protocol!r}", hint=f"use one of {', '.join(PROTOCOLS)}")
-        if self.regression not in REGRESSIONS:
-            raise InputError(f"unknown regression {self.regression!r}", hint="use 'pls' or 'ridge'")
+        if self.regression not in (names := regression_names()):
+            raise InputError(f"unknown regression {self.regression!r}", hint=f"use one of {', '.join(names)}")
         if self.protocol == "nayebi2023" and self.regression != "pls":
             raise InputError("the nayebi2023 protocol maps with PLS only", hint="drop --metric ridge")
         if self.protocol == "nayebi2023" and "neuroids" not in self.bootstrap_over:

@@ -6,25 +6,40 @@ import functools
 
 import click
 
+from ..benchmarks.options import DEFAULT_PROTOCOL, PROTOCOLS
 from ..errors import BrainalignError
+from ..metrics.conventions import CONVENTIONS, DEFAULT_CONVENTION
+from ..metrics.regressions import regression_names
 from ._common import fail
 
 _OVER = {"both": ("stimuli", "neuroids"), "stimuli": ("stimuli",), "neuroids": ("neuroids",)}
+
+
+class _RegressionChoice(click.Choice):
+    """The regressions' names, read when the option is parsed or shown (plugins included), not
+    when the CLI starts."""
+
+    def __init__(self):
+        self.case_sensitive = True
+
+    @property
+    def choices(self):
+        return regression_names()
 
 
 def scoring_options(command):
     """Add --protocol, --metric, --ceiling-convention and the bootstrap options; pass ``options``
     (a ScoreOptions) and ``convention`` to the command instead."""
     decorators = [
-        click.option("--protocol", type=click.Choice(["brainalign", "brainscore", "nayebi2023"]),
-                     default="brainalign", show_default=True,
+        click.option("--protocol", type=click.Choice(PROTOCOLS), default=DEFAULT_PROTOCOL, show_default=True,
                      help="brainalign: Brain-Score's PLS/splits/ceiling + layer commitment on held-out stimuli + "
                           "bootstrap CIs; brainscore: Brain-Score's numbers exactly; nayebi2023: noise-corrected "
                           "single-trial predictivity with the inter-animal ceiling."),
-        click.option("--metric", "regression", type=click.Choice(["pls", "ridge"]), default="pls",
-                     show_default=True, help="Mapping: PLS-25, or ridge with a per-neuroid alpha by leave-one-out."),
+        click.option("--metric", "regression", type=_RegressionChoice(), default="pls", show_default=True,
+                     help="Mapping: PLS-25, ridge with a per-neuroid alpha by leave-one-out, or a regression "
+                          "that a plugin adds."),
         click.option("--ceiling-convention", "--convention", "convention",
-                     type=click.Choice(["r2/c", "r/c", "(r/c)2"]), default="r2/c", show_default=True,
+                     type=click.Choice(CONVENTIONS), default=DEFAULT_CONVENTION, show_default=True,
                      help="How raw r and ceiling c combine into the ceiled score (raw and ceiling are always kept)."),
         click.option("--bootstrap", "n_boot", type=click.IntRange(min=0), default=1000, show_default=True,
                      help="Bootstrap replicates for the confidence intervals (0: none)."),

@@ -13,12 +13,11 @@ name      formula                      where it is used
 ``(r/c)2`` sign(r) * (r / c)**2        Brain-Score 2024-2025
 ========  ===========================  ==========================================================
 
-The sign is kept so that a model worse than chance stays visibly negative.
+The sign is kept so that a model worse than chance stays visibly negative. The module imports
+numpy only when it combines scores, so the CLI reads :data:`CONVENTIONS` for free.
 """
 
 from __future__ import annotations
-
-import numpy as np
 
 from ..errors import InputError
 
@@ -36,6 +35,8 @@ def ceiled_score(raw, ceiling, convention: str = DEFAULT_CONVENTION):
     >>> round(float(ceiled_score(0.6, 0.8, "r/c")), 6)
     0.75
     """
+    import numpy as np
+
     if convention not in CONVENTIONS:
         raise InputError(f"unknown ceiling convention {convention!r}", hint=f"use one of {', '.join(CONVENTIONS)}")
     raw = np.asarray(raw, dtype=float)

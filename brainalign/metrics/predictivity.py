@@ -8,7 +8,8 @@ split, predicts the test stimuli, takes ``scipy.stats.pearsonr`` per neuroid bet
 held-out response and the prediction, the median over neuroids per split, then the mean over
 splits as the score and std over splits / sqrt(n_splits) as the error (see :mod:`.splits` for
 the splits and the aggregation). Here the PLS fits run in kernel form
-(:func:`.pls.kernel_cv_pls_predict`), with the same predictions up to round-off.
+(:func:`.pls.kernel_cv_pls_predict`), with the same predictions up to round-off. The regression is
+looked up by name in :mod:`.regressions` (``pls``, ``ridge``, or one a plugin adds).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ import numpy as np
 
 from brainalign.errors import DataError, InputError
 from brainalign.metrics.correlation import pearson_columns
-from brainalign.metrics.pls import kernel_cv_pls_predict, linear_kernel
-from brainalign.metrics.ridge import DEFAULT_ALPHAS, kernel_cv_ridge_predict
+from brainalign.metrics.pls import linear_kernel
+from brainalign.metrics.regressions import get_regression
+from brainalign.metrics.ridge import DEFAULT_ALPHAS
 from brainalign.metrics.splits import brainscore_aggregate
 
 __all__ = ["PredictivityResult", "cross_validated_predictivity"]
@@ -44,7 +46,7 @@ class PredictivityResult:
     predictions : list of ndarray of shape (n_test, n_neuroids)
         Held-out predictions per split (for bootstrap intervals and paired tests).
     alphas : ndarray of shape (n_splits, n_neuroids) or None
-        Ridge penalty chosen per split and neuroid (``regression="ridge"`` only).
+        Penalty chosen per split and neuroid, for regressions that choose one (``"ridge"``).
     """
 
     raw: float
@@ -57,7 +59,7 @@ class PredictivityResult:
 
 def cross_validated_predictivity(X, Y, *, splits, n_components=25, gram=None, regression="pls",
                                  alphas=DEFAULT_ALPHAS, backend="numpy"):
-    """Cross-validated PLS (or ridge) predictivity of neural responses from model features.
+    """Cross-validated PLS (or ridge, or another registered regression) predictivity of neural responses.
 
     Parameters
     ----------
@@ -71,15 +73,17 @@ def cross_validated_predictivity(X, Y, *, splits, n_components=25, gram=None, re
         Number of PLS components.
     gram : ndarray of shape (n_stimuli, n_stimuli), default=None
         Precomputed ``linear_kernel(X)``, to score several targets against one layer without
-        recomputing it. ``X`` is then only used for its shape.
-    regression : {"pls", "ridge"}, default="pls"
-        ``"ridge"``: ridge with a per-neuroid penalty chosen by leave-one-out over ``alphas``
-        (:func:`.ridge.kernel_cv_ridge_predict`), instead of PLS.
+        recomputing it. ``X`` is then only used for its shape, and by regressions that fit on
+        the features themselves.
+    regression : str, default="pls"
+        A name of :func:`.regressions.regression_names`: ``"pls"``, or ``"ridge"`` (a per-neuroid
+        penalty chosen by leave-one-out over ``alphas``, :func:`.ridge.kernel_cv_ridge_predict`),
+        or a regression registered by a module or plugin (:mod:`.regressions`).
     alphas : sequence of float, default=DEFAULT_ALPHAS
         Ridge penalty grid (one value: plain ridge).
     backend : {"numpy", "torch"}, default="numpy"
-        Array backend of the fits (PLS and ridge): ``"torch"`` runs them with torch, on CUDA
-        when present; float64 either way, with the same results to round-off.
+        Array backend of the fits (PLS and ridge have both): ``"torch"`` runs them with torch, on
+        CUDA when present; float64 either way, with the same results to round-off.
 
     Returns
     -------
@@ -93,8 +97,8 @@ def cross_validated_predictivity(X, Y, *, splits, n_components=25, gram=None, re
         fewer than 2 features, a split is out of range or has fewer than 2 test stimuli, or no
         neuroid has a defined correlation in any split.
     InputError
-        If ``n_components`` is not a positive integer or exceeds a train set or the number of
-        features.
+        If the regression is unknown or has no such backend, or ``n_components`` is not a
+        positive integer or exceeds a train set or the number of features.
 
     Notes
     -----
@@ -114,15 +118,11 @@ def cross_validated_predictivity(X, Y, *, splits, n_components=25, gram=None, re
     >>> round(result.raw, 2), round(result.error, 3)
     (0.84, 0.022)
     """
-    if regression not in ("pls", "ridge"):
-        raise InputError(f"unknown regression {regression!r}", hint="use 'pls' or 'ridge'")
-    Y, gram = _check_inputs(X, Y, gram=gram, splits=splits,
-                            n_components=n_components if regression == "pls" else 1)
-    chosen = None
-    if regression == "pls":
-        predictions = kernel_cv_pls_predict(gram, Y, splits, n_components=n_components, backend=backend)
-    else:
-        predictions, chosen = kernel_cv_ridge_predict(gram, Y, splits, alphas=alphas, backend=backend)
+    mapping = get_regression(regression)(n_components=n_components, alphas=alphas, backend=backend)
+    X, Y, gram = _check_inputs(X, Y, gram=gram, splits=splits,
+                               n_components=n_components if mapping.uses_components else 1)
+    fitted = mapping.predict_splits(X, Y, splits, gram=gram)
+    predictions = _check_predictions(fitted.predictions, splits, n_targets=Y.shape[1], regression=regression)
     per_split_neuroid = np.stack([pearson_columns(prediction, Y[test])
                                   for prediction, (_, test) in zip(predictions, splits)])
     if np.all(np.isnan(per_split_neuroid)):
@@ -132,11 +132,11 @@ def cross_validated_predictivity(X, Y, *, splits, n_components=25, gram=None, re
         )
     raw, error, per_split = brainscore_aggregate(per_split_neuroid)
     return PredictivityResult(raw=raw, error=error, per_split=per_split,
-                              per_split_neuroid=per_split_neuroid, predictions=predictions, alphas=chosen)
+                              per_split_neuroid=per_split_neuroid, predictions=predictions, alphas=fitted.alphas)
 
 
 def _check_inputs(X, Y, *, gram, splits, n_components):
-    """Validate everything once; return Y and the kernel (computed when not given) in float64.
+    """Validate everything once; return X as an array, and Y and the kernel (computed when not given) in float64.
 
     Non-finite features show up as non-finite kernel entries, so X itself is not scanned.
     """
@@ -165,7 +165,19 @@ def _check_inputs(X, Y, *, gram, splits, n_components):
             f"got {n_components!r}",
             hint="score a wider layer, reduce to at least as many units as PLS components, or use --metric ridge")
     _check_splits(splits, n_stimuli=n_stimuli)
-    return Y, gram
+    return X, Y, gram
+
+
+def _check_predictions(predictions, splits, *, n_targets, regression):
+    """The regression's predictions as a list, one (n_test, n_targets) array per split; a
+    regression that returns anything else has a bug (ValueError naming it)."""
+    predictions = list(predictions)
+    shapes = [np.shape(p) for p in predictions]
+    expected = [(len(test), n_targets) for _, test in splits]
+    if shapes != expected:
+        raise ValueError(f"regression {regression!r} returned predictions of shapes {shapes}; "
+                         f"the splits need {expected}")
+    return predictions
 
 
 def _check_splits(splits, *, n_stimuli):
