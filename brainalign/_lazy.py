@@ -46,3 +46,16 @@ def lazy_package(name: str, names: dict[str, str]) -> None:
     module = sys.modules[name]
     ModuleType.__setattr__(module, "_lazy", dict(names))
     module.__class__ = _LazyPackage
+
+
+def lazy_attributes(module: str, names: dict[str, str]):
+    """A module-level ``__getattr__`` (PEP 562) for ``module``: each of ``names`` ({name: module that
+    defines it}) is imported when first read, e.g. a scikit-learn estimator beside a kernel function
+    that must not pay scikit-learn's import."""
+
+    def __getattr__(name: str):
+        if name in names:
+            return getattr(import_module(names[name]), name)
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+
+    return __getattr__

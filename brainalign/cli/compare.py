@@ -6,7 +6,7 @@ import click
 
 from .._io import dumps_json
 from . import main
-from ._common import json_option, quiet_option, seed_option, user_errors
+from ._common import device_option, json_option, quiet_option, seed_option, user_errors
 from ._scoring import scoring_options
 
 EPILOG = """\b
@@ -31,7 +31,7 @@ Examples:
 @seed_option
 @scoring_options
 @click.option("--batch-size", type=int, default=32, show_default=True)
-@click.option("--device", default="cpu", show_default=True)
+@device_option
 @quiet_option
 @json_option
 @user_errors

@@ -10,8 +10,8 @@ from .._io import check_writable
 from ..benchmarks.registry import resolve_benchmarks
 from ..models.specs import check_model_spec
 from ._scoring import scoring_options
-from ._common import (OutputPath, checkpoint_load_options, checkpoint_option, json_option, layers_option,
-                      quiet_option, results_option, seed_option, user_errors)
+from ._common import (OutputPath, checkpoint_load_options, checkpoint_option, device_option, json_option,
+                      layers_option, quiet_option, results_option, seed_option, user_errors)
 
 EPILOG_SCORE = """\b
 Examples:
@@ -61,7 +61,7 @@ def demo(out, seed, quiet, as_json):
 @click.option("-o", "--output", type=OutputPath(), required=True, help="Output .nc file.")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("--batch-size", type=int, default=32, show_default=True)
-@click.option("--device", default="cpu", show_default=True, help="torch device, e.g. cuda.")
+@device_option
 @quiet_option
 @json_option
 @user_errors

@@ -6,8 +6,8 @@ import click
 
 from .._io import dumps_json
 from . import main
-from ._common import (OutputPath, checkpoint_option, json_option, quiet_option, results_option, seed_option,
-                      user_errors)
+from ._common import (OutputPath, checkpoint_option, device_option, json_option, quiet_option, results_option,
+                      seed_option, user_errors)
 
 
 def _levels(text: str | None):
@@ -58,7 +58,7 @@ def _summary_line(record: dict) -> str:
 @checkpoint_option
 @seed_option
 @results_option
-@click.option("--device", default="cpu", show_default=True, help="torch device, e.g. cuda.")
+@device_option
 @quiet_option
 @json_option
 @user_errors
@@ -118,7 +118,7 @@ def psychometric(model, task, experiment, raw_data, layer, logits, stimuli, leve
 @checkpoint_option
 @seed_option
 @results_option
-@click.option("--device", default="cpu", show_default=True, help="torch device, e.g. cuda.")
+@device_option
 @quiet_option
 @json_option
 @user_errors

@@ -55,6 +55,7 @@ import numpy as np
 from scipy.linalg.blas import dgemv as _dgemv
 from scipy.linalg.blas import dger as _dger
 
+from brainalign._lazy import lazy_attributes
 from brainalign.errors import DataError, InputError
 
 __all__ = ["PLSRegression", "kernel_cv_pls_predict", "linear_kernel"]
@@ -65,13 +66,9 @@ _BATCH_BYTES = 2 ** 28  # memory for the state of the splits fitted together
 _vecdot = getattr(np, "vecdot", None) or (lambda a, b: np.einsum("...i,...i->...", a, b))
 
 
-def __getattr__(name: str):
-    """``PLSRegression``, the scikit-learn estimator, lives in :mod:`.pls_estimator`: the kernel path
-    (:func:`kernel_cv_pls_predict`) then never imports scikit-learn, which takes about a second."""
-    if name == "PLSRegression":
-        from .pls_estimator import PLSRegression
-        return PLSRegression
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# ``PLSRegression``, the scikit-learn estimator, lives in :mod:`.pls_estimator`: the kernel path
+# (:func:`kernel_cv_pls_predict`) then never imports scikit-learn, which takes about a second.
+__getattr__ = lazy_attributes(__name__, {"PLSRegression": "brainalign.metrics.pls_estimator"})
 
 
 def kernel_cv_pls_predict(gram, Y, splits, *, n_components=25, max_iter=500, tol=1e-06, backend="numpy",

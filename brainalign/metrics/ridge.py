@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from brainalign._lazy import lazy_attributes
 from brainalign.errors import DataError, InputError
 from brainalign.metrics.backend import get_backend
 
@@ -25,13 +26,9 @@ __all__ = ["DEFAULT_ALPHAS", "PerTargetRidgeCV", "kernel_cv_ridge_predict"]
 DEFAULT_ALPHAS = tuple(float(a) for a in np.logspace(-3, 8, 12))
 
 
-def __getattr__(name: str):
-    """``PerTargetRidgeCV``, the scikit-learn estimator, lives in :mod:`.ridge_estimator`: the kernel path
-    (:func:`kernel_cv_ridge_predict`) then never imports scikit-learn, which takes about a second."""
-    if name == "PerTargetRidgeCV":
-        from .ridge_estimator import PerTargetRidgeCV
-        return PerTargetRidgeCV
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# ``PerTargetRidgeCV``, the scikit-learn estimator, lives in :mod:`.ridge_estimator`: the kernel path
+# (:func:`kernel_cv_ridge_predict`) then never imports scikit-learn, which takes about a second.
+__getattr__ = lazy_attributes(__name__, {"PerTargetRidgeCV": "brainalign.metrics.ridge_estimator"})
 
 
 def kernel_cv_ridge_predict(gram, Y, splits, *, alphas=DEFAULT_ALPHAS, backend="numpy", device=None):
