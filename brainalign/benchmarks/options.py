@@ -56,7 +56,7 @@ class ScoreOptions:
         if self.regression not in (names := regression_names()):
             raise InputError(f"unknown regression {self.regression!r}", hint=f"use one of {', '.join(names)}")
         if self.protocol == "nayebi2023" and self.regression != "pls":
-            raise InputError("the nayebi2023 protocol maps with PLS only", hint="drop --metric ridge")
+            raise InputError("the nayebi2023 protocol maps with PLS only", hint=f"drop --metric {self.regression}")
         if self.protocol == "nayebi2023" and "neuroids" not in self.bootstrap_over:
             raise InputError("the nayebi2023 protocol's intervals resample units only",
                              hint="use --bootstrap-over neuroids (or both, which means units for this protocol)")
