@@ -107,6 +107,22 @@ def test_built_in_regressions_are_the_modules_named_after_them():
         assert regression.name == name and regression.__module__ == f"brainalign.metrics.regressions.{name}"
 
 
+def test_a_module_dropped_into_the_package_is_a_built_in(registry, monkeypatch, tmp_path):
+    """The README's file saved as brainalign/metrics/regressions/lstsq.py (here: a folder added to the
+    package's path) is listed by name without being imported, and imported when scored."""
+    (tmp_path / "lstsq.py").write_text(EXAMPLE.read_text())
+    monkeypatch.setattr(regressions, "__path__", [*regressions.__path__, str(tmp_path)])
+    monkeypatch.delitem(sys.modules, "brainalign.metrics.regressions.lstsq", raising=False)
+    assert "lstsq" in regressions.regression_names() and "lstsq" not in registry
+    X, Y = _problem(40, 10, 2, seed=2)
+    [(train, test)] = splits = brainscore_splits(40)[:1]
+    [prediction] = cross_validated_predictivity(X, Y, splits=splits, regression="lstsq").predictions
+    assert get_regression("lstsq").__module__ == "brainalign.metrics.regressions.lstsq"
+    reference = LinearRegression().fit(X[train].astype(np.float64), Y[train]).predict(X[test].astype(np.float64))
+    np.testing.assert_allclose(prediction, reference, rtol=1e-7, atol=1e-8)
+    sys.modules.pop("brainalign.metrics.regressions.lstsq")
+
+
 def test_unknown_names_and_backends_are_input_errors(lstsq):
     X, Y = _problem(40, 10, 2, seed=0)
     with pytest.raises(InputError, match="unknown regression 'rigde'") as caught:
