@@ -27,7 +27,7 @@ from .base import IMAGENET_MEAN, IMAGENET_STD, LoadedModel, Preprocessing, seede
 from .checkpoint import apply_checkpoint, read_checkpoint, state_dict_sha256, summary_line
 from .layers import TOKEN_MODES
 from .registry import ZooEntry, list_zoo, zoo_factory
-from .specs import SOURCES, _timm_names, _torchvision_names, list_models, parse_spec  # noqa: F401
+from .specs import SOURCES, list_models, parse_spec, timm_names, torchvision_names  # noqa: F401
 
 logger = logging.getLogger("brainalign.models")
 
@@ -140,7 +140,7 @@ def load_model(spec: str, *, checkpoint: str | os.PathLike | None = None, seed: 
 
 def _build_zoo(name: str, seed: int) -> ZooEntry:
     if name not in list_zoo():
-        catalogues = {"timm": _timm_names(), "torchvision": _torchvision_names()}
+        catalogues = {"timm": timm_names(), "torchvision": torchvision_names()}
         elsewhere = [f"{source}:{name}" for source, names in catalogues.items() if name in names]
         hint = f"did you mean {' or '.join(elsewhere)}?" if elsewhere else _suggest(name, list_zoo(), "zoo")
         raise ModelError(f"unknown zoo model {name!r}", hint=hint)
@@ -153,7 +153,7 @@ def _build_timm(name: str, seed: int) -> ZooEntry:
     import timm
 
     if not timm.is_model(name):
-        raise ModelError(f"unknown timm model {name!r}", hint=_suggest(name, _timm_names(), "timm"))
+        raise ModelError(f"unknown timm model {name!r}", hint=_suggest(name, timm_names(), "timm"))
     arch, _, tag = name.partition(".")
     if tag and name not in timm.list_pretrained(f"{arch}.*"):
         tags = [n.partition(".")[2] for n in timm.list_pretrained(f"{arch}.*")]
@@ -206,9 +206,9 @@ _TORCHVISION_SKIPPED = frozenset({"Dropout", "Flatten", "Identity", "Permute"}) 
 def _build_torchvision(name: str, seed: int) -> ZooEntry:
     import torchvision
 
-    if name not in _torchvision_names():
+    if name not in torchvision_names():
         raise ModelError(f"unknown torchvision model {name!r}",
-                         hint=_suggest(name, _torchvision_names(), "torchvision"))
+                         hint=_suggest(name, torchvision_names(), "torchvision"))
     with seeded(seed):
         module = torchvision.models.get_model(name, weights=None)
     preprocessing = Preprocessing(input_size=224, resize=256, crop=224, mean=IMAGENET_MEAN, std=IMAGENET_STD)

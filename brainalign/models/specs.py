@@ -94,20 +94,22 @@ def list_models(pattern: str | None = None) -> list[str]:
     if source == "zoo":
         return list_zoo(rest)
     if source == "timm":
-        return [f"timm:{n}" for n in _timm_names(rest)]
+        return [f"timm:{n}" for n in timm_names(rest)]
     if source == "torchvision":
-        return [f"torchvision:{n}" for n in _torchvision_names() if fnmatch.fnmatch(n, rest)]
+        return [f"torchvision:{n}" for n in torchvision_names() if fnmatch.fnmatch(n, rest)]
     raise InputError(f"unknown model source {source!r} in pattern {pattern!r}",
                      hint=f"use one of {', '.join(s + ':PATTERN' for s in SOURCES)}")
 
 
-def _timm_names(pattern: str = "") -> list[str]:
+def timm_names(pattern: str = "") -> list[str]:
+    """timm's model names matching the shell-style ``pattern`` (all when empty); imports timm."""
     import timm
 
     return timm.list_models(pattern or "")
 
 
-def _torchvision_names() -> list[str]:
+def torchvision_names() -> list[str]:
+    """torchvision's classification model names, sorted; imports torchvision."""
     import torchvision
 
     return sorted(torchvision.models.list_models(module=torchvision.models))
