@@ -101,6 +101,8 @@ def user_errors(command):
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON on stdout.")
 device_option = click.option("--device", default="cpu", show_default=True, help="torch device, e.g. cuda.")
+batch_size_option = click.option("--batch-size", type=int, default=32, show_default=True,
+                                 help="Images per forward pass.")
 seed_option = click.option("--seed", type=int, default=0, show_default=True,
                            help="Seed of the random initialisation (ignored with --checkpoint).")
 checkpoint_option = click.option("--checkpoint", type=click.Path(), default=None,

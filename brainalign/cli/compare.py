@@ -6,7 +6,7 @@ import click
 
 from .._io import dumps_json
 from . import main
-from ._common import device_option, json_option, quiet_option, seed_option, user_errors
+from ._common import batch_size_option, device_option, json_option, quiet_option, seed_option, user_errors
 from ._scoring import scoring_options
 
 EPILOG = """\b
@@ -30,7 +30,7 @@ Examples:
 @click.option("--checkpoint-b", type=click.Path(), default=None, help="Weights of MODEL_B.")
 @seed_option
 @scoring_options
-@click.option("--batch-size", type=int, default=32, show_default=True)
+@batch_size_option
 @device_option
 @quiet_option
 @json_option

@@ -10,8 +10,8 @@ from .._io import check_writable
 from ..benchmarks.registry import resolve_benchmarks
 from ..models.specs import check_model_spec
 from ._scoring import scoring_options
-from ._common import (OutputPath, checkpoint_load_options, checkpoint_option, device_option, json_option,
-                      layers_option, quiet_option, results_option, seed_option, user_errors)
+from ._common import (OutputPath, batch_size_option, checkpoint_load_options, checkpoint_option, device_option,
+                      json_option, layers_option, quiet_option, results_option, seed_option, user_errors)
 
 EPILOG_SCORE = """\b
 Examples:
@@ -60,7 +60,7 @@ def demo(out, seed, quiet, as_json):
 @seed_option
 @click.option("-o", "--output", type=OutputPath(), required=True, help="Output .nc file.")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
-@click.option("--batch-size", type=int, default=32, show_default=True)
+@batch_size_option
 @device_option
 @quiet_option
 @json_option
@@ -117,7 +117,7 @@ def extract(model, stimuli, layers, checkpoint, load_options, seed, output, over
               help="Training epoch of --checkpoint (default: read from the checkpoint or its file name).")
 @scoring_options
 @results_option
-@click.option("--batch-size", type=int, default=32, show_default=True)
+@batch_size_option
 @click.option("--device", default="cpu", show_default=True, help="torch device of the forward pass, e.g. cuda.")
 @click.option("--precision", type=click.Choice(["fp32", "fp16", "bf16"]), default="fp32", show_default=True,
               help="Forward-pass precision (fp16/bf16: autocast); recorded in each record's model.extraction.")
