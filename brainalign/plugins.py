@@ -1,4 +1,4 @@
-"""Plugins: other packages add models, benchmarks and importers through entry points, as xarray finds backends.
+"""Plugins: other packages add models, benchmarks, importers and checkpoint formats through entry points, as xarray finds backends.
 
 A package declares, in its ``pyproject.toml``::
 
@@ -11,6 +11,9 @@ A package declares, in its ``pyproject.toml``::
     [project.entry-points."brainalign.importers"]
     mylab = "mylab_brainalign.importers"              # a module: importing it runs @register_importer
 
+    [project.entry-points."brainalign.checkpoint_formats"]
+    mylab = "mylab_brainalign.checkpoints"            # a module: importing it runs @register_format
+
 Each entry point is loaded once per process, the first time its registry is listed or looked
 up; nothing is imported at ``import brainalign``. A plugin that fails to load is skipped with
 one :class:`PluginWarning` naming it and the error, so one broken package never breaks the tool.
@@ -22,7 +25,7 @@ import importlib.metadata
 import types
 import warnings
 
-GROUPS = ("brainalign.models", "brainalign.benchmarks", "brainalign.importers")
+GROUPS = ("brainalign.models", "brainalign.benchmarks", "brainalign.importers", "brainalign.checkpoint_formats")
 
 _loaded: dict[str, list[str]] = {}
 
