@@ -1,1 +1,2 @@
-"""A lab's brainalign plugin: ``lab_pixels`` (a model), ``lab.V1`` (a benchmark) and ``lab-spikes`` (an importer)."""
+"""A lab's brainalign plugin: ``lab_pixels`` (a model), ``lab.V1`` (a benchmark), ``lab-spikes`` (an importer) and
+``lab`` (a checkpoint format)."""
