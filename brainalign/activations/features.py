@@ -74,7 +74,8 @@ def _preflight(model: LoadedModel, n_stimuli: int, layers, extraction: Extractio
                      stream=stream, stream_dir=_stream_dir())
 
 
-def _extract(model: LoadedModel, stimuli: StimulusSet, layers, extraction: ExtractionOptions) -> dict[str, xr.DataArray]:
+def _extract(model: LoadedModel, stimuli: StimulusSet, layers,
+             extraction: ExtractionOptions) -> dict[str, xr.DataArray]:
     """:func:`.extract.extract_activations` with ``extraction``'s settings (content-cached)."""
     return extract_activations(model, stimuli, layers, batch_size=extraction.batch_size, device=extraction.device,
                                precision=extraction.precision, progress=extraction.progress)
@@ -88,7 +89,8 @@ def _stream(model: LoadedModel, stimuli: StimulusSet, layers, path: str, extract
                               progress=extraction.progress)
 
 
-def _in_memory(model: LoadedModel, stimuli: StimulusSet, layers, extraction: ExtractionOptions) -> dict[str, xr.DataArray]:
+def _in_memory(model: LoadedModel, stimuli: StimulusSet, layers,
+               extraction: ExtractionOptions) -> dict[str, xr.DataArray]:
     """The layers' activations (content-cached), each with its width in ``attrs["n_units"]``."""
     activations = _extract(model, stimuli, layers, extraction)
     for array in activations.values():

@@ -125,7 +125,8 @@ def checkpoint_load_options(command):
     """Add --checkpoint-format, --trust-checkpoint, --allow-partial and --tokens to a command.
 
     They reach the command as one ``load_options`` dict of
-    :class:`brainalign.models.options.LoadOptions` fields (the API's keywords of the same names); the checkpoint load summary is printed to stderr while the command runs.
+    :class:`brainalign.models.options.LoadOptions` fields (the API's keywords of the same names);
+    the checkpoint load summary is printed to stderr while the command runs.
     """
     @functools.wraps(command)
     def wrapper(*args, checkpoint_format, trust_checkpoint, allow_partial, tokens, **kwargs):

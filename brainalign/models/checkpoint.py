@@ -77,7 +77,7 @@ def read_checkpoint(path: str | os.PathLike, *, checkpoint_format: str | None = 
     """
     path = _check_file(Path(path))
     forced = resolve_format_name(checkpoint_format)
-    obj, trusted = _torch_load(path, trust=trust_checkpoint)
+    obj, trusted = _torch_load(path, trust_checkpoint=trust_checkpoint)
     if not isinstance(obj, Mapping):
         raise FileFormatError(f"checkpoint {path} holds a {type(obj).__name__}, not a mapping of tensors",
                               hint="save a state dict: torch.save(model.state_dict(), path)")
@@ -97,7 +97,7 @@ def load_payload(path: str | os.PathLike, *, trust_checkpoint: bool = False) -> 
     ModelError
         The file holds code that runs when loaded and ``trust_checkpoint`` is False.
     """
-    return _torch_load(_check_file(Path(path)), trust=trust_checkpoint)
+    return _torch_load(_check_file(Path(path)), trust_checkpoint=trust_checkpoint)
 
 
 def read_checkpoint_metadata(path: str | os.PathLike) -> dict:
@@ -299,15 +299,15 @@ def _check_file(path: Path) -> Path:
     return path
 
 
-def _torch_load(path: Path, *, trust: bool):
-    """``torch.load`` with ``weights_only=True`` (full unpickling only if ``trust``); our errors."""
+def _torch_load(path: Path, *, trust_checkpoint: bool):
+    """``torch.load`` with ``weights_only=True`` (full unpickling only if ``trust_checkpoint``); our errors."""
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Detected pickle protocol")
             return torch.load(path, map_location="cpu", weights_only=True), False
     except pickle.UnpicklingError as exc:
         names = pickled_globals(path)   # read without unpickling: what would loading import and call?
-        if names and trust:
+        if names and trust_checkpoint:
             return _torch_load_untrusted(path), True
         if names:
             shown = code_globals(names)

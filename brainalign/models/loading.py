@@ -15,7 +15,6 @@ from __future__ import annotations
 import difflib
 import logging
 import math
-import os
 from pathlib import Path
 from typing import Callable
 

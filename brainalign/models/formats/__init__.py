@@ -5,20 +5,24 @@ Adding a format is one new module here (or in a plugin package, see
 :func:`~brainalign.models.checkpoint_formats.register_format`; the registry imports every module
 of this package on its first lookup. Detection asks the formats from the highest priority down::
 
-    priority  format (aliases)         codebase                          entry                   backbone           dropped
-    130       vissl                    facebookresearch/vissl            classy_state_dict.base_model.model.trunk  _feature_blocks.  heads
-    120       dino                     facebookresearch/dino             teacher (else student)  backbone.          head.
-    110       mouse_vision (nayebi)    neuroailab/mouse-vision           model_state_dict        as is              the other *_state_dict entries
-    100       brainalign               brainalign train                  model                   as is              - (heads live in state.pt)
-     90       moco                     facebookresearch/moco (v1/v2)     state_dict              encoder_q.         encoder_q.fc, encoder_k., queue
-     80       mocov3                   facebookresearch/moco-v3          state_dict              base_encoder.      base_encoder.fc/head, momentum_encoder., predictor.
-     70       simsiam                  facebookresearch/simsiam          state_dict              encoder.           encoder.fc, predictor.
-     60       lightly                  lightly (Lightning or examples)   state_dict (or the dict) backbone.         projection_head., prediction_head., online_classifier., *_momentum.
-     50       solo-learn (lightning)   solo-learn (Lightning .ckpt)      state_dict              backbone./encoder. projector., predictor., classifier., momentum_*
-     40       barlowtwins (vicreg)     facebookresearch/barlowtwins      model (or the dict)     backbone.          projector., bn.
-     30       simclr                   SimCLR ports (sthalles, ...)      state_dict (or the dict) backbone./encoder. backbone.fc, projector.
-     20       timm                     timm train checkpoints            state_dict_ema, state_dict  as is          -
-      0       plain (torchvision)      plain state dict / torchvision    the dict (or state_dict, model)  as is     -
+    priority  format (aliases)        entry: backbone prefix                        dropped
+    130       vissl                   classy_state_dict.base_model.model.trunk:      heads (beside the trunk)
+                                      _feature_blocks.
+    120       dino                    teacher (else student): backbone.              head.
+    110       mouse_vision (nayebi)   model_state_dict: as is                        the other *_state_dict entries
+    100       brainalign              model: as is                                   - (heads live in state.pt)
+     90       moco                    state_dict: encoder_q.                         encoder_q.fc, encoder_k., queue
+     80       mocov3                  state_dict: base_encoder.                      base_encoder.fc/head,
+                                                                                     momentum_encoder., predictor.
+     70       simsiam                 state_dict: encoder.                           encoder.fc, predictor.
+     60       lightly                 state_dict (or the dict): backbone.            projection_head., prediction_head.,
+                                                                                     online_classifier., *_momentum.
+     50       solo-learn (lightning)  state_dict: backbone. / encoder.               projector., predictor.,
+                                                                                     classifier., momentum_*
+     40       barlowtwins (vicreg)    model (or the dict): backbone.                 projector., bn.
+     30       simclr                  state_dict (or the dict): backbone./encoder.   backbone.fc, projector.
+     20       timm                    state_dict_ema, state_dict: as is              -
+      0       plain (torchvision)     the dict (or state_dict, model): as is         -
 
 Lightly's ``backbone.N.`` indices (``nn.Sequential(*resnet.children()[:-1])``) are renamed to the
 model's child names when the weights are applied (see
