@@ -7,6 +7,8 @@ import importlib.util
 import itertools
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -144,3 +146,13 @@ def test_detection_order_matches_the_old_cascade():
                 assert found == _old_cascade(obj), obj
                 checked += 1
     assert checked > 4000
+
+
+def test_listing_formats_imports_no_torch():
+    """The registry and the format modules are torch-free: `models formats` answers at once."""
+    code = ("import sys; from brainalign.cli import main; main(['models', 'formats'], standalone_mode=False); "
+            "print(sorted(m for m in ('torch', 'timm', 'xarray') if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[-1] == "[]" and lines[0].split()[0] == "vissl" and lines[-2].split()[0] == "plain"
