@@ -102,7 +102,7 @@ def _old_cascade(obj: Mapping) -> str:
         return "brainalign"
     lightning = "pytorch-lightning_version" in obj or ("global_step" in obj and mapping(obj.get("state_dict")))
     inner = next((obj[k] for k in ("state_dict", "model") if mapping(obj.get(k))), obj)
-    heads = {registry._strip_wrappers(k)[1].split(".")[0] for k in inner if isinstance(k, str)}
+    heads = {re.sub(r"^((module|_orig_mod)\.)+", "", k).split(".")[0] for k in inner if isinstance(k, str)}
     if lightning:
         lightly = {"projection_head", "prediction_head", "online_classifier"} & heads or \
             any(h.endswith("_momentum") for h in heads)
@@ -133,8 +133,7 @@ _TOPS = ({}, {"pytorch-lightning_version": "2.1"}, {"global_step": 3}, {"args": 
 def test_detection_order_matches_the_old_cascade():
     """Every combination of up to three weight-key heads, under every wrapper entry and top-level
     marker: the registry picks what the old if-chain picked (4,000+ layouts)."""
-    registry.list_formats()
-    builtins = {name: fmt for name, fmt in registry._FORMATS.items() if fmt.priority < registry.DEFAULT_PRIORITY}
+    builtins = [fmt for fmt in registry.list_formats().values() if fmt.priority < registry.DEFAULT_PRIORITY]
     checked = 0
     for size in range(4):
         for heads in itertools.combinations(_HEADS, size):
@@ -142,7 +141,7 @@ def test_detection_order_matches_the_old_cascade():
             for top, where in itertools.product(_TOPS, ("state_dict", "model", None)):
                 obj = {**top, **({where: weights} if where else weights)}
                 view = registry.CheckpointView.of(obj)
-                found = next(f.name for f in sorted(builtins.values(), key=lambda f: -f.priority) if f.detect(view))
+                found = next(f.name for f in builtins if f.detect(view))
                 assert found == _old_cascade(obj), obj
                 checked += 1
     assert checked > 4000
