@@ -78,6 +78,13 @@ def test_the_cli_lists_and_accepts_registered_formats(readme_format, tmp_path):
     assert forced.exit_code == 2 and "is not a mylab checkpoint (my lab's trainer): it has no net" in forced.stderr
 
 
+def test_checkpoint_format_completion_reads_the_registry(readme_format):
+    from brainalign.cli._common import complete_checkpoint_format
+
+    assert complete_checkpoint_format(None, None, "my") == ["mylab", "mylab-v2"]
+    assert complete_checkpoint_format(None, None, "mo") == ["mouse_vision", "moco", "mocov3"]
+
+
 def test_a_name_is_registered_once(readme_format):
     with pytest.raises(ValueError, match="'moco' is registered twice"):
         registry.register_format(name="other", codebase="x", entries=((),), backbones=("",),

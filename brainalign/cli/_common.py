@@ -106,8 +106,15 @@ checkpoint_option = click.option("--checkpoint", type=click.Path(), default=None
                                  help="Checkpoint file of any supported codebase (see --checkpoint-format); "
                                       "random init when absent.")
 
+def complete_checkpoint_format(ctx, param, incomplete: str) -> list[str]:
+    """Shell completion of --checkpoint-format: the names and aliases in the format registry."""
+    from ..models.checkpoint_formats import format_names
+
+    return [name for name in format_names() if name.startswith(incomplete)]
+
+
 _LOAD_OPTIONS = (
-    click.option("--checkpoint-format", default="auto", show_default=True,
+    click.option("--checkpoint-format", default="auto", show_default=True, shell_complete=complete_checkpoint_format,
                  help="Layout of --checkpoint: auto (detected from its keys) or a format name; "
                       "`brainalign models formats` lists the installed ones."),
     click.option("--trust-checkpoint", is_flag=True,

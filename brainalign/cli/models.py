@@ -6,7 +6,8 @@ import click
 
 from .._io import dumps_json
 from . import main
-from ._common import checkpoint_load_options, checkpoint_option, json_option, seed_option, user_errors
+from ._common import (checkpoint_load_options, checkpoint_option, complete_checkpoint_format, json_option,
+                      seed_option, user_errors)
 
 
 @main.group("models", short_help="List models, their layers, and inspect checkpoints.")
@@ -107,7 +108,7 @@ def models_formats(as_json):
 
 @models_group.command("inspect", short_help="Show what a checkpoint holds, without building a model.")
 @click.argument("ckpt", type=click.Path())
-@click.option("--checkpoint-format", default="auto", show_default=True,
+@click.option("--checkpoint-format", default="auto", show_default=True, shell_complete=complete_checkpoint_format,
               help="Force a layout instead of detecting it (`brainalign models formats` lists them).")
 @click.option("--trust-checkpoint", is_flag=True,
               help="Allow full unpickling if weights-only loading refuses the file (runs code from it).")

@@ -3,7 +3,9 @@
 Adding a format is one new module here (or in a plugin package, see
 :mod:`brainalign.models.checkpoint_formats`) that calls
 :func:`~brainalign.models.checkpoint_formats.register_format`; the registry imports every module
-of this package on its first lookup. Detection asks the formats from the highest priority down::
+of this package on its first lookup (modules are named after the codebase; ``brainalign_train``
+and ``timm_train`` register ``brainalign`` and ``timm``). Detection asks the formats from the
+highest priority down::
 
     priority  format (aliases)        entry: backbone prefix                        dropped
     130       vissl                   classy_state_dict.base_model.model.trunk:      heads (beside the trunk)
