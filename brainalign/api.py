@@ -43,10 +43,12 @@ def extract(model: str, *, stimuli: str, layers=None, checkpoint: str | None = N
         check_writable(output, overwrite=overwrite)
     from .activations import extract_activations, preflight
     from .models import load_model, resolve_layers
+    from .models.options import LoadOptions
     from .stimuli import resolve_stimuli
 
-    loaded = load_model(model, checkpoint=checkpoint, seed=seed, checkpoint_format=checkpoint_format,
-                        trust_checkpoint=trust_checkpoint, allow_partial=allow_partial, tokens=tokens)
+    loaded = load_model(model, LoadOptions(checkpoint=checkpoint, seed=seed, checkpoint_format=checkpoint_format,
+                                           trust_checkpoint=trust_checkpoint, allow_partial=allow_partial,
+                                           tokens=tokens))
     chosen = resolve_layers(loaded, layers)
     stimulus_set = resolve_stimuli(stimuli)
     preflight(loaded, len(stimulus_set), chosen, batch_size=batch_size, stream=False)  # refuse now, not OOM later
@@ -155,6 +157,7 @@ def score(model: str, *, benchmarks=None, area: str | None = None, layers=None, 
     from .activations.kernel import STREAMED_RDMS
     from .activations.reduction import parse_reduction
     from .models import load_model, resolve_layers
+    from .models.options import ExtractionOptions, LoadOptions
     from .stimuli import resolve_stimuli
 
     identifiers = resolve_benchmarks(benchmarks, area)
@@ -168,13 +171,17 @@ def score(model: str, *, benchmarks=None, area: str | None = None, layers=None, 
     if auto and options.protocol == "brainscore":
         raise InputError("--layers auto needs a selection/held-out split, which the brainscore protocol has not",
                          hint="use --protocol brainalign (the default) or nayebi2023")
-    loaded = load_model(model, checkpoint=checkpoint, seed=seed, checkpoint_format=checkpoint_format,
-                        trust_checkpoint=trust_checkpoint, allow_partial=allow_partial, tokens=tokens)
+    loaded = load_model(model, LoadOptions(checkpoint=checkpoint, seed=seed, checkpoint_format=checkpoint_format,
+                                           trust_checkpoint=trust_checkpoint, allow_partial=allow_partial,
+                                           tokens=tokens))
+    extraction = ExtractionOptions(batch_size=batch_size, device=device, precision=precision, max_memory=max_memory,
+                                   progress=progress)
     chosen = resolve_layers(loaded, None if auto else layers)
     model_record = {**loaded.provenance(), "tag": tag,
-                    **model_metadata(loaded.spec, checkpoint, objective=objective, epoch=epoch),
+                    **model_metadata(loaded.spec, checkpoint, checkpoint_metadata=loaded.checkpoint_metadata,
+                                     objective=objective, epoch=epoch),
                     "layer_inventory": list(loaded.default_layers),  # network order, for the layer profiles
-                    "extraction": {"device": device, "precision": precision}}
+                    "extraction": extraction.record()}
     fit_stimuli = resolve_stimuli(reduce_fit) if reduction is not None and reduce_fit else None
     if reduction is not None:
         model_record["extraction"]["reduction"] = {
@@ -191,23 +198,18 @@ def score(model: str, *, benchmarks=None, area: str | None = None, layers=None, 
             activations = reduced[stimuli.content_hash]
         elif reduction is not None and reduction[0] == "srp":  # projected while streaming: bounded memory
             activations = reduced[stimuli.content_hash] = projected_features(
-                loaded, stimuli, chosen, reduction[1], seed=reduce_seed, batch_size=batch_size, device=device,
-                precision=precision, progress=progress)
+                loaded, stimuli, chosen, reduction[1], extraction, seed=reduce_seed)
         elif reduction is not None:  # exact PCA from unit blocks: bounded memory
             activations = reduced[stimuli.content_hash] = pca_features(
-                loaded, stimuli, fit_stimuli, chosen, reduction[1], batch_size=batch_size, device=device,
-                precision=precision, max_memory=max_memory, progress=progress)
+                loaded, stimuli, fit_stimuli, chosen, reduction[1], extraction)
         elif hasattr(benchmark, "unit_sample"):  # texture: a seeded sample of units, kept while streaming
-            activations = sampled_features(loaded, stimuli, chosen, benchmark.unit_sample, batch_size=batch_size,
-                                           device=device, precision=precision, max_memory=max_memory,
-                                           progress=progress)
+            activations = sampled_features(loaded, stimuli, chosen, benchmark.unit_sample, extraction)
         else:  # layers over max_memory are streamed to kernels: PLS features, or RSA features with the same RDMs
             rdm = benchmark.protocol.rdm if isinstance(benchmark, RSABenchmark) else None
             rdm = rdm if rdm in STREAMED_RDMS else None
             in_memory = hasattr(benchmark, "score_layers") and rdm is None  # crossnobis RDMs
             activations, _ = features_for_scoring(
-                loaded, stimuli, chosen, batch_size=batch_size, device=device, precision=precision,
-                max_memory=max_memory, stream=False if in_memory else None, rdm=rdm, progress=progress)
+                loaded, stimuli, chosen, extraction, stream=False if in_memory else None, rdm=rdm)
         if hasattr(benchmark, "score_layers"):  # RSA / texture benchmarks score and describe themselves
             layer_records = benchmark.score_layers(activations, convention=convention)
             new = [new_record(model=model_record, benchmark=_benchmark_record(benchmark), layer=r.layer,
@@ -240,6 +242,7 @@ def compare(model_a: str, model_b: str, *, benchmark: str, layers_a=None, layers
     from .activations.kernel import STREAMED_RDMS
     from .benchmarks.scoring import compare_layers
     from .models import load_model, resolve_layers
+    from .models.options import ExtractionOptions
 
     bench = load_benchmark(benchmark)
     rsa = isinstance(bench, RSABenchmark)
@@ -257,9 +260,9 @@ def compare(model_a: str, model_b: str, *, benchmark: str, layers_a=None, layers
         if len(chosen) > 1 and options.protocol == "brainscore":
             raise InputError(f"{spec} has {len(chosen)} layers; the brainscore protocol compares one layer per model",
                              hint="pass --layers-a/--layers-b LAYER, or use --protocol brainalign")
-        features, _ = features_for_scoring(loaded, bench.load_stimuli(), chosen, batch_size=batch_size,
-                                           device=device, stream=False if rsa and rdm is None else None, rdm=rdm,
-                                           progress=progress)
+        features, _ = features_for_scoring(loaded, bench.load_stimuli(), chosen,
+                                           ExtractionOptions(batch_size=batch_size, device=device, progress=progress),
+                                           stream=False if rsa and rdm is None else None, rdm=rdm)
         activations.append(features)
     if rsa:
         result = compare_rsa(bench, *activations, n_boot=options.n_boot, seed=options.bootstrap_seed,
@@ -443,6 +446,7 @@ def psychometric(model: str, *, task: str, layer: str | None = None, logits: boo
 
     from .psychometrics.plot import check_plot_path
     from .models import load_model
+    from .models.options import ExtractionOptions
     from .stimuli import resolve_stimuli
 
     if plot is not None:
@@ -452,18 +456,18 @@ def psychometric(model: str, *, task: str, layer: str | None = None, logits: boo
     if task not in pc.task_names():
         raise InputError(f"unknown task {task!r}", hint=f"known tasks: {', '.join(pc.task_names())}")
     loaded = load_model(model, checkpoint=checkpoint, seed=seed)
-    options = dict(batch_size=batch_size, device=device, progress=progress, seed=seed)
+    extraction = ExtractionOptions(batch_size=batch_size, device=device, progress=progress)
     if task in pc.TASKS:
         chosen = LOGITS if logits else (layer or loaded.default_layers[-1])
         found = pc.parametric_task_curves(loaded, task, layer=chosen, levels=levels, n_per_class=n_per_class,
                                           max_features=max_features, readout_noise=readout_noise,
-                                          pixel_noise=pixel_noise, **options)
+                                          pixel_noise=pixel_noise, seed=seed, extraction=extraction)
     else:
         chosen = layer or LOGITS
         stimulus_set = resolve_stimuli(stimuli) if stimuli else pc.experiment_images("silhouette")
         found = [pc.condition_curve(loaded, task, stimulus_set, layer=chosen, levels=levels,
                                     max_features=max_features if chosen != LOGITS else None,
-                                    readout_noise=readout_noise, **options)]
+                                    readout_noise=readout_noise, seed=seed, extraction=extraction)]
     parts = [curve_parts(curve, layer=chosen, seed=seed) for curve in found]
     return _psychometric_records(parts, loaded.provenance(), results, plot, f"{loaded.spec} · {task} · {chosen}")
 
@@ -491,11 +495,13 @@ def consistency(model: str, *, experiment: str, checkpoint: str | None = None, s
     """16-way decisions of ``model`` on an experiment's images (edge, silhouette) and their error
     consistency with every human; one ``kind: psychometric`` record."""
     from .models import load_model
+    from .models.options import ExtractionOptions
     from .psychometrics.curves import model_consistency
     from .psychometrics.records import consistency_parts
 
     loaded = load_model(model, checkpoint=checkpoint, seed=seed)
-    result = model_consistency(loaded, experiment, batch_size=batch_size, device=device, progress=progress)
+    result = model_consistency(loaded, experiment,
+                               extraction=ExtractionOptions(batch_size=batch_size, device=device, progress=progress))
     return _psychometric_records([consistency_parts(result)], loaded.provenance(), results, None, "")[0]
 
 

@@ -54,6 +54,7 @@ from tqdm.auto import tqdm
 from ._io import check_output_path, sha256_bytes, sha256_file
 from .errors import BrainalignError, DataError, FileFormatError, InputError
 from .metrics.regressions import regression_names
+from .models.options import ExtractionOptions
 from .reports.store import ResultsStore
 
 #: Top-level keys of a plan, with their defaults (None: required or derived).
@@ -73,7 +74,8 @@ class Task:
     """One unit of work: ``layers`` of one model scored on one benchmark with one protocol and
     regression (``scoring``: ``"protocol/regression"``, or ``"own"`` for self-scoring benchmarks);
     records written by the runner. ``identities`` holds, per layer, the identity of its record
-    (see :func:`record_identity`).
+    (see :func:`record_identity`). ``extraction`` sets the forward passes (no progress bars: tasks
+    share one bar); ``options`` holds the plan's ``convention``, ``backend`` and ``reduce*`` keys.
     """
 
     id: str
@@ -85,6 +87,7 @@ class Task:
     layers: tuple[str, ...]
     identities: tuple[tuple, ...]
     results: str
+    extraction: ExtractionOptions = ExtractionOptions(progress=False)
     options: dict = field(default_factory=dict)
     metadata: dict = field(default_factory=dict)
 
@@ -149,8 +152,9 @@ def expand_plan(raw, *, base: str | os.PathLike = ".", path: str | os.PathLike =
     results_dir = Path(results) if results is not None else base / plan["results"]
     results_dir = check_output_path(results_dir.resolve(), folder=True)
     benchmarks = _benchmarks(plan)
-    options = {k: plan[k] for k in ("convention", "batch_size", "device", "precision", "max_memory", "backend",
-                                    "reduce", "reduce_seed")}
+    extraction = ExtractionOptions(batch_size=plan["batch_size"], device=plan["device"], precision=plan["precision"],
+                                   max_memory=plan["max_memory"], progress=False)
+    options = {k: plan[k] for k in ("convention", "backend", "reduce", "reduce_seed")}
     options["reduce_fit"], reduction = _reduction(plan, base)
     tasks: list[Task] = []
     seen: set[tuple] = set()
@@ -162,7 +166,7 @@ def expand_plan(raw, *, base: str | os.PathLike = ".", path: str | os.PathLike =
             for identifier, version, scorings in benchmarks:
                 for scoring in scorings:
                     identity = (model["spec"], weights, str(seed), identifier, version, scoring,
-                                options["precision"], reduction)
+                                extraction.precision, reduction)
                     fresh = [layer for layer in layers if identity + (layer,) not in seen]
                     seen.update(identity + (layer,) for layer in fresh)
                     for start in range(0, len(fresh), plan["layers_per_task"]):
@@ -171,7 +175,8 @@ def expand_plan(raw, *, base: str | os.PathLike = ".", path: str | os.PathLike =
                         tasks.append(Task(id=sha256_bytes(repr(identities).encode())[:16], spec=model["spec"],
                                           checkpoint=model["checkpoint"], seed=model["seed"], benchmark=identifier,
                                           scoring=scoring, layers=group, identities=identities,
-                                          results=str(results_dir), options=options, metadata=model["metadata"]))
+                                          results=str(results_dir), extraction=extraction, options=options,
+                                          metadata=model["metadata"]))
     return Plan(path=Path(path), results=results_dir, tasks=tasks)
 
 
@@ -194,7 +199,7 @@ def run_task(task: Task) -> dict:
     todo = [layer for layer, identity in zip(task.layers, task.identities) if identity not in done]
     if not todo:
         return {"task": task.id, "written": 0, "skipped": len(task.layers)}
-    options = task.options
+    options, extraction = task.options, task.extraction
     try:
         scoring = None
         if task.scoring != OWN:
@@ -203,8 +208,9 @@ def run_task(task: Task) -> dict:
                                    backend=options["backend"])
         records = api.score(task.spec, benchmarks=[task.benchmark], layers=todo, checkpoint=task.checkpoint,
                             seed=task.seed, results=task.results, convention=options["convention"],
-                            batch_size=options["batch_size"], device=options["device"],
-                            precision=options["precision"], max_memory=options["max_memory"], progress=False,
+                            batch_size=extraction.batch_size, device=extraction.device,
+                            precision=extraction.precision, max_memory=extraction.max_memory,
+                            progress=extraction.progress,
                             options=scoring, reduce=options["reduce"], reduce_fit=options["reduce_fit"],
                             reduce_seed=options["reduce_seed"], **task.metadata)
         written = {record_identity(r) for r in records}

@@ -1,4 +1,4 @@
-"""Plugins: other packages add models, benchmarks, importers and regressions through entry points, as xarray finds backends.
+"""Plugins: other packages add models, benchmarks, importers, regressions and checkpoint formats through entry points, as xarray finds backends.
 
 A package declares, in its ``pyproject.toml``::
 
@@ -14,6 +14,9 @@ A package declares, in its ``pyproject.toml``::
     [project.entry-points."brainalign.regressions"]
     lstsq = "mylab_brainalign.regressions"            # named after the regression it registers
 
+    [project.entry-points."brainalign.checkpoint_formats"]
+    mylab = "mylab_brainalign.checkpoints"            # a module: importing it runs @register_format
+
 Each entry point is loaded once per process, the first time its registry is listed or looked
 up; nothing is imported at ``import brainalign``. A plugin that fails to load is skipped with
 one :class:`PluginWarning` naming it and the error, so one broken package never breaks the tool.
@@ -27,7 +30,8 @@ import importlib.metadata
 import types
 import warnings
 
-GROUPS = ("brainalign.models", "brainalign.benchmarks", "brainalign.importers", "brainalign.regressions")
+GROUPS = ("brainalign.models", "brainalign.benchmarks", "brainalign.importers", "brainalign.regressions",
+          "brainalign.checkpoint_formats")
 
 _loaded: dict[str, list[str]] = {}
 _names: dict[str, list[str]] = {}

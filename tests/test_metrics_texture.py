@@ -132,14 +132,15 @@ def test_streamed_unit_sample_scores_like_sampling_in_memory():
     from brainalign.activations.features import sampled_features
     from brainalign.benchmarks.registry import load_benchmark
     from brainalign.models import load_model
+    from brainalign.models.options import ExtractionOptions
 
     benchmark = load_benchmark("sim-texture.V2")
     benchmark = dataclasses.replace(benchmark, protocol=dataclasses.replace(benchmark.protocol, max_units=200,
                                                                             n_bootstrap=100))
     model, stimuli = load_model("alexnet_bn64"), benchmark.load_stimuli()
-    options = dict(batch_size=16, progress=False)
-    whole = sampled_features(model, stimuli, ["features.3"], benchmark.unit_sample, stream=False, **options)
-    streamed = sampled_features(model, stimuli, ["features.3"], benchmark.unit_sample, stream=True, **options)
+    options = ExtractionOptions(batch_size=16, progress=False)
+    whole = sampled_features(model, stimuli, ["features.3"], benchmark.unit_sample, options, stream=False)
+    streamed = sampled_features(model, stimuli, ["features.3"], benchmark.unit_sample, options, stream=True)
     assert whole["features.3"].shape[1] == 3136 and streamed["features.3"].shape[1] == 200
     assert streamed["features.3"].attrs["units_sampled"] and streamed["features.3"].attrs["n_units"] == 3136
     [a], [b] = benchmark.score_layers(whole), benchmark.score_layers(streamed)

@@ -1,4 +1,5 @@
-"""Plugins: a package installed beside brainalign adds a model, a benchmark and an importer through entry points."""
+"""Plugins: a package installed beside brainalign adds a model, a benchmark, an importer and a checkpoint
+format through entry points."""
 
 from __future__ import annotations
 
@@ -111,3 +112,23 @@ def test_an_installed_plugin_adds_its_regression(plugin_site, tmp_path):
     assert record["score"] == json.loads(direct.stdout)
     without = _brainalign(None, "score", "pixels", "--benchmark", "sim.V1", "--metric", "lstsq")
     assert without.returncode == 2 and without.stderr.startswith("error: ") and "'lstsq' is not one of" in without.stderr
+def test_an_installed_plugin_adds_its_checkpoint_format(plugin_site, tmp_path):
+    """`--checkpoint-format auto` finds the plugin's format for its files and loads the `trunk.` weights."""
+    import torch
+
+    state = {"weight": torch.arange(6.0).reshape(2, 3), "bias": torch.tensor([1.0, -1.0])}
+    path = tmp_path / "lab.pt"
+    torch.save({"lab_version": 1, "net": {**{f"trunk.{k}": v for k, v in state.items()},
+                                          "trunk.head.weight": torch.zeros(1), "ema.weight": torch.zeros(1)}}, path)
+    formats = _brainalign(plugin_site, "models", "formats", "--json")
+    assert formats.returncode == 0, formats.stderr
+    names = [row["name"] for row in json.loads(formats.stdout)]
+    assert names[0] == "lab" and "moco" in names and names[-1] == "plain"
+    inspected = _brainalign(plugin_site, "models", "inspect", str(path), "--json")
+    assert inspected.returncode == 0, inspected.stderr
+    info = json.loads(inspected.stdout)
+    assert (info["format"], info["codebase"], info["entry"], info["prefix_stripped"]) == (
+        "lab", "the lab's trainer", "net", "trunk.")
+    assert (info["keys"], info["parameters"], info["dropped"], info["other"]) == (2, 8, 2, 0)
+    without = _brainalign(None, "models", "inspect", str(path), "--json")
+    assert without.returncode == 2 and "is not a plain checkpoint" in without.stderr     # unknown layout: one line

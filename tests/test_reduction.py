@@ -61,6 +61,7 @@ def test_streamed_pca_equals_pca_in_memory(image_folder, tmp_path):
     from brainalign.activations import extract_activations
     from brainalign.activations.features import pca_features
     from brainalign.models import load_model
+    from brainalign.models.options import ExtractionOptions
     from brainalign.stimuli import resolve_stimuli
 
     folder = tmp_path / "fit"
@@ -71,8 +72,8 @@ def test_streamed_pca_equals_pca_in_memory(image_folder, tmp_path):
     loaded, stimuli, fit_stimuli = load_model("alexnet_bn64"), resolve_stimuli(str(image_folder)), resolve_stimuli(str(folder))
     layers = ["features.3", "classifier.8"]       # 3136 units (reduced) and 1000 units (kept)
     options = dict(batch_size=4, progress=False)
-    streamed = pca_features(loaded, stimuli, fit_stimuli, layers, 1001, stream=True, **options)
-    in_memory = pca_features(loaded, stimuli, fit_stimuli, layers, 1001, stream=False, **options)
+    streamed = pca_features(loaded, stimuli, fit_stimuli, layers, 1001, ExtractionOptions(**options), stream=True)
+    in_memory = pca_features(loaded, stimuli, fit_stimuli, layers, 1001, ExtractionOptions(**options), stream=False)
     whole = reduce_activations(extract_activations(loaded, stimuli, layers, **options), "pca:1001",
                                fit=extract_activations(loaded, fit_stimuli, layers, **options))
     for layer in layers:
@@ -81,7 +82,7 @@ def test_streamed_pca_equals_pca_in_memory(image_folder, tmp_path):
     assert streamed["features.3"].shape == (6, 11) and streamed["features.3"].attrs["n_units"] == 3136
     assert streamed["classifier.8"].attrs["reduction"]["method"] == "none"
     with pytest.raises(InputError, match="share"):
-        pca_features(loaded, stimuli, stimuli, layers, 5, **options)
+        pca_features(loaded, stimuli, stimuli, layers, 5, ExtractionOptions(**options))
 
 
 def test_narrow_layers_pass_unchanged_and_pca_needs_disjoint_fit_images():
@@ -133,11 +134,13 @@ def test_streamed_projection_equals_projecting_the_whole_layer(image_folder):
     from brainalign.activations import extract_activations
     from brainalign.activations.features import projected_features
     from brainalign.models import load_model
+    from brainalign.models.options import ExtractionOptions
     from brainalign.stimuli import resolve_stimuli
 
     loaded, stimuli = load_model("alexnet_bn64"), resolve_stimuli(str(image_folder))
     layers = ["features.3", "classifier.8"]       # 3136 units (projected) and 1000 units (kept)
-    streamed = projected_features(loaded, stimuli, layers, 1500, seed=5, batch_size=4, progress=False)
+    streamed = projected_features(loaded, stimuli, layers, 1500, ExtractionOptions(batch_size=4, progress=False),
+                                  seed=5)
     whole = reduce_activations(extract_activations(loaded, stimuli, layers, progress=False), "srp:1500", seed=5)
     for layer in layers:
         np.testing.assert_allclose(streamed[layer].values, whole[layer].values, rtol=1e-5, atol=1e-6)

@@ -20,9 +20,11 @@ from brainalign.metrics.pls import linear_kernel
 from brainalign.metrics.predictivity import cross_validated_predictivity
 from brainalign.metrics.splits import brainscore_splits
 from brainalign.models import load_model
+from brainalign.models.options import ExtractionOptions
 from brainalign.stimuli import resolve_stimuli
 
 LAYERS = ["features.3", "classifier.3"]
+BATCH_4 = ExtractionOptions(batch_size=4, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -104,15 +106,15 @@ def test_kernel_features_score_exactly_like_the_features():
 
 
 def test_streamed_scoring_features_reproduce_kernels_and_cache(model, stimuli):
-    kernels, plan = features_for_scoring(model, stimuli, LAYERS, batch_size=4, stream=True, progress=False)
-    plain, memory_plan = features_for_scoring(model, stimuli, LAYERS, progress=False)
+    kernels, plan = features_for_scoring(model, stimuli, LAYERS, BATCH_4, stream=True)
+    plain, memory_plan = features_for_scoring(model, stimuli, LAYERS, ExtractionOptions(progress=False))
     assert (plan.mode, memory_plan.mode) == ("stream", "memory")
     for layer in LAYERS:
         assert kernels[layer].attrs["n_units"] == plain[layer].attrs["n_units"] == plain[layer].shape[1]
         reference = linear_kernel(plain[layer].values)
         np.testing.assert_allclose(linear_kernel(kernels[layer].values), reference,
                                    atol=1e-10 * np.abs(reference).max())
-    again, _ = features_for_scoring(model, stimuli, LAYERS, batch_size=4, stream=True, progress=False)
+    again, _ = features_for_scoring(model, stimuli, LAYERS, BATCH_4, stream=True)
     np.testing.assert_array_equal(again["features.3"].values, kernels["features.3"].values)  # from the cache
 
 
@@ -121,7 +123,7 @@ def test_streamed_rsa_scores_equal_in_memory_scores(model, stimuli):
     from brainalign.metrics.rsa import rdm_from_features, rdms_from_matrices
 
     ids = stimuli.stimulus_ids
-    plain, _ = features_for_scoring(model, stimuli, LAYERS, progress=False)
+    plain, _ = features_for_scoring(model, stimuli, LAYERS, ExtractionOptions(progress=False))
     rng = np.random.default_rng(7)
     subjects = []   # three noisy "subjects" built around the features.3 RDM
     for _ in range(3):
@@ -130,15 +132,14 @@ def test_streamed_rsa_scores_equal_in_memory_scores(model, stimuli):
     target = rdms_from_matrices(np.stack(subjects), ids, subjects=["a", "b", "c"], measure="correlation")
     benchmark = RSABenchmark(identifier="t.rsa", version="1", region="IT", species="human", description="",
                              load_target=lambda: target, load_stimuli=lambda: stimuli)
-    streamed, plan = features_for_scoring(model, stimuli, LAYERS, batch_size=4, stream=True, rdm="correlation",
-                                          progress=False)
+    streamed, plan = features_for_scoring(model, stimuli, LAYERS, BATCH_4, stream=True, rdm="correlation")
     assert plan.mode == "stream" and streamed["features.3"].attrs["representation"] == "rdm:correlation"
     for a, b in zip(benchmark.score_layers(plain), benchmark.score_layers(streamed)):
         for key in ("raw", "ceiling", "ceiled"):
             assert b.score[key] == pytest.approx(a.score[key], abs=1e-9)
         np.testing.assert_allclose(b.score["ci"], a.score["ci"], atol=1e-9)
         assert b.score["n_units"] == a.score["n_units"] == plain[a.layer].shape[1]
-    kernels, _ = features_for_scoring(model, stimuli, LAYERS, batch_size=4, stream=True, progress=False)
+    kernels, _ = features_for_scoring(model, stimuli, LAYERS, BATCH_4, stream=True)
     with pytest.raises(ValueError, match="do not give its correlation RDM"):
         benchmark.score_layers(kernels)
     broken = plain["features.3"].copy(data=plain["features.3"].values.copy())
@@ -194,7 +195,7 @@ def test_parse_size(text, size):
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message shown without CUDA")
 def test_cuda_request_without_cuda_is_one_clear_line(model, stimuli):
     with pytest.raises(InputError, match="CUDA is not available on this machine") as caught:
-        features_for_scoring(model, stimuli, LAYERS, device="cuda", progress=False)
+        features_for_scoring(model, stimuli, LAYERS, ExtractionOptions(device="cuda", progress=False))
     assert "--device cpu" in caught.value.hint and "\n" not in str(caught.value)
 
 

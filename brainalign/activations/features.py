@@ -14,6 +14,7 @@ seeded sample of units (texture metrics), all within the same memory bounds.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable
 
 import numpy as np
@@ -28,19 +29,20 @@ from .cache import CACHE_HINT, activation_key
 from .device import resolve_device
 from .extract import extract_activations
 from .kernel import STREAMED_RDMS, KernelMoments, kernel_features, kernel_moments, rdm_features
+from ..models.options import ExtractionOptions
 from .preflight import MemoryPlan, preflight
 from .reduction import check_disjoint, fitted_pca, paired_unit_blocks, sparse_projector
 from .streaming import iter_row_blocks, iter_unit_blocks, stream_activations, stream_layers
 
 
-def features_for_scoring(model: LoadedModel, stimuli: StimulusSet, layers, *, batch_size: int = 32,
-                         device: str = "cpu", precision: str = "fp32", max_memory=None,
-                         stream: bool | None = None, rdm: str | None = None,
-                         progress: bool = True) -> tuple[dict[str, xr.DataArray], MemoryPlan]:
+def features_for_scoring(model: LoadedModel, stimuli: StimulusSet, layers,
+                         extraction: ExtractionOptions = ExtractionOptions(), *, stream: bool | None = None,
+                         rdm: str | None = None) -> tuple[dict[str, xr.DataArray], MemoryPlan]:
     """``({layer: DataArray(stimulus, unit)}, plan)`` for scoring ``layers`` of ``model`` on ``stimuli``.
 
-    ``max_memory`` (bytes or e.g. ``"3GB"``; default 80% of available memory) and ``stream``
-    (None: decide by the preflight; True / False: force) go to :func:`.preflight.preflight`.
+    ``extraction`` sets the forward passes; its ``max_memory`` (bytes or e.g. ``"3GB"``; default
+    80% of available memory) and ``stream`` (None: decide by the preflight; True / False: force)
+    go to :func:`.preflight.preflight`.
 
     In ``stream`` mode each DataArray holds float64 features computed from the layer's
     out-of-core kernels, with the real width in ``attrs["n_units"]``: with ``rdm`` None, (n, n)
@@ -50,16 +52,13 @@ def features_for_scoring(model: LoadedModel, stimuli: StimulusSet, layers, *, ba
     :func:`.kernel.rdm_features`) for RSA.
     """
     layers = list(layers)
-    resolve_device(device)  # fail before any work when e.g. CUDA is absent
+    resolve_device(extraction.device)  # fail before any work when e.g. CUDA is absent
     if rdm not in STREAMED_RDMS + (None,):
         raise ValueError(f"RDMs of kind {rdm!r} cannot come from streamed kernels ({', '.join(STREAMED_RDMS)} can)")
-    plan = preflight(model, len(stimuli), layers, batch_size=batch_size, budget=max_memory, stream=stream,
-                     stream_dir=_stream_dir())
+    plan = _preflight(model, len(stimuli), layers, extraction, stream)
     if plan.mode == "memory":
-        return _in_memory(model, stimuli, layers, batch_size=batch_size, device=device, precision=precision,
-                          progress=progress), plan
-    kernels = streamed_kernels(model, stimuli, layers, batch_size=plan.batch_size, device=device,
-                               precision=precision, progress=progress)
+        return _in_memory(model, stimuli, layers, extraction), plan
+    kernels = streamed_kernels(model, stimuli, layers, replace(extraction, batch_size=plan.batch_size))
     result = {}
     for layer in layers:
         moments, shape = kernels[layer]
@@ -69,9 +68,31 @@ def features_for_scoring(model: LoadedModel, stimuli: StimulusSet, layers, *, ba
     return result, plan
 
 
-def _in_memory(model: LoadedModel, stimuli: StimulusSet, layers, **extraction) -> dict[str, xr.DataArray]:
+def _preflight(model: LoadedModel, n_stimuli: int, layers, extraction: ExtractionOptions,
+               stream: bool | None) -> MemoryPlan:
+    return preflight(model, n_stimuli, layers, batch_size=extraction.batch_size, budget=extraction.max_memory,
+                     stream=stream, stream_dir=_stream_dir())
+
+
+def _extract(model: LoadedModel, stimuli: StimulusSet, layers,
+             extraction: ExtractionOptions) -> dict[str, xr.DataArray]:
+    """:func:`.extract.extract_activations` with ``extraction``'s settings (content-cached)."""
+    return extract_activations(model, stimuli, layers, batch_size=extraction.batch_size, device=extraction.device,
+                               precision=extraction.precision, progress=extraction.progress)
+
+
+def _stream(model: LoadedModel, stimuli: StimulusSet, layers, path: str, extraction: ExtractionOptions,
+            transform=None) -> str:
+    """:func:`.streaming.stream_activations` to ``path`` with ``extraction``'s settings."""
+    return stream_activations(model, stimuli, layers, path, batch_size=extraction.batch_size,
+                              device=extraction.device, precision=extraction.precision, transform=transform,
+                              progress=extraction.progress)
+
+
+def _in_memory(model: LoadedModel, stimuli: StimulusSet, layers,
+               extraction: ExtractionOptions) -> dict[str, xr.DataArray]:
     """The layers' activations (content-cached), each with its width in ``attrs["n_units"]``."""
-    activations = extract_activations(model, stimuli, layers, **extraction)
+    activations = _extract(model, stimuli, layers, extraction)
     for array in activations.values():
         array.attrs["n_units"] = int(array.shape[1])
     return activations
@@ -83,13 +104,12 @@ def _layer_array(values: np.ndarray, stimuli: StimulusSet, layer: str, **attrs) 
                         name=layer, attrs={"layer": layer, **attrs})
 
 
-def _streamed_through(model: LoadedModel, stimuli: StimulusSet, layers, transform, *, batch_size: int, device: str,
-                      precision: str, progress: bool, attrs) -> dict[str, xr.DataArray]:
+def _streamed_through(model: LoadedModel, stimuli: StimulusSet, layers, transform, extraction: ExtractionOptions, *,
+                      attrs) -> dict[str, xr.DataArray]:
     """Each layer streamed through ``transform(layer, block)`` to a temporary HDF5 file and read back
     whole (small once transformed), with ``attrs(layer)`` and its ``layer_shape``."""
     with _stream_folder() as folder:
-        path = stream_activations(model, stimuli, layers, f"{folder}/transformed.h5", batch_size=batch_size,
-                                  device=device, precision=precision, transform=transform, progress=progress)
+        path = _stream(model, stimuli, layers, f"{folder}/transformed.h5", extraction, transform=transform)
         info = stream_layers(path)
         return {layer: _layer_array(np.concatenate(list(iter_row_blocks(path, layer))), stimuli, layer,
                                     layer_shape=info[layer]["layer_shape"], **attrs(layer))
@@ -110,14 +130,14 @@ def _kernel_path(key: str):
     return cache_dir() / "kernels" / key[:2] / f"{plain_name(key, 'cache key')}.npz"
 
 
-def streamed_kernels(model: LoadedModel, stimuli: StimulusSet, layers, *, batch_size: int, device: str,
-                     precision: str, progress: bool) -> dict[str, tuple[KernelMoments, list[int]]]:
+def streamed_kernels(model: LoadedModel, stimuli: StimulusSet, layers,
+                     extraction: ExtractionOptions) -> dict[str, tuple[KernelMoments, list[int]]]:
     """``{layer: (KernelMoments, layer_shape)}``, from the kernel cache or by streaming.
 
     Missing layers are extracted in one streamed pass to a temporary HDF5 file (deleted after
     use); each layer's moments are then accumulated over column blocks and cached atomically.
     """
-    variant = {"kind": "linear_kernel_moments", "precision": precision}
+    variant = {"kind": "linear_kernel_moments", "precision": extraction.precision}
     keys = {layer: activation_key(weights_sha256=model.weights_sha256, stimuli_hash=stimuli.content_hash,
                                   layer=layer, preprocessing=model.preprocessing.to_dict(), variant=variant)
             for layer in layers}
@@ -130,11 +150,10 @@ def streamed_kernels(model: LoadedModel, stimuli: StimulusSet, layers, *, batch_
     missing = [layer for layer in layers if layer not in found]
     if missing:
         with _stream_folder() as folder:
-            stream = stream_activations(model, stimuli, missing, f"{folder}/activations.h5", batch_size=batch_size,
-                                        device=device, precision=precision, progress=progress)
+            stream = _stream(model, stimuli, missing, f"{folder}/activations.h5", extraction)
             info = stream_layers(stream)
             for layer in missing:
-                moments = kernel_moments(iter_unit_blocks(stream, layer), device=device)
+                moments = kernel_moments(iter_unit_blocks(stream, layer), device=extraction.device)
                 shape = info[layer]["layer_shape"]
                 with atomic_path(_kernel_path(keys[layer]), CACHE_HINT) as tmp:
                     with open(tmp, "wb") as handle:
@@ -143,19 +162,18 @@ def streamed_kernels(model: LoadedModel, stimuli: StimulusSet, layers, *, batch_
     return found
 
 
-def projected_features(model: LoadedModel, stimuli: StimulusSet, layers, n_components: int, *, seed: int,
-                       batch_size: int = 32, device: str = "cpu", precision: str = "fp32",
-                       progress: bool = True) -> dict[str, xr.DataArray]:
+def projected_features(model: LoadedModel, stimuli: StimulusSet, layers, n_components: int,
+                       extraction: ExtractionOptions = ExtractionOptions(), *, seed: int) -> dict[str, xr.DataArray]:
     """``{layer: DataArray(stimulus, unit)}``: each layer wider than ``n_components`` sparse-randomly
     projected to ``n_components`` units batch by batch while it is extracted (``--reduce srp:N``).
 
     Peak memory is one batch of raw outputs plus the (n_stimuli, n_components) results, whatever
     the layers' width; rows are projected independently, so the result equals projecting the whole
     layer at once with the same seed. ``attrs["reduction"]`` records the projection and
-    ``attrs["n_units"]`` the layer's real width.
+    ``attrs["n_units"]`` the layer's real width. ``extraction.max_memory`` is not needed.
     """
     layers = list(layers)
-    resolve_device(device)
+    resolve_device(extraction.device)
     units = {layer: int(np.prod(shape)) for layer, shape in layer_shapes(model, layers).items()}
     projectors = {layer: sparse_projector(width, n_components, seed=seed)
                   for layer, width in units.items() if width > n_components}
@@ -168,13 +186,12 @@ def projected_features(model: LoadedModel, stimuli: StimulusSet, layers, n_compo
             "method": "none", "reason": f"layer has {units[layer]} <= {n_components} units"}
         return {"n_units": units[layer], "reduction": record}
 
-    return _streamed_through(model, stimuli, layers, project, batch_size=batch_size, device=device,
-                             precision=precision, progress=progress, attrs=attrs)
+    return _streamed_through(model, stimuli, layers, project, extraction, attrs=attrs)
 
 
-def pca_features(model: LoadedModel, stimuli: StimulusSet, fit_stimuli: StimulusSet, layers, n_components: int, *,
-                 batch_size: int = 32, device: str = "cpu", precision: str = "fp32", max_memory=None,
-                 stream: bool | None = None, progress: bool = True) -> dict[str, xr.DataArray]:
+def pca_features(model: LoadedModel, stimuli: StimulusSet, fit_stimuli: StimulusSet, layers, n_components: int,
+                 extraction: ExtractionOptions = ExtractionOptions(), *,
+                 stream: bool | None = None) -> dict[str, xr.DataArray]:
     """``{layer: DataArray(stimulus, unit)}``: each layer wider than ``n_components`` replaced by its
     scores on the top principal axes of the same layer on ``fit_stimuli`` (``--reduce pca:N``).
 
@@ -182,25 +199,23 @@ def pca_features(model: LoadedModel, stimuli: StimulusSet, fit_stimuli: Stimulus
     one pass over unit blocks (:func:`.reduction.fitted_pca`), so it needs (n_fit + n) x n_fit
     numbers, never a layer's (units x components) axes. The preflight over both image sets decides
     whether the activations come from the cache in memory or are streamed to temporary HDF5 files
-    first (``max_memory`` and ``stream`` as in :func:`features_for_scoring`).
+    first (``extraction.max_memory`` and ``stream`` as in :func:`features_for_scoring`).
     ``attrs["reduction"]`` records the fit and ``attrs["n_units"]`` the layer's real width.
     """
     check_disjoint(fit_stimuli.stimulus_ids, stimuli.stimulus_ids)
     layers = list(layers)
-    resolve_device(device)
-    plan = preflight(model, len(stimuli) + len(fit_stimuli), layers, batch_size=batch_size, budget=max_memory,
-                     stream=stream, stream_dir=_stream_dir())
-    extraction = dict(device=device, precision=precision, progress=progress)
+    resolve_device(extraction.device)
+    plan = _preflight(model, len(stimuli) + len(fit_stimuli), layers, extraction, stream)
     if plan.mode == "memory":
-        fit = extract_activations(model, fit_stimuli, layers, batch_size=batch_size, **extraction)
-        scored = extract_activations(model, stimuli, layers, batch_size=batch_size, **extraction)
+        fit = _extract(model, fit_stimuli, layers, extraction)
+        scored = _extract(model, stimuli, layers, extraction)
         return {layer: _pca_layer(layer, plan.units[layer], scored[layer].attrs.get("layer_shape"), n_components,
                                   lambda layer=layer: paired_unit_blocks(fit[layer].values, scored[layer].values),
                                   lambda layer=layer: np.asarray(scored[layer].values), stimuli)
                 for layer in layers}
     with _stream_folder() as folder:
         fit_stream, scored_stream = (
-            stream_activations(model, images, layers, f"{folder}/{name}.h5", batch_size=plan.batch_size, **extraction)
+            _stream(model, images, layers, f"{folder}/{name}.h5", replace(extraction, batch_size=plan.batch_size))
             for name, images in (("fit", fit_stimuli), ("scored", stimuli)))
         info = stream_layers(scored_stream)
         return {layer: _pca_layer(layer, plan.units[layer], info[layer]["layer_shape"], n_components,
@@ -223,28 +238,25 @@ def _pca_layer(layer: str, n_units: int, shape, n_components: int, blocks, value
 
 
 def sampled_features(model: LoadedModel, stimuli: StimulusSet, layers, sample: Callable[[int], np.ndarray | None],
-                     *, batch_size: int = 32, device: str = "cpu", precision: str = "fp32", max_memory=None,
-                     stream: bool | None = None, progress: bool = True) -> dict[str, xr.DataArray]:
+                     extraction: ExtractionOptions = ExtractionOptions(), *,
+                     stream: bool | None = None) -> dict[str, xr.DataArray]:
     """``{layer: DataArray(stimulus, unit)}`` for metrics that use a seeded sample of each layer's units.
 
     ``sample(n_units)`` gives the sorted unit indices to keep (None: all). When the preflight finds
-    that the layers fit (``max_memory`` and ``stream`` as in :func:`features_for_scoring`) they are
+    that the layers fit (``extraction.max_memory`` and ``stream`` as in :func:`features_for_scoring`) they are
     returned whole, to be sampled by the metric; otherwise they are streamed to disk keeping only
     the sampled units of each batch, with ``attrs["units_sampled"]`` set and the real width in
     ``attrs["n_units"]``: the same values the metric would have sampled.
     """
     layers = list(layers)
-    resolve_device(device)
-    plan = preflight(model, len(stimuli), layers, batch_size=batch_size, budget=max_memory, stream=stream,
-                     stream_dir=_stream_dir())
+    resolve_device(extraction.device)
+    plan = _preflight(model, len(stimuli), layers, extraction, stream)
     if plan.mode == "memory":
-        return _in_memory(model, stimuli, layers, batch_size=batch_size, device=device, precision=precision,
-                          progress=progress)
+        return _in_memory(model, stimuli, layers, extraction)
     keep = {layer: sample(units) for layer, units in plan.units.items()}
 
     def select(layer: str, block: np.ndarray) -> np.ndarray:
         return block if keep[layer] is None else block[:, keep[layer]]
 
-    return _streamed_through(model, stimuli, layers, select, batch_size=plan.batch_size, device=device,
-                             precision=precision, progress=progress,
+    return _streamed_through(model, stimuli, layers, select, replace(extraction, batch_size=plan.batch_size),
                              attrs=lambda layer: {"n_units": plan.units[layer], "units_sampled": keep[layer] is not None})

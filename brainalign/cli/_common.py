@@ -109,10 +109,17 @@ checkpoint_option = click.option("--checkpoint", type=click.Path(), default=None
                                  help="Checkpoint file of any supported codebase (see --checkpoint-format); "
                                       "random init when absent.")
 
+def complete_checkpoint_format(ctx, param, incomplete: str) -> list[str]:
+    """Shell completion of --checkpoint-format: the names and aliases in the format registry."""
+    from ..models.checkpoint_formats import format_names
+
+    return [name for name in format_names() if name.startswith(incomplete)]
+
+
 _LOAD_OPTIONS = (
-    click.option("--checkpoint-format", default="auto", show_default=True,
-                 help="Layout of --checkpoint: auto, plain, moco, mocov3, simsiam, barlowtwins (vicreg), "
-                      "solo-learn, lightly, simclr, dino, timm, vissl, mouse_vision, brainalign."),
+    click.option("--checkpoint-format", default="auto", show_default=True, shell_complete=complete_checkpoint_format,
+                 help="Layout of --checkpoint: auto (detected from its keys) or a format name; "
+                      "`brainalign models formats` lists the installed ones."),
     click.option("--trust-checkpoint", is_flag=True,
                  help="Allow full unpickling when weights-only loading refuses --checkpoint "
                       "(runs code stored in the file: only for files you trust)."),
@@ -127,8 +134,9 @@ _LOAD_OPTIONS = (
 def checkpoint_load_options(command):
     """Add --checkpoint-format, --trust-checkpoint, --allow-partial and --tokens to a command.
 
-    They reach the command as one ``load_options`` dict of :func:`brainalign.models.load_model`
-    keywords; the checkpoint load summary is printed to stderr while the command runs.
+    They reach the command as one ``load_options`` dict of
+    :class:`brainalign.models.options.LoadOptions` fields (the API's keywords of the same names);
+    the checkpoint load summary is printed to stderr while the command runs.
     """
     @functools.wraps(command)
     def wrapper(*args, checkpoint_format, trust_checkpoint, allow_partial, tokens, **kwargs):

@@ -6,7 +6,8 @@ import click
 
 from .._io import dumps_json
 from . import main
-from ._common import checkpoint_load_options, checkpoint_option, json_option, seed_option, user_errors
+from ._common import (checkpoint_load_options, checkpoint_option, complete_checkpoint_format, json_option,
+                      seed_option, user_errors)
 
 
 @main.group("models", short_help="List models, their layers, and inspect checkpoints.")
@@ -79,10 +80,36 @@ def models_layers(model, checkpoint, load_options, seed, show_all, as_json):
         click.echo(f"{mark} {name:<40} {text:<16} {'' if kind == 'module' else kind}".rstrip())
 
 
+@models_group.command("formats", short_help="List the checkpoint formats --checkpoint-format accepts.")
+@json_option
+@user_errors
+def models_formats(as_json):
+    """List the installed checkpoint formats (built-in and from plugin packages) in the order
+    `--checkpoint-format auto` asks them, with the codebase that writes each, where its weights
+    and backbone are, and its aliases.
+
+    \b
+    Examples:
+      brainalign models formats
+      brainalign models formats --json
+    """
+    from ..models.checkpoint_formats import list_formats
+
+    rows = [{"name": f.name, "codebase": f.codebase, "aliases": list(f.aliases), "priority": f.priority,
+             "entries": [".".join(e) for e in f.entries], "backbones": list(f.backbones), "drop": list(f.drop)}
+            for f in list_formats().values()]
+    if as_json:
+        click.echo(dumps_json(rows, indent=2))
+        return
+    for row in rows:
+        aliases = f" (also {', '.join(row['aliases'])})" if row["aliases"] else ""
+        click.echo(f"{row['name']:<14} {row['codebase']}{aliases}")
+
+
 @models_group.command("inspect", short_help="Show what a checkpoint holds, without building a model.")
 @click.argument("ckpt", type=click.Path())
-@click.option("--checkpoint-format", default="auto", show_default=True,
-              help="Force a layout instead of detecting it (see `brainalign extract --help`).")
+@click.option("--checkpoint-format", default="auto", show_default=True, shell_complete=complete_checkpoint_format,
+              help="Force a layout instead of detecting it (`brainalign models formats` lists them).")
 @click.option("--trust-checkpoint", is_flag=True,
               help="Allow full unpickling if weights-only loading refuses the file (runs code from it).")
 @json_option
@@ -98,7 +125,7 @@ def models_inspect(ckpt, checkpoint_format, trust_checkpoint, as_json):
     """
     from ..models.inspection import inspect_checkpoint
 
-    info = inspect_checkpoint(ckpt, format=checkpoint_format, trust=trust_checkpoint)
+    info = inspect_checkpoint(ckpt, checkpoint_format=checkpoint_format, trust_checkpoint=trust_checkpoint)
     if as_json:
         click.echo(dumps_json(info, indent=2))
         return

@@ -107,6 +107,9 @@ class LoadedModel:
     tokens : for vision transformers, what token layers output: ``"patches"`` (a grid),
         ``"cls"`` or ``"all"``; see :func:`brainalign.models.layers.record_outputs`.
     info : source, description and, with a checkpoint, the load summary.
+    checkpoint_metadata : what the checkpoint says about its training, kept from the one read
+        that loaded it (``{"payload": ..., "args_json": ...}``, see
+        :mod:`brainalign.models.checkpoint_metadata`); empty for a random init.
     """
 
     spec: str
@@ -119,6 +122,7 @@ class LoadedModel:
     seed: int | None = None
     tokens: str = "patches"
     info: dict = field(default_factory=dict)
+    checkpoint_metadata: dict = field(default_factory=dict)
 
     def provenance(self) -> dict:
         """What identifies this model in a result record."""

@@ -23,8 +23,9 @@ from pathlib import Path
 import torch
 
 from ..errors import FileFormatError, ModelError
-from .checkpoint_formats import (FORMATS, WRAPPER_PREFIXES, Backbone, detect_format, extract_backbone,
+from .checkpoint_formats import (WRAPPER_PREFIXES, Backbone, detect_format, extract_backbone, get_format,
                                  resolve_format_name)
+from .checkpoint_metadata import args_beside, checkpoint_metadata, payload_metadata
 from .pickle_scan import code_globals, pickled_globals
 
 #: Checkpoint key prefixes of classifier heads: dropped when the model has no such module.
@@ -33,17 +34,18 @@ HEAD_PREFIXES = ("fc.", "head.", "heads.", "classifier.", "last_linear.")
 _SHOWN = 5  # how many key names an error message lists
 
 
-def read_checkpoint(path: str | os.PathLike, *, format: str | None = None, trust: bool = False) -> Backbone:
+def read_checkpoint(path: str | os.PathLike, *, checkpoint_format: str | None = None,
+                    trust_checkpoint: bool = False) -> Backbone:
     """Read the backbone weights of a checkpoint written by any supported codebase.
 
     Parameters
     ----------
     path : str or PathLike
         A ``torch.save`` file (``.pt``, ``.pth``, ``.ckpt``, ``.pth.tar``).
-    format : str, optional
-        A name from :data:`brainalign.models.checkpoint_formats.FORMATS` (or an alias); None or
-        ``"auto"`` detects it from the keys.
-    trust : bool, default=False
+    checkpoint_format : str, optional
+        A registered format name or alias (:func:`brainalign.models.checkpoint_formats.format_names`);
+        None or ``"auto"`` detects it from the keys.
+    trust_checkpoint : bool, default=False
         Allow full unpickling when ``weights_only=True`` refuses the file (e.g. Lightning
         hyper-parameters stored as ``argparse.Namespace``). That runs code from the file.
 
@@ -51,7 +53,8 @@ def read_checkpoint(path: str | os.PathLike, *, format: str | None = None, trust
     -------
     Backbone
         ``state_dict`` with backbone keys (all prefixes stripped), plus the format, entry, prefix,
-        dropped keys, leftovers and whether it was read with full unpickling (``trusted``).
+        dropped keys, leftovers, whether it was read with full unpickling (``trusted``) and what
+        the file says about its training (``metadata``, see :mod:`.checkpoint_metadata`).
 
     Raises
     ------
@@ -59,7 +62,7 @@ def read_checkpoint(path: str | os.PathLike, *, format: str | None = None, trust
         Missing path, a directory, an empty, truncated or corrupt file, no mapping of tensors, or
         a forced ``format`` whose entries are absent.
     ModelError
-        The file needs full unpickling and ``trust`` is False.
+        The file needs full unpickling and ``trust_checkpoint`` is False.
 
     Examples
     --------
@@ -73,14 +76,45 @@ def read_checkpoint(path: str | os.PathLike, *, format: str | None = None, trust
     ('moco', 'module.encoder_q.', ['conv1.weight'], ['module.encoder_k.conv1.weight', 'module.queue'])
     """
     path = _check_file(Path(path))
-    forced = resolve_format_name(format)
-    obj, trusted = _torch_load(path, trust=trust)
+    forced = resolve_format_name(checkpoint_format)
+    obj, trusted = _torch_load(path, trust_checkpoint=trust_checkpoint)
     if not isinstance(obj, Mapping):
         raise FileFormatError(f"checkpoint {path} holds a {type(obj).__name__}, not a mapping of tensors",
                               hint="save a state dict: torch.save(model.state_dict(), path)")
     backbone = extract_backbone(obj, forced or detect_format(obj), path)
     backbone.trusted = trusted
+    backbone.metadata = checkpoint_metadata(path, obj, trusted=trusted)
     return backbone
+
+
+def load_payload(path: str | os.PathLike, *, trust_checkpoint: bool = False) -> tuple[object, bool]:
+    """``(torch.load result, trusted)``: the one read of a checkpoint file, weights-only unless trusted.
+
+    Raises
+    ------
+    FileFormatError
+        Missing path, a directory, an empty, truncated or corrupt file.
+    ModelError
+        The file holds code that runs when loaded and ``trust_checkpoint`` is False.
+    """
+    return _torch_load(_check_file(Path(path)), trust_checkpoint=trust_checkpoint)
+
+
+def read_checkpoint_metadata(path: str | os.PathLike) -> dict:
+    """What a checkpoint no model was loaded from says about its training (a path recorded in an
+    activation file): ``{"payload": {...}, "args_json": dict or None}``, as ``Backbone.metadata``.
+
+    The file is read weights-only; a missing, unreadable or refused file (one that holds code) gives
+    an empty payload, so its ``args.json`` and file name still count.
+    """
+    path = Path(path)
+    payload = {"payload": {}}
+    if path.suffix.lower() not in (".safetensors", ".npz", ".h5", ".json") and path.is_file():
+        try:
+            payload = payload_metadata(load_payload(path)[0])
+        except (FileFormatError, ModelError):  # not a weights-only torch file: nothing from its content
+            pass
+    return {**payload, "args_json": args_beside(path)}
 
 
 def clean_state_dict(
@@ -230,7 +264,7 @@ def state_dict_sha256(state_dict: Mapping[str, torch.Tensor]) -> str:
 
 
 def _describe(backbone: Backbone) -> dict:
-    return {"format": backbone.format, "codebase": FORMATS[backbone.format].codebase, "entry": backbone.entry,
+    return {"format": backbone.format, "codebase": get_format(backbone.format).codebase, "entry": backbone.entry,
             "prefix_stripped": backbone.prefix, "n_tensors": len(backbone.state_dict),
             "trusted": backbone.trusted, "ignored_entries": backbone.ignored_entries}
 
@@ -265,15 +299,15 @@ def _check_file(path: Path) -> Path:
     return path
 
 
-def _torch_load(path: Path, *, trust: bool):
-    """``torch.load`` with ``weights_only=True`` (full unpickling only if ``trust``); our errors."""
+def _torch_load(path: Path, *, trust_checkpoint: bool):
+    """``torch.load`` with ``weights_only=True`` (full unpickling only if ``trust_checkpoint``); our errors."""
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Detected pickle protocol")
             return torch.load(path, map_location="cpu", weights_only=True), False
     except pickle.UnpicklingError as exc:
         names = pickled_globals(path)   # read without unpickling: what would loading import and call?
-        if names and trust:
+        if names and trust_checkpoint:
             return _torch_load_untrusted(path), True
         if names:
             shown = code_globals(names)

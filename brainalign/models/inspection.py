@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 
 from .checkpoint import read_checkpoint
+from .checkpoint_formats import get_format
 
 _RESNETS = {("basic", (2, 2, 2, 2)): "resnet18", ("basic", (3, 4, 6, 3)): "resnet34",
             ("bottleneck", (3, 4, 6, 3)): "resnet50", ("bottleneck", (3, 4, 23, 3)): "resnet101",
@@ -18,7 +19,8 @@ _VIT_SIZES = {192: "tiny", 384: "small", 768: "base", 1024: "large", 1280: "huge
 _VGGS = {8: "vgg11", 10: "vgg13", 13: "vgg16", 16: "vgg19"}
 
 
-def inspect_checkpoint(path: str | os.PathLike, *, format: str | None = None, trust: bool = False) -> dict:
+def inspect_checkpoint(path: str | os.PathLike, *, checkpoint_format: str | None = None,
+                       trust_checkpoint: bool = False) -> dict:
     """Summarise a checkpoint: format, entry, stripped prefix, key counts and an architecture guess.
 
     Returns
@@ -29,12 +31,10 @@ def inspect_checkpoint(path: str | os.PathLike, *, format: str | None = None, tr
         ``dropped_examples``, ``ignored_entries``, ``trusted``, ``family`` (a guess or None) and
         ``first_keys`` (up to 8 backbone keys with shapes).
     """
-    from .checkpoint_formats import FORMATS
-
-    backbone = read_checkpoint(path, format=format, trust=trust)
+    backbone = read_checkpoint(path, checkpoint_format=checkpoint_format, trust_checkpoint=trust_checkpoint)
     sd = backbone.state_dict
     return {
-        "path": str(Path(path)), "format": backbone.format, "codebase": FORMATS[backbone.format].codebase,
+        "path": str(Path(path)), "format": backbone.format, "codebase": get_format(backbone.format).codebase,
         "entry": backbone.entry, "prefix_stripped": backbone.prefix, "keys": len(sd),
         "parameters": int(sum(t.numel() for t in sd.values())), "dropped": len(backbone.dropped),
         "dropped_examples": backbone.dropped[:5], "other": len(backbone.other),

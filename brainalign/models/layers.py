@@ -25,9 +25,7 @@ import torch
 
 from ..errors import InputError, ModelError
 from .base import LoadedModel
-
-#: What token layers of vision transformers output: patch tokens as a grid, the CLS token, all tokens.
-TOKEN_MODES = ("patches", "cls", "all")
+from .options import TOKEN_MODES  # what token layers output: patch tokens as a grid, the CLS token, all tokens
 
 _NAME = re.compile(r"^(?P<base>[^:@]+)(?::(?P<call>\d+))?(?:@(?P<tokens>[a-z]+))?$")
 _RESIDUAL = re.compile(r"(^|\.)add(_\d+)?$")

@@ -15,17 +15,16 @@ from __future__ import annotations
 import difflib
 import logging
 import math
-import os
 from pathlib import Path
 from typing import Callable
 
 from torch import nn
 
 from .._io import sha256_file
-from ..errors import InputError, ModelError
+from ..errors import ModelError
 from .base import IMAGENET_MEAN, IMAGENET_STD, LoadedModel, Preprocessing, seeded
 from .checkpoint import apply_checkpoint, read_checkpoint, state_dict_sha256, summary_line
-from .layers import TOKEN_MODES
+from .options import LoadOptions
 from .registry import ZooEntry, list_zoo, zoo_factory
 from .specs import SOURCES, list_models, parse_spec, timm_names, torchvision_names  # noqa: F401
 
@@ -37,31 +36,22 @@ MAX_DEFAULT_LAYERS = 12
 _INTERPOLATIONS = ("bilinear", "bicubic", "nearest")
 
 
-def load_model(spec: str, *, checkpoint: str | os.PathLike | None = None, seed: int = 0,
-               checkpoint_format: str | None = None, trust_checkpoint: bool = False,
-               allow_partial: bool = False, tokens: str = "patches") -> LoadedModel:
-    """Build a model from ``spec``, with a seeded random init or the weights in ``checkpoint``.
+def load_model(spec: str, options: LoadOptions | None = None, **keywords) -> LoadedModel:
+    """Build a model from ``spec``, with a seeded random init or the weights in a checkpoint.
 
     Parameters
     ----------
     spec : str
         See :func:`parse_spec`.
-    checkpoint : str or PathLike, optional
-        A local checkpoint of any supported codebase (see
-        :mod:`brainalign.models.checkpoint_formats`); its backbone is loaded with checked keys and
-        shapes (see :func:`brainalign.models.checkpoint.apply_checkpoint`).
-    seed : int, default=0
-        Seed of the random init (``torch.manual_seed`` right before building). Ignored for the
-        record when a checkpoint is given.
-    checkpoint_format : str, optional
-        Force a checkpoint format instead of detecting it (``"auto"`` or None detect).
-    trust_checkpoint : bool, default=False
-        Allow full unpickling of a checkpoint that ``weights_only=True`` refuses.
-    allow_partial : bool, default=False
-        Load what matches when backbone keys are missing or unexpected, instead of failing.
-    tokens : {"patches", "cls", "all"}, default="patches"
-        For vision transformers: what token layers output (see
-        :func:`brainalign.models.layers.record_outputs`); other models ignore it.
+    options : LoadOptions, optional
+        Checkpoint, seed, checkpoint format, trust, partial loading and token mode (see
+        :class:`brainalign.models.options.LoadOptions`); the default is a random init with seed 0.
+    **keywords
+        Instead of ``options``, its fields by name: ``load_model(spec, checkpoint=path)`` is
+        ``load_model(spec, LoadOptions(checkpoint=path))``. The checkpoint (of any supported
+        codebase, see :mod:`brainalign.models.checkpoint_formats`) is read once: its backbone is
+        loaded with checked keys and shapes (:func:`brainalign.models.checkpoint.apply_checkpoint`)
+        and what it says about its training is kept in ``checkpoint_metadata``.
 
     Returns
     -------
@@ -87,8 +77,10 @@ def load_model(spec: str, *, checkpoint: str | os.PathLike | None = None, seed: 
 
     Raises
     ------
+    TypeError
+        Both ``options`` and keywords, or a keyword that is not a field of ``LoadOptions``.
     InputError
-        A malformed spec.
+        A malformed spec, a seed that is not an integer, an unknown token mode.
     ModelError
         An unknown model, or a checkpoint that does not fit it.
     FileFormatError
@@ -100,14 +92,14 @@ def load_model(spec: str, *, checkpoint: str | os.PathLike | None = None, seed: 
     >>> m.spec, m.default_layers, m.checkpoint, m.seed
     ('pixels', ('pixels',), None, 0)
     """
+    if options is not None and keywords:
+        raise TypeError("load_model takes options or keywords, not both")
     source, name = parse_spec(spec)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise InputError(f"seed must be an integer, got {seed!r}", hint="pass e.g. --seed 0")
-    if tokens not in TOKEN_MODES:
-        raise InputError(f"unknown token mode {tokens!r}", hint=f"use one of {', '.join(TOKEN_MODES)}")
+    options = options if options is not None else LoadOptions(**keywords)
+    checkpoint, seed = options.checkpoint, options.seed
     canonical = name if source == "zoo" else f"{source}:{name}"
-    backbone = None if checkpoint is None else read_checkpoint(checkpoint, format=checkpoint_format,
-                                                                trust=trust_checkpoint)
+    backbone = None if checkpoint is None else read_checkpoint(
+        checkpoint, checkpoint_format=options.checkpoint_format, trust_checkpoint=options.trust_checkpoint)
     entry = _BUILDERS[source](name, seed)
     module = entry.module
     ckpt_info = None
@@ -115,7 +107,7 @@ def load_model(spec: str, *, checkpoint: str | os.PathLike | None = None, seed: 
         weights_sha256 = state_dict_sha256(module.state_dict())
     else:
         ckpt_info = apply_checkpoint(module, backbone, model_name=canonical, head=tuple(entry.head),
-                                     allow_partial=allow_partial)
+                                     allow_partial=options.allow_partial)
         ckpt_info["path"] = str(Path(checkpoint).resolve())
         logger.info(summary_line(ckpt_info))
         weights_sha256 = sha256_file(checkpoint)
@@ -129,7 +121,8 @@ def load_model(spec: str, *, checkpoint: str | os.PathLike | None = None, seed: 
         weights_sha256=weights_sha256,
         checkpoint=None if checkpoint is None else str(Path(checkpoint).resolve()),
         seed=seed if checkpoint is None else None,
-        tokens=tokens,
+        tokens=options.tokens,
+        checkpoint_metadata={} if backbone is None else backbone.metadata,
         info={"source": source, "description": entry.description,
               "weights_hash_of": "state_dict" if checkpoint is None else "file",
               **({} if ckpt_info is None else {"checkpoint": ckpt_info})},

@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 from ..config import shared_data_dir
 from ..errors import DataError, InputError
 from ..models.base import LoadedModel
+from ..models.options import ExtractionOptions
 from ..neural.importers.model_vs_human import validate_trials
 from . import consistency, humans
 from .conditions import CONDITIONS, check_levels, get_condition, stimulus_digest
@@ -74,12 +75,16 @@ def _curve(levels, correct_per_level, *, n_choices, scale, increasing, sigmoid) 
 def parametric_task_curves(loaded: LoadedModel, task_name: str, *, layer: str, levels=None,
                            n_per_class: int = 32, size: int = 64, pixel_noise: float | None = None, seed: int = 0,
                            max_features: int | None = 64, readout_noise: float = 0.0, n_splits: int = 5,
-                           sigmoid: str = "weibull", batch_size: int = 32, device: str = "cpu",
-                           progress: bool = True) -> list[dict]:
-    """One curve per task variant: cross-validated readout accuracy of ``layer`` at each level."""
+                           sigmoid: str = "weibull",
+                           extraction: ExtractionOptions = ExtractionOptions()) -> list[dict]:
+    """One curve per task variant: cross-validated readout accuracy of ``layer`` at each level.
+
+    ``extraction`` sets the forward passes (batch size, device, progress bars).
+    """
     task = get_task(task_name)
     levels = check_levels(task.levels if levels is None else levels, task.name)
     curves = []
+    progress = extraction.progress
     for variant in tqdm(task.variants, desc=task.name, unit="variant", disable=not progress or len(task.variants) < 2,
                         leave=False):
         batches = stimuli_per_level(task, levels, variant=variant, n_per_class=n_per_class, size=size,
@@ -87,7 +92,8 @@ def parametric_task_curves(loaded: LoadedModel, task_name: str, *, layer: str, l
         correct = []
         for level in tqdm(levels, desc=f"{task.name} levels", unit="level", disable=not progress, leave=False):
             images, labels = batches[level]
-            features = model_responses(loaded, images, (layer,), batch_size=batch_size, device=device)[layer]
+            features = model_responses(loaded, images, (layer,), batch_size=extraction.batch_size,
+                                       device=extraction.device)[layer]
             pairs = np.tile(np.arange(n_per_class), task.n_classes)   # paired classes stay in one fold
             decided = readout_decisions(features, labels, groups=pairs, n_splits=n_splits, seed=seed,
                                         max_features=max_features, readout_noise=readout_noise)
@@ -127,26 +133,26 @@ def load_images(stimulus_set) -> np.ndarray:
 
 def condition_curve(loaded: LoadedModel, condition_name: str, stimulus_set, *, layer: str = LOGITS, levels=None,
                     seed: int = 0, sigmoid: str = "weibull", n_splits: int = 5, max_features: int | None = None,
-                    readout_noise: float = 0.0, batch_size: int = 32, device: str = "cpu",
-                    progress: bool = True) -> dict:
+                    readout_noise: float = 0.0, extraction: ExtractionOptions = ExtractionOptions()) -> dict:
     """Accuracy of ``loaded`` on ``stimulus_set`` under a condition at each level, with the human curve.
 
     With ``layer="logits"`` decisions are the 16-way ImageNet mapping; with a layer, a
-    cross-validated readout over the categories present.
+    cross-validated readout over the categories present. ``extraction`` sets the forward passes.
     """
     condition = get_condition(condition_name)
     levels = check_levels(condition.levels if levels is None else levels, condition.name)
     categories = np.array([category_of(s) for s in stimulus_set.stimulus_ids])
     images = load_images(stimulus_set)
     correct, seen = [], {}
-    for level in tqdm(levels, desc=condition.name, unit="level", disable=not progress, leave=False):
+    for level in tqdm(levels, desc=condition.name, unit="level", disable=not extraction.progress, leave=False):
         transformed = condition.apply(images, level, seed=seed)
         digest = stimulus_digest(transformed)
         if digest in seen:
             raise DataError(f"levels {seen[digest]:g} and {level:g} of condition {condition.name!r} give identical "
                             "stimuli", hint="choose levels that change the images")
         seen[digest] = level
-        responses = model_responses(loaded, transformed, (layer,), batch_size=batch_size, device=device)[layer]
+        responses = model_responses(loaded, transformed, (layer,), batch_size=extraction.batch_size,
+                                    device=extraction.device)[layer]
         if layer == LOGITS:
             correct.append(decisions_16(responses) == categories)
         else:
@@ -214,8 +220,8 @@ def experiment_images(experiment: str):
     return resolve_stimuli(str(folder))
 
 
-def model_consistency(loaded: LoadedModel, experiment: str, *, stimulus_set=None, batch_size: int = 32,
-                      device: str = "cpu", exclude: bool = True, progress: bool = True) -> dict:
+def model_consistency(loaded: LoadedModel, experiment: str, *, stimulus_set=None, exclude: bool = True,
+                      extraction: ExtractionOptions = ExtractionOptions()) -> dict:
     """16-way decisions of ``loaded`` on an experiment's images and their error consistency with each human."""
     stimulus_set = stimulus_set if stimulus_set is not None else experiment_images(experiment)
     human_trials = humans.load_experiment(experiment)
@@ -223,8 +229,8 @@ def model_consistency(loaded: LoadedModel, experiment: str, *, stimulus_set=None
         raise InputError(f"experiment {experiment!r} has several conditions",
                          hint="model consistency runs on single-condition experiments with images (edge, silhouette)")
     ids = stimulus_set.stimulus_ids
-    logits = model_responses(loaded, load_images(stimulus_set), (LOGITS,), batch_size=batch_size, device=device,
-                             progress=progress)[LOGITS]
+    logits = model_responses(loaded, load_images(stimulus_set), (LOGITS,), batch_size=extraction.batch_size,
+                             device=extraction.device, progress=extraction.progress)[LOGITS]
     decisions = decisions_16(logits)
     model_trials = validate_trials(pd.DataFrame({
         "subj": loaded.spec, "session": 1, "trial": np.arange(1, len(ids) + 1), "rt": np.nan,

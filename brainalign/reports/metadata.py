@@ -5,13 +5,15 @@ checkpoint; a ``brainalign train`` checkpoint's ``brainalign_training`` entry (o
 architecture, training data, epoch, run id; its data content hash, seed and code version go to
 ``training``); a PyTorch Lightning checkpoint's ``epoch`` and ``hyper_parameters``; the checkpoint's
 file name (``...-ep=99.ckpt``, ``epoch_12.pth``, MoCo's ``checkpoint_0199.pth.tar``). Each field's
-source is recorded in ``metadata_source``. Nothing here unpickles code: checkpoints are read with
-``torch.load(weights_only=True)`` and skipped when that refuses them.
+source is recorded in ``metadata_source``.
+
+The checkpoint's entries come from the read that loaded its weights
+(``LoadedModel.checkpoint_metadata``, see :mod:`brainalign.models.checkpoint_metadata`); nothing
+here unpickles code, and a file read with full unpickling contributes its ``args.json`` only.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -81,44 +83,21 @@ def _from_training_args(args: dict) -> dict:
     return {k: v for k, v in found.items() if v not in (None, "")}
 
 
-def _from_args_json(checkpoint: Path) -> dict:
-    path = checkpoint.parent / "args.json"
-    if not path.is_file():
-        return {}
-    try:
-        args = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return {}
-    return _from_training_args(args) if isinstance(args, dict) else {}
-
-
-def _from_lightning(checkpoint: Path) -> dict:
-    """``epoch`` and ``hyper_parameters`` of a Lightning checkpoint (loaded weights-only, memory-mapped)."""
-    import torch
-
-    if checkpoint.suffix.lower() in (".safetensors", ".npz", ".h5", ".json") or not checkpoint.is_file():
-        return {}
-    try:
-        try:
-            payload = torch.load(checkpoint, map_location="cpu", weights_only=True, mmap=True)
-        except RuntimeError:          # legacy (non-zip) files cannot be memory-mapped
-            payload = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    except Exception:                 # metadata is optional: an unreadable payload never fails a score
-        return {}
-    if not isinstance(payload, dict):
-        return {}
-    found = {}
+def _from_payload(payload: dict) -> dict:
+    """Fields from a checkpoint's ``brainalign_training`` entry, else its Lightning ``hyper_parameters``
+    and ``epoch`` (``payload`` as kept by :func:`brainalign.models.checkpoint_metadata.payload_metadata`)."""
     training = payload.get("brainalign_training")
-    if isinstance(training, dict):
-        found.update({"objective": normalise_objective(training.get("objective")),
-                      "architecture": training.get("architecture"), "training_data": training.get("training_data"),
-                      "epoch": training.get("epoch"), "run": training.get("run"),
-                      "training": {k: training.get(k) for k in ("data_sha256", "seed", "code_version", "step")}})
+    if training is not None:
+        found = {"objective": normalise_objective(training.get("objective")),
+                 "architecture": training.get("architecture"), "training_data": training.get("training_data"),
+                 "epoch": training.get("epoch"), "run": training.get("run"),
+                 "training": {k: training.get(k) for k in ("data_sha256", "seed", "code_version", "step")}}
         return {k: v for k, v in found.items() if v is not None}
+    found = {}
     hyper = payload.get("hyper_parameters")
-    if isinstance(hyper, dict):
+    if hyper is not None:
         found.update(_from_training_args(hyper.get("cfg") if isinstance(hyper.get("cfg"), dict) else hyper))
-    if isinstance(payload.get("epoch"), int):
+    if "epoch" in payload:
         found["epoch"] = payload["epoch"]
     return found
 
@@ -127,10 +106,15 @@ def _architecture_from_spec(spec: str) -> str:
     return spec.split(":", 1)[1] if ":" in spec else spec
 
 
-def model_metadata(spec: str, checkpoint: str | Path | None = None, *, objective: str | None = None,
-                   architecture: str | None = None, training_data: str | None = None, epoch: int | None = None,
-                   run: str | None = None) -> dict:
+def model_metadata(spec: str, checkpoint: str | Path | None = None, *, checkpoint_metadata: dict | None = None,
+                   objective: str | None = None, architecture: str | None = None, training_data: str | None = None,
+                   epoch: int | None = None, run: str | None = None) -> dict:
     """Metadata fields plus ``metadata_source`` ({field: "flag" | "args.json" | "checkpoint" | ...}).
+
+    ``checkpoint_metadata`` is what the read that loaded ``checkpoint`` kept
+    (``LoadedModel.checkpoint_metadata``); without it, a checkpoint no model was loaded from (a
+    path recorded in an activation file) is read here, weights-only
+    (:func:`brainalign.models.checkpoint.read_checkpoint_metadata`).
 
     Without a checkpoint the model is randomly initialised, so the objective defaults to
     ``untrained``; the architecture defaults to the spec's name. A ``brainalign train``
@@ -140,7 +124,13 @@ def model_metadata(spec: str, checkpoint: str | Path | None = None, *, objective
                         "training_data": training_data, "epoch": epoch, "run": run})]
     if checkpoint is not None:
         path = Path(checkpoint)
-        layers += [("args.json", _from_args_json(path)), ("checkpoint", _from_lightning(path)),
+        if checkpoint_metadata is None:
+            from ..models.checkpoint import read_checkpoint_metadata
+
+            checkpoint_metadata = read_checkpoint_metadata(path)
+        args = checkpoint_metadata.get("args_json")
+        layers += [("args.json", _from_training_args(args) if args is not None else {}),
+                   ("checkpoint", _from_payload(checkpoint_metadata.get("payload") or {})),
                    ("file name", {"epoch": epoch_from_name(path), "run": _run_from_name(path)})]
     else:
         layers.append(("random init", {"objective": "untrained"}))

@@ -1,2 +1,2 @@
-"""A lab's brainalign plugin: ``lab_pixels`` (a model), ``lab.V1`` (a benchmark), ``lab-spikes`` (an importer)
-and ``lstsq`` (a regression)."""
+"""A lab's brainalign plugin: ``lab_pixels`` (a model), ``lab.V1`` (a benchmark), ``lab-spikes`` (an importer),
+``lstsq`` (a regression) and ``lab`` (a checkpoint format)."""
