@@ -54,14 +54,8 @@ def extract_activations(model: LoadedModel, stimuli: StimulusSet, layers, *, bat
                                   progress=progress, open_sink=lambda layer, shape: create(keys[layer], shape))
         found.update({layer: cache.get(keys[layer]) for layer in missing})
     elif missing:
-        arrays = {}
-
-        def in_memory(layer, shape):
-            arrays[layer] = np.empty(shape, dtype=np.float32)
-            return _RowFiller(arrays[layer])
-
-        shapes = _run_forward(model, stimuli, missing, batch_size=batch_size, device=device, precision=precision,
-                              progress=progress, open_sink=in_memory)
+        arrays, shapes = forward_arrays(model, stimuli, missing, batch_size=batch_size, device=device,
+                                        precision=precision, progress=progress)
         found.update(arrays)
     return {layer: _as_dataarray(np.asarray(found[layer]), stimuli, layer, shapes.get(layer)) for layer in layers}
 
@@ -74,17 +68,51 @@ def _as_dataarray(values: np.ndarray, stimuli: StimulusSet, layer: str, shape) -
                         coords={"stimulus_id": ("stimulus", stimuli.stimulus_ids)}, name=layer, attrs=attrs)
 
 
-def _load_batch(model: LoadedModel, stimuli: StimulusSet, indices: range) -> torch.Tensor:
-    """Preprocessed input (batch, channels, size, size); one vectorised call when the images share a size."""
+def forward_arrays(model: LoadedModel, stimuli: StimulusSet | np.ndarray, layers, *, batch_size: int = 32,
+                   device: str = "cpu", precision: str = "fp32", progress: bool = True,
+                   output: str | None = None) -> tuple[dict[str, np.ndarray], dict[str, tuple]]:
+    """Every layer's activations in memory, without the cache: ``({layer: array}, {layer: layer_shape})``.
+
+    Parameters
+    ----------
+    stimuli : StimulusSet, or float32 ndarray of shape (n_stimuli, H, W, 3) in [0, 1].
+    layers : sequence of hooked layer names.
+    output : a name under which the module's own output (e.g. logits) is returned too, or None.
+
+    Returns
+    -------
+    dict of str to ndarray
+        Per layer (and ``output``), float32 of shape (n_stimuli, n_units), rows in stimulus order.
+    dict of str to tuple
+        Each one's unflattened shape without the batch dimension.
+    """
+    arrays = {}
+
+    def in_memory(layer, shape):
+        arrays[layer] = np.empty(shape, dtype=np.float32)
+        return _RowFiller(arrays[layer])
+
+    shapes = _run_forward(model, stimuli, list(layers), batch_size=batch_size, device=device, precision=precision,
+                          progress=progress, open_sink=in_memory, output=output)
+    return arrays, shapes
+
+
+def _load_batch(model: LoadedModel, stimuli: StimulusSet | np.ndarray, indices: range) -> torch.Tensor:
+    """Preprocessed input (batch, channels, size, size); one vectorised call when the images share a size.
+
+    ``stimuli`` is a StimulusSet, or images already in memory as float32 (n, H, W, 3).
+    """
+    if isinstance(stimuli, np.ndarray):
+        return model.preprocessing(torch.from_numpy(stimuli[indices.start:indices.stop]).permute(0, 3, 1, 2))
     images = [torch.from_numpy(stimuli.load(i)).permute(2, 0, 1)[None] for i in indices]
     if len({image.shape for image in images}) == 1:
         return model.preprocessing(torch.cat(images))
     return torch.cat([model.preprocessing(image) for image in images])
 
 
-def iter_batches(model: LoadedModel, stimuli: StimulusSet, layers, *, batch_size: int = 32, device: str = "cpu",
-                 precision: str = "fp32", progress: bool = True,
-                 into=None) -> Iterator[tuple[range, dict[str, np.ndarray]]]:
+def iter_batches(model: LoadedModel, stimuli: StimulusSet | np.ndarray, layers, *, batch_size: int = 32,
+                 device: str = "cpu", precision: str = "fp32", progress: bool = True, into=None,
+                 output: str | None = None) -> Iterator[tuple[range, dict[str, np.ndarray]]]:
     """One forward pass per batch of stimuli; yield ``(indices, {layer: float32 (batch, *layer_shape)})``.
 
     Only one batch of outputs is alive at a time, so callers can stream them to disk; the arrays
@@ -99,6 +127,10 @@ def iter_batches(model: LoadedModel, stimuli: StimulusSet, layers, *, batch_size
     the file it goes to), or None; on the CPU in fp32 the hooks then copy the output straight
     there, and that array is what is yielded. It is asked from the second batch on, once the
     layer's shape is known.
+
+    ``stimuli`` may also be images already in memory, float32 (n_stimuli, H, W, 3) in [0, 1].
+    ``output``, when given, names the module's own output (e.g. ``"logits"``), yielded beside
+    the hooked layers.
     """
     if batch_size < 1:
         raise InputError(f"batch size must be at least 1, got {batch_size}")
@@ -130,6 +162,8 @@ def iter_batches(model: LoadedModel, stimuli: StimulusSet, layers, *, batch_size
                 outputs.clear()
                 if direct:
                     for layer, shape in shapes.items():
+                        if layer == output:
+                            continue  # not hooked: the module's own output, never copied into a buffer
                         array = into(layer, (len(batch), *shape))
                         if array is None:
                             buffers.pop(layer, None)  # not the array yielded last time, which may be in use
@@ -137,18 +171,23 @@ def iter_batches(model: LoadedModel, stimuli: StimulusSet, layers, *, batch_size
                             buffers[layer] = torch.from_numpy(array)
                 try:
                     with autocast(target, precision):
-                        module(inputs)
+                        final = module(inputs)
                 except torch.OutOfMemoryError:
                     raise InputError(f"{target} ran out of memory in the forward pass of {model.spec} at batch "
                                      f"size {len(batch)}", hint="lower --batch-size (or `batch_size:` in a plan), "
                                                                 "or use --precision fp16 on a GPU") from None
+                if output is not None:
+                    if not isinstance(final, torch.Tensor):
+                        raise ModelError(f"{model.spec} outputs a {type(final).__name__}, not a tensor",
+                                         hint=f"use one of its layers (`brainalign models layers {model.spec}`)")
+                    outputs[output] = final
                 arrays = {}
-                for layer, output in outputs.items():
-                    if not isinstance(output, torch.Tensor):
-                        raise ModelError(f"layer {layer!r} of {model.spec} outputs a {type(output).__name__}, "
+                for layer, value in outputs.items():
+                    if not isinstance(value, torch.Tensor):
+                        raise ModelError(f"layer {layer!r} of {model.spec} outputs a {type(value).__name__}, "
                                          "not a tensor", hint=f"see `brainalign models layers {model.spec} --all`")
-                    arrays[layer] = _on_host(output, host, layer).numpy()
-                    shapes[layer] = tuple(output.shape[1:])
+                    arrays[layer] = _on_host(value, host, layer).numpy()
+                    shapes[layer] = tuple(value.shape[1:])
                 outputs.clear()
                 seen.update(arrays)
                 _check_all_recorded(layers, seen, model.spec)
@@ -187,11 +226,12 @@ class _RowFiller:
         self.filled += len(rows)
 
 
-def _run_forward(model: LoadedModel, stimuli: StimulusSet, layers: list[str], *, batch_size: int,
-                 device: str, precision: str, progress: bool, open_sink) -> dict[str, tuple]:
+def _run_forward(model: LoadedModel, stimuli: StimulusSet | np.ndarray, layers: list[str], *, batch_size: int,
+                 device: str, precision: str, progress: bool, open_sink, output: str | None = None) -> dict[str, tuple]:
     """Run every batch and append each layer's rows (batch, n_units) to ``open_sink(layer, (n_stimuli,
     n_units))``, an object with ``append(rows)`` and ``reserve(n_rows)`` (the array the next rows
-    may be written into in place); return each layer's unflattened shape."""
+    may be written into in place); return each layer's unflattened shape. ``output`` as in
+    :func:`iter_batches`."""
     n = len(stimuli)
     sinks, shapes = {}, {}
 
@@ -199,7 +239,7 @@ def _run_forward(model: LoadedModel, stimuli: StimulusSet, layers: list[str], *,
         return sinks[layer].reserve(shape[0]).reshape(shape)
 
     for batch, outputs in iter_batches(model, stimuli, layers, batch_size=batch_size, device=device,
-                                       precision=precision, progress=progress, into=into):
+                                       precision=precision, progress=progress, into=into, output=output):
         for layer, output in outputs.items():
             if layer not in sinks:
                 shapes[layer] = tuple(output.shape[1:])
