@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 
 from ..errors import InputError, ModelError
 from ..models.base import LoadedModel
-from ..models.layers import record_outputs
+from ..models.layers import parse_layer, record_outputs
 from ..stimuli.stimulus_set import StimulusSet
 from .cache import ActivationCache, activation_key
 from .device import autocast, check_precision, resolve_device
@@ -111,7 +111,7 @@ def _load_batch(model: LoadedModel, stimuli: StimulusSet | np.ndarray, indices: 
 
 
 def iter_batches(model: LoadedModel, stimuli: StimulusSet | np.ndarray, layers, *, batch_size: int = 32,
-                 device: str = "cpu", precision: str = "fp32", progress: bool = True, into=None,
+                 device: str = "cpu", precision: str = "fp32", progress: bool = True, into=None, filled=None,
                  output: str | None = None) -> Iterator[tuple[range, dict[str, np.ndarray]]]:
     """One forward pass per batch of stimuli; yield ``(indices, {layer: float32 (batch, *layer_shape)})``.
 
@@ -126,7 +126,9 @@ def iter_batches(model: LoadedModel, stimuli: StimulusSet | np.ndarray, layers, 
     (batch, *layer_shape) for the next batch's output of ``layer`` (e.g. the staging buffer of
     the file it goes to), or None; on the CPU in fp32 the hooks then copy the output straight
     there, and that array is what is yielded. It is asked from the second batch on, once the
-    layer's shape is known.
+    layer's shape is known. ``filled(layer)``, when given too, is called as soon as a hook has
+    copied the output of ``layer`` into that array, during the forward pass (so its rows can be
+    written to disk while the later layers compute, even in the last batch).
 
     ``stimuli`` may also be images already in memory, float32 (n_stimuli, H, W, 3) in [0, 1].
     ``output``, when given, names the module's own output (e.g. ``"logits"``), yielded beside
@@ -144,15 +146,19 @@ def iter_batches(model: LoadedModel, stimuli: StimulusSet | np.ndarray, layers, 
     direct = into is not None and target.type == "cpu" and precision == "fp32"
     batches = [range(start, min(start + batch_size, n)) for start in range(0, n, batch_size)]
     pin = target.type == "cuda"
+    given: dict[str, torch.Tensor] = {}  # this batch's arrays from `into`, until their layer is filled
 
     def load(batch: range) -> torch.Tensor:
         inputs = _load_batch(model, stimuli, batch)
         return inputs.pin_memory() if pin else inputs
 
     loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="brainalign-loader")
+    handles = []
     try:
         with record_outputs(module, layers, reuse_buffers=buffers) as outputs, torch.inference_mode(), \
                 tqdm(total=n, desc=f"extract {model.spec}", unit="img", disable=not progress, leave=False) as bar:
+            if direct and filled is not None:
+                handles = _fill_hooks(module, layers, outputs, given, filled)
             upcoming = loader.submit(load, batches[0]) if batches else None
             for i, batch in enumerate(batches):
                 inputs = upcoming.result()
@@ -168,7 +174,7 @@ def iter_batches(model: LoadedModel, stimuli: StimulusSet | np.ndarray, layers, 
                         if array is None:
                             buffers.pop(layer, None)  # not the array yielded last time, which may be in use
                         else:
-                            buffers[layer] = torch.from_numpy(array)
+                            given[layer] = buffers[layer] = torch.from_numpy(array)
                 try:
                     with autocast(target, precision):
                         final = module(inputs)
@@ -189,12 +195,33 @@ def iter_batches(model: LoadedModel, stimuli: StimulusSet | np.ndarray, layers, 
                     arrays[layer] = _on_host(value, host, layer).numpy()
                     shapes[layer] = tuple(value.shape[1:])
                 outputs.clear()
+                given.clear()
                 seen.update(arrays)
                 _check_all_recorded(layers, seen, model.spec)
                 yield batch, arrays
                 bar.update(len(batch))
     finally:
+        for handle in handles:
+            handle.remove()
         loader.shutdown(wait=True, cancel_futures=True)
+
+
+def _fill_hooks(module: torch.nn.Module, layers, outputs: dict, given: dict, filled) -> list:
+    """Forward hooks, run after :func:`record_outputs`' own, that call ``filled(layer)`` once the
+    output of ``layer`` has been copied into its array ``given[layer]`` (module layers only; graph
+    nodes are reported with the batch)."""
+    modules = dict(module.named_modules())
+
+    def after(layer: str):
+        def hook(*_):
+            array, value = given.get(layer), outputs.get(layer)
+            if array is not None and isinstance(value, torch.Tensor) and value.data_ptr() == array.data_ptr():
+                del given[layer]
+                filled(layer)
+        return hook
+
+    return [modules[base].register_forward_hook(after(layer))
+            for layer in layers if (base := parse_layer(layer).base) and base in modules]
 
 
 def _on_host(output: torch.Tensor, host: dict[str, torch.Tensor], layer: str) -> torch.Tensor:
@@ -233,18 +260,26 @@ def _run_forward(model: LoadedModel, stimuli: StimulusSet | np.ndarray, layers: 
     may be written into in place); return each layer's unflattened shape. ``output`` as in
     :func:`iter_batches`."""
     n = len(stimuli)
-    sinks, shapes = {}, {}
+    sinks, shapes, reserved, appended = {}, {}, {}, set()
 
     def into(layer, shape):
-        return sinks[layer].reserve(shape[0]).reshape(shape)
+        reserved[layer] = sinks[layer].reserve(shape[0])
+        return reserved[layer].reshape(shape)
+
+    def filled(layer):  # rows complete in the middle of the forward pass: queue them at once
+        sinks[layer].append(reserved.pop(layer))
+        appended.add(layer)
 
     for batch, outputs in iter_batches(model, stimuli, layers, batch_size=batch_size, device=device,
-                                       precision=precision, progress=progress, into=into, output=output):
-        for layer, output in outputs.items():
+                                       precision=precision, progress=progress, into=into, filled=filled,
+                                       output=output):
+        for layer, rows in outputs.items():
             if layer not in sinks:
-                shapes[layer] = tuple(output.shape[1:])
+                shapes[layer] = tuple(rows.shape[1:])
                 sinks[layer] = open_sink(layer, (n, int(np.prod(shapes[layer]))))
-            sinks[layer].append(output.reshape(len(batch), -1))
+            if layer not in appended:
+                sinks[layer].append(rows.reshape(len(batch), -1))
+        appended.clear()
     return shapes
 
 
