@@ -140,7 +140,7 @@ def test_rows_written_into_the_reserved_staging_buffer_are_not_copied_and_equal_
     np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), values)
 
 
-@pytest.mark.skipif(not hasattr(__import__("mmap"), "MADV_FREE"), reason="staging buffers are pooled only with MADV_FREE")
+@pytest.mark.skipif(not hasattr(npy_stream.mmap, "MADV_FREE"), reason="staging buffers are pooled only with MADV_FREE")
 def test_a_second_extraction_of_the_same_shapes_reuses_every_pooled_staging_buffer(tmp_path, executor, monkeypatch):
     # two layers of different widths, as in an extraction: the second set of streams must find
     # each large buffer in the pool (no new mapping), not have the pooled ones taken by the small
@@ -158,7 +158,8 @@ def test_a_second_extraction_of_the_same_shapes_reuses_every_pooled_staging_buff
               for name, width in (("wide", 2 ** 19), ("narrow", 2 ** 17))}  # 2 MiB and 512 KiB per row
     for run in range(2):
         made.clear()
-        streams = {name: NpyStream(tmp_path / f"{name}{run}.npy", array.shape, executor) for name, array in values.items()}
+        streams = {name: NpyStream(tmp_path / f"{name}{run}.npy", array.shape, executor)
+                   for name, array in values.items()}
         for start in (0, 2):
             for name, stream in streams.items():
                 stream.append(values[name][start:start + 2])
