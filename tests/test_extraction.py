@@ -59,6 +59,60 @@ def test_batches_written_in_place_equal_a_direct_forward_pass(image_folder, tmp_
     np.testing.assert_allclose(acts["features.2"].values, pool.flatten(1).numpy(), rtol=1e-4, atol=1e-4)
 
 
+def test_rows_are_reported_filled_during_the_forward_pass_with_their_final_values(image_folder):
+    # from the second batch on, each hooked module layer's rows are handed over as soon as its hook
+    # has copied them (so they can be written while the later layers run): once per batch, before
+    # the pass reaches the next hooked layer, already equal to a direct forward pass
+    loaded = load_model("torchvision:alexnet", seed=0)
+    stimuli = resolve_stimuli(str(image_folder))
+    layers = ("features.0", "features.2", "classifier.4")
+    with torch.no_grad():
+        x = _direct_input(loaded, stimuli)
+        expected = {"features.0": loaded.module.features[0](x), "features.2": loaded.module.features[:3](x)}
+    arrays, events, batch_rows = {}, [], {}
+
+    def into(layer, shape):
+        arrays[layer] = np.full(shape, np.nan, dtype=np.float32)
+        return arrays[layer]
+
+    def filled(layer):
+        events.append((layer, tuple(other for other in layers if np.isnan(arrays[other]).all())))  # not run yet
+        rows = batch_rows["rows"]
+        if layer in expected:
+            np.testing.assert_allclose(arrays[layer], expected[layer][rows].numpy(), rtol=1e-4, atol=1e-4)
+        assert not np.isnan(arrays[layer]).any()
+
+    batches = extract_module.iter_batches(loaded, stimuli, layers, batch_size=2, progress=False,
+                                          into=into, filled=filled)
+    seen = []
+    while True:
+        batch_rows["rows"] = slice(2 * len(seen), 2 * len(seen) + 2)  # the batch about to run
+        try:
+            batch, outputs = next(batches)
+        except StopIteration:
+            break
+        seen.append(batch)
+        assert len(seen) == 1 or all(np.shares_memory(outputs[layer], arrays[layer]) for layer in layers)
+    in_pass = [("features.0", ("features.2", "classifier.4")), ("features.2", ("classifier.4",)), ("classifier.4", ())]
+    assert len(seen) == 3 and events == in_pass * 2  # not for the first batch (shapes unknown then)
+
+
+def test_in_memory_images_and_the_module_output_from_the_same_loop(image_folder, tmp_path):
+    # psychometric responses: images already in memory, and the network's own output as "logits"
+    from brainalign.psychometrics.responses import model_responses
+
+    loaded = load_model("alexnet_bn64", seed=3)
+    stimuli = resolve_stimuli(str(image_folder))
+    images = np.stack([stimuli.load(i) for i in range(len(stimuli))])
+    responses = model_responses(loaded, images, ("features.3", "logits"), batch_size=4)
+    with torch.no_grad():
+        logits = loaded.module(loaded.preprocessing(torch.from_numpy(images).permute(0, 3, 1, 2)))
+    np.testing.assert_allclose(responses["logits"], logits.numpy(), rtol=1e-5, atol=1e-5)
+    acts = extract_activations(loaded, stimuli, ("features.3",), batch_size=4, use_cache=False, progress=False)
+    np.testing.assert_allclose(responses["features.3"], acts["features.3"].values, rtol=1e-6, atol=1e-6)
+    assert responses["logits"].shape == (6, 1000) and responses["features.3"].dtype == np.float32
+
+
 def test_cache_is_used_and_keyed_by_weights(image_folder, tmp_path, monkeypatch):
     stimuli = resolve_stimuli(str(image_folder))
     cache = ActivationCache(tmp_path)

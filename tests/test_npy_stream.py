@@ -138,3 +138,34 @@ def test_rows_written_into_the_reserved_staging_buffer_are_not_copied_and_equal_
     stream.close()
     assert copies == []
     np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), values)
+
+
+@pytest.mark.skipif(not hasattr(npy_stream.mmap, "MADV_FREE"), reason="staging buffers are pooled only with MADV_FREE")
+def test_a_second_extraction_of_the_same_shapes_reuses_every_pooled_staging_buffer(tmp_path, executor, monkeypatch):
+    # two layers of different widths, as in an extraction: the second set of streams must find
+    # each large buffer in the pool (no new mapping), not have the pooled ones taken by the small
+    # buffers every stream starts with
+    monkeypatch.setattr(npy_stream, "_pool", [])
+    made = []
+    real = npy_stream.mmap.mmap
+
+    def counting(*args, **kwargs):
+        made.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(npy_stream.mmap, "mmap", counting)
+    values = {name: np.random.default_rng(1).standard_normal((4, width)).astype(np.float32)
+              for name, width in (("wide", 2 ** 19), ("narrow", 2 ** 17))}  # 2 MiB and 512 KiB per row
+    for run in range(2):
+        made.clear()
+        streams = {name: NpyStream(tmp_path / f"{name}{run}.npy", array.shape, executor)
+                   for name, array in values.items()}
+        for start in (0, 2):
+            for name, stream in streams.items():
+                stream.append(values[name][start:start + 2])
+        for stream in streams.values():
+            stream.close()
+        large = [size for size in made if size >= 2 ** 20]
+        assert len(large) == (4 if run == 0 else 0)  # two per stream the first time, none after
+        for name, array in values.items():
+            np.testing.assert_array_equal(np.load(tmp_path / f"{name}{run}.npy"), array)

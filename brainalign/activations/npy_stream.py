@@ -34,6 +34,7 @@ import torch
 
 ALIGN = 4096  # a multiple of every logical block size O_DIRECT may require
 _POOL_BYTES = 2 ** 31  # staging memory kept for later streams (reclaimable by the OS meanwhile)
+_POOLED_MIN = 2 ** 20  # smaller staging buffers are cheap to make, and are neither kept nor taken from the pool
 _pool: list[mmap.mmap] = []
 _pool_lock = threading.Lock()
 _BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
@@ -170,10 +171,13 @@ class NpyStream:
 def _take_map(size: int) -> mmap.mmap:
     """A page-aligned anonymous mapping of at least ``size`` bytes (a multiple of ALIGN).
 
-    The smallest large enough one given back by an earlier stream is reused: its pages are
-    still mapped, so filling it costs no page faults. New ones ask for transparent huge pages.
+    From :data:`_POOLED_MIN` bytes on, the smallest large enough one given back by an earlier
+    stream is reused: its pages are still mapped, so filling it costs no page faults. New ones
+    ask for transparent huge pages.
     """
     size = max(1, -(-size // ALIGN)) * ALIGN
+    if size < _POOLED_MIN:  # a stream's first small buffer: a pooled one would leave a later stream short
+        return mmap.mmap(-1, size)
     with _pool_lock:
         fitting = [m for m in _pool if len(m) >= size]
         if fitting:
@@ -202,7 +206,7 @@ def _give_map(mapping: mmap.mmap) -> None:
     Its pages are marked free to reclaim (``MADV_FREE``): the OS takes them back only when
     memory runs short, and a later writer then simply faults them in again.
     """
-    if len(mapping) < 2 ** 20 or not _advise(mapping, "MADV_FREE"):
+    if len(mapping) < _POOLED_MIN or not _advise(mapping, "MADV_FREE"):
         return  # small ones are cheap to make; without MADV_FREE the pages would stay in memory
     with _pool_lock:
         _pool.append(mapping)

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
-from tqdm.auto import tqdm
 
+from ..activations.extract import forward_arrays
 from ..errors import ModelError
 from ..models.base import LoadedModel
-from ..models.layers import record_outputs
 
 LOGITS = "logits"
 
 
 def model_responses(loaded: LoadedModel, images: np.ndarray, layers=(LOGITS,), *, batch_size: int = 32,
                     device: str = "cpu", progress: bool = False) -> dict[str, np.ndarray]:
-    """Flattened responses of ``layers`` to ``images``.
+    """Flattened responses of ``layers`` to ``images``, from the extraction's forward loop
+    (:func:`brainalign.activations.extract.forward_arrays`; nothing is cached).
 
     Parameters
     ----------
@@ -33,18 +32,6 @@ def model_responses(loaded: LoadedModel, images: np.ndarray, layers=(LOGITS,), *
     if unknown:
         raise ModelError(f"{loaded.spec} has no layer {unknown[0]!r}",
                          hint=f"see `brainalign models layers {loaded.spec}`, or use --logits")
-    module = loaded.module.to(device)
-    chunks: dict[str, list[np.ndarray]] = {layer: [] for layer in layers}
-    with record_outputs(module, hooked) as outputs, torch.inference_mode():
-        for start in tqdm(range(0, len(images), batch_size), desc=f"responses {loaded.spec}", unit="batch",
-                          disable=not progress, leave=False):
-            batch = torch.from_numpy(images[start:start + batch_size]).permute(0, 3, 1, 2)
-            outputs.clear()
-            final = module(loaded.preprocessing(batch).to(device))
-            for layer in layers:
-                value = final if layer == LOGITS else outputs.get(layer)
-                if not isinstance(value, torch.Tensor):
-                    raise ModelError(f"{layer!r} of {loaded.spec} gives no tensor",
-                                     hint=f"pick another layer (`brainalign models layers {loaded.spec} --all`)")
-                chunks[layer].append(value.to("cpu", torch.float32).reshape(len(batch), -1).numpy())
-    return {layer: np.concatenate(parts) for layer, parts in chunks.items()}
+    arrays, _ = forward_arrays(loaded, images, hooked, batch_size=batch_size, device=device, progress=progress,
+                               output=LOGITS if LOGITS in layers else None)
+    return {layer: arrays[layer] for layer in layers}
