@@ -14,8 +14,8 @@ V4, 640 stimuli x 1,000 features -> 50 neuroids,
 - **Brain-Score's own code** in process, when ``--brainscore-python`` (or ``$BRAINSCORE_PYTHON``) names
   the Python of a venv with ``brainscore-vision`` installed: ``perf/brainscore_reference.py`` runs there
   on the same two files and times ``average_repetition``, ``load_metric('pls')`` and
-  ``load_ceiling('internal_consistency')`` (see its docstring for the venv's exact set-up commands); its
-  numbers are checked against the command's (raw, error, per-split, ceiling: the differences are printed);
+  ``load_ceiling('internal_consistency')``; its numbers are checked against the command's (raw, error,
+  per-split, ceiling: the differences are printed and make a result row with a 1e-6 target);
 - a re-implementation, always: scikit-learn ``PLSRegression`` fit per split with a per-neuroid
   ``scipy.stats.pearsonr`` loop (``perf/bench_predictivity.py``'s reference), then the split-half
   ceiling loop (10 halvings of the repetitions, Pearson r per neuroid, Spearman-Brown, median over
@@ -23,6 +23,16 @@ V4, 640 stimuli x 1,000 features -> 50 neuroids,
 
 the command must be at least 5x faster than Brain-Score's own code (than the re-implementation when no
 Brain-Score venv is given; the row says which).
+
+The Brain-Score venv (separate: brainscore-vision pins numpy<2, xarray<2022.6, scikit-learn<1.6; ``--no-deps``
+keeps torch and the rest of its model-side requirements out, as the metric and the ceiling need none of them)::
+
+    python3 -m venv /work/bsvenv
+    /work/bsvenv/bin/pip install --no-deps brainscore-vision==2.4.2 brainscore-core==2.5.0 \\
+        brainscore-brainio==1.1.0 result-caching==0.5
+    /work/bsvenv/bin/pip install "numpy<2" "pandas<2" "xarray<2022.6" "scikit-learn<1.6" scipy netCDF4 \\
+        h5py tqdm pyyaml "importlib-metadata<5" six entrypoints Pillow boto3 requests pybtex psutil
+    BRAINALIGN_SHARED_DATA=../shared/data python perf/bench_cli.py --brainscore-python /work/bsvenv/bin/python
 
 ``--quick`` runs each command once and the reference once (a smoke test). The last line is the JSON
 result rows of ``perf/_report.py`` (the exit status is 0 whenever the script ran: a missed target
