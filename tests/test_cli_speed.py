@@ -112,7 +112,8 @@ def test_benchmarks_list_says_which_real_data_benchmarks_are_hidden(tmp_path, mo
 
 def test_scoring_activation_files_imports_no_torch(tmp_path):
     """`score --activations A --assembly B` end to end in a fresh interpreter: records written, no torch
-    (nor scikit-learn, whose import alone costs about a second: the splits are drawn without it)."""
+    (nor scikit-learn, whose import alone costs about a second: the splits are drawn without it, nor
+    rsatoolbox or matplotlib)."""
     from brainalign.activations.io import save_activations
     from brainalign.neural.io import write_assembly
 
@@ -132,7 +133,8 @@ def test_scoring_activation_files_imports_no_torch(tmp_path):
                                     "neuroid_id": ("neuroid", [f"n{i}" for i in range(8)])})
     write_assembly(assembly, tmp_path / "v4.nc")
     out = _probe(["score", "--activations", "acts.nc", "--assembly", "v4.nc", "--bootstrap", "20",
-                  "--results", "r"], tmp_path, heavy=("torch", "timm", "torchvision", "sklearn", "rsatoolbox"))
+                  "--results", "r"], tmp_path,
+                 heavy=("torch", "timm", "torchvision", "sklearn", "rsatoolbox", "matplotlib"))
     assert out["code"] == 0, out["stderr"]
     assert out["heavy"] == []
     assert "committed layer: file:v4.nc -> layer" in out["stdout"]
