@@ -3,7 +3,7 @@
 A plan names models (spec, seed or checkpoint globs such as every epoch of a run), benchmarks
 or areas, the metric protocol and the layers; :func:`expand_plan` turns it into tasks of one
 model x one benchmark x one group of at most ``layers_per_task`` layers. Each task runs
-:func:`brainalign.api.score` for its layers and writes its records itself through the results
+:func:`brainalign.scorer.score` (``brainalign.score``) for its layers and writes its records itself through the results
 store, so any executor (:mod:`brainalign.parallel`) can run tasks anywhere the results folder is
 reachable. A layer is *done* when the store holds a record with its identity (model spec,
 weights sha256, seed, benchmark, benchmark version, protocol, precision, reduction, layer): done
@@ -52,6 +52,7 @@ import yaml
 from tqdm.auto import tqdm
 
 from ._io import check_output_path, sha256_bytes, sha256_file
+from .benchmarks.base import OWN_SCORING as OWN  # benchmarks that score by their own protocol: one task per layer
 from .errors import BrainalignError, DataError, FileFormatError, InputError
 from .metrics.regressions import regression_names
 from .models.options import ExtractionOptions
@@ -65,8 +66,6 @@ PLAN_KEYS = {"results": "brainalign-results", "models": None, "benchmarks": [], 
 MODEL_KEYS = ("spec", "checkpoint", "checkpoints", "run", "seed", "objective", "tag", "epoch", "layers")
 #: Metrics a plan can ask for, and the regression each maps with (``ScoreOptions.regression``).
 METRICS = {f"{name}_predictivity": name for name in regression_names()}  # pls, ridge and plugins
-#: Benchmarks that score themselves (RSA, texture) run once per layer, whatever the metrics.
-OWN = "own"
 
 
 @dataclass(frozen=True)
@@ -192,8 +191,8 @@ def run_task(task: Task) -> dict:
     Returns ``{"task", "written", "skipped"}``, or ``{"task", "error"}`` for a user-facing error
     (so it crosses process boundaries with its hint intact).
     """
-    from . import api
-    from .benchmarks.scoring import ScoreOptions
+    from .benchmarks.options import ScoreOptions
+    from .scorer import score
 
     done = done_identities(task.results)
     todo = [layer for layer, identity in zip(task.layers, task.identities) if identity not in done]
@@ -206,7 +205,7 @@ def run_task(task: Task) -> dict:
             protocol, regression = task.scoring.split("/")
             scoring = ScoreOptions(protocol=protocol, regression=regression,
                                    backend=options["backend"])
-        records = api.score(task.spec, benchmarks=[task.benchmark], layers=todo, checkpoint=task.checkpoint,
+        records = score(task.spec, benchmarks=[task.benchmark], layers=todo, checkpoint=task.checkpoint,
                             seed=task.seed, results=task.results, convention=options["convention"],
                             batch_size=extraction.batch_size, device=extraction.device,
                             precision=extraction.precision, max_memory=extraction.max_memory,
@@ -266,7 +265,7 @@ def _validated(raw) -> dict:
     bad = [m for m in plan["metrics"] if m not in METRICS]
     if bad:
         raise InputError(f"unknown metric {bad[0]!r} in the plan", hint=f"known: {', '.join(METRICS)}")
-    from .benchmarks.scoring import PROTOCOLS
+    from .benchmarks.options import PROTOCOLS
     bad = [p for p in plan["protocols"] if p not in PROTOCOLS]
     if bad:
         raise InputError(f"unknown protocol {bad[0]!r} in the plan", hint=f"known: {', '.join(PROTOCOLS)}")
@@ -320,18 +319,18 @@ def _reduction(plan: dict, base: Path) -> tuple[str | None, str]:
 def _benchmarks(plan: dict) -> list[tuple[str, str, list[str]]]:
     """(identifier, version, scorings) of every benchmark the plan names, in order, without repeats.
 
-    ``scorings``: ``"protocol/regression"`` for each protocol x metric of the plan, or ``["own"]``
-    for a benchmark that scores itself.
+    ``scorings``: :meth:`brainalign.benchmarks.base.Benchmark.scorings` of the plan's protocols and
+    metrics (``"protocol/regression"`` each, or ``["own"]`` for a benchmark that scores by its own protocol).
     """
     from .benchmarks.registry import benchmarks_for_area, load_benchmark, resolve_benchmarks
 
     identifiers = resolve_benchmarks(plan["benchmarks"], None) if plan["benchmarks"] else []
     identifiers += [b for area in plan["areas"] for b in benchmarks_for_area(area)]
-    scorings = [f"{protocol}/{METRICS[metric]}" for protocol in plan["protocols"] for metric in plan["metrics"]]
+    regressions = [METRICS[metric] for metric in plan["metrics"]]
     chosen = []
     for identifier in dict.fromkeys(identifiers):
         benchmark = load_benchmark(identifier)
-        chosen.append((identifier, str(benchmark.version), [OWN] if hasattr(benchmark, "score_layers") else scorings))
+        chosen.append((identifier, str(benchmark.version), benchmark.scorings(plan["protocols"], regressions)))
     return chosen
 
 

@@ -38,7 +38,7 @@ def _stimuli_and_benchmark(n_images: int):
     import pandas as pd
 
     from brainalign._io import sha256_bytes
-    from brainalign.benchmarks.base import NeuralBenchmark
+    from brainalign.benchmarks.predictivity import NeuralBenchmark
     from brainalign.benchmarks.registry import register_benchmark
     from brainalign.neural.simulated import simulate_assemblies
     from brainalign.stimuli.procedural import simulated_stimuli

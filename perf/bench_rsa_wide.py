@@ -3,7 +3,7 @@
 A ResNet ``act1``-sized layer (802,816 units) on 264 stimuli, float32 (850 MB). The reference is
 ``rdm_from_features`` on the whole layer (rsatoolbox ``calc_rdm``, float64 copies of the layer);
 brainalign's RSA benchmarks instead accumulate the layer's kernel moments over unit blocks and
-build the RDM from (n x 2n) features (``brainalign.benchmarks.rsa._rdm_ready``). Printed: the
+build the RDM from (n x 2n) features (``brainalign.benchmarks.rsa.rdm_ready``). Printed: the
 largest difference between the two RDMs, the median time of each and their ratio, and the peak
 memory each allocates (tracemalloc, which sees NumPy's allocations) and their ratio.
 
@@ -37,8 +37,8 @@ def main() -> None:
     if args.quick:
         args.units, args.stimuli, args.repeats = 50000, 100, 1
 
-    from brainalign.benchmarks.rsa import _rdm_ready
-    from brainalign.benchmarks.scoring import align_features
+    from brainalign.benchmarks.rsa import rdm_ready
+    from brainalign.benchmarks.alignment import align_features
     from brainalign.metrics.rsa import rdm_from_features
 
     rng = np.random.default_rng(0)
@@ -50,7 +50,7 @@ def main() -> None:
         return rdm_from_features(align_features(layer, ids, layer="x"), ids, method=args.method).get_vectors()
 
     def ours():
-        return rdm_from_features(_rdm_ready(layer, ids, args.method, layer="x"), ids, method=args.method).get_vectors()
+        return rdm_from_features(rdm_ready(layer, ids, args.method, layer="x"), ids, method=args.method).get_vectors()
 
     results, times, peaks = {}, {"reference": [], "ours": []}, {}
     for name, run in (("reference", reference), ("ours", ours)):

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from brainalign import api
-from brainalign.benchmarks.scoring import ScoreOptions
+from brainalign.benchmarks.options import ScoreOptions
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 

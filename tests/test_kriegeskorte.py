@@ -108,7 +108,7 @@ def test_activations_of_other_stimuli_are_refused(tmp_path):
     activations = xr.DataArray(np.random.default_rng(0).standard_normal((92, 5)), dims=("stimulus", "unit"),
                                coords={"stimulus_id": ("stimulus", ids)})
     with pytest.raises(DataError, match="lack 1 of the benchmark's 92"):
-        benchmark.score_layers({"x": activations})
+        benchmark.score({"x": activations})
 
 
 def test_a_wrong_file_fails_its_checksum(tmp_path, monkeypatch):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from brainalign.benchmarks.scoring import ScoreOptions
+from brainalign.benchmarks.options import ScoreOptions
 from brainalign.errors import InputError
 from brainalign.metrics.nayebi import noise_corrected_predictivity
 from brainalign.metrics.pls import kernel_cv_pls_predict, linear_kernel

@@ -10,8 +10,9 @@ from scipy.stats import pearsonr
 from sklearn.cross_decomposition import PLSRegression as SklearnPLS
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 
-from brainalign.benchmarks.base import NeuralBenchmark
-from brainalign.benchmarks.scoring import ScoreOptions, score_layers
+from brainalign.benchmarks.predictivity import NeuralBenchmark
+from brainalign.benchmarks.options import ScoreOptions
+from brainalign.benchmarks.scoring import score_layers
 from brainalign.errors import DataError, InputError
 
 
@@ -150,7 +151,7 @@ def test_too_few_stimuli_and_bad_options_are_clear_errors():
 
 def _nayebi_population(seed=7):
     """(benchmark, true features, noise features, assembly, rep) for 60 stimuli x 8 trials x 18 units of 3 animals."""
-    from brainalign.benchmarks.base import NayebiProtocol
+    from brainalign.benchmarks.protocols import NayebiProtocol
 
     rng = np.random.default_rng(seed)
     n_stimuli, n_reps = 60, 8
@@ -189,7 +190,7 @@ def test_nayebi_protocol_through_the_pipeline_with_animals():
 
 
 def test_nayebi_paired_comparison_over_units():
-    from brainalign.benchmarks.scoring import compare_layers
+    from brainalign.benchmarks.compare import compare_layers
 
     benchmark, features, noise, _, _ = _nayebi_population()
     options = ScoreOptions(protocol="nayebi2023", n_boot=500)

@@ -254,7 +254,7 @@ def test_sim_rsa_oracle_own_area_lies_within_the_ceiling_and_wins():
     benchmark = load_benchmark("sim-rsa.VISp")
     activations = extract_activations(load_model("sim_oracle"), benchmark.load_stimuli(), ["VISp", "V1", "VISam"],
                                       progress=False)
-    scores = {r.layer: r.score for r in benchmark.score_layers(activations)}
+    scores = {r.layer: r.score for r in benchmark.score(activations)}
     own = scores["VISp"]
     assert own["n_subjects"] == 3 and own["n_stimuli"] == 264
     assert own["ceiling_lower"] < own["raw"] < own["ceiling_upper"]

@@ -143,7 +143,7 @@ def test_streamed_unit_sample_scores_like_sampling_in_memory():
     streamed = sampled_features(model, stimuli, ["features.3"], benchmark.unit_sample, options, stream=True)
     assert whole["features.3"].shape[1] == 3136 and streamed["features.3"].shape[1] == 200
     assert streamed["features.3"].attrs["units_sampled"] and streamed["features.3"].attrs["n_units"] == 3136
-    [a], [b] = benchmark.score_layers(whole), benchmark.score_layers(streamed)
+    [a], [b] = benchmark.score(whole), benchmark.score(streamed)
     for key in ("raw", "ceiling", "ceiled"):
         assert b.score[key] == pytest.approx(a.score[key], abs=1e-12)
     assert b.score["per_property"] == a.score["per_property"]

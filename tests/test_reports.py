@@ -12,7 +12,7 @@ from test_reports_data import BENCHMARKS, LAYERS, MODELS, all_records, expected_
 from brainalign import api
 from brainalign.cli import main
 from brainalign.reports import ResultsStore, area_scores, format_table, layer_table, leaderboard, summary
-from brainalign.reports.store import new_record
+from brainalign.records import new_record, stamp
 
 
 def _record(layer, selection, heldout, *, spec="m"):
@@ -194,7 +194,7 @@ def test_psychometric_records_of_the_psychometrics_package_are_drawn(tmp_path):
              "chance": 0.5, "human": {"levels": levels, "accuracy": [0.5, 0.8, 0.99]},
              "fit": {"threshold": 0.08, "width": 0.5, "lapse": 0.01, "guess": 0.5, "scale": "log",
                      "x": [0.01, 0.1, 1.0], "prediction": [0.51, 0.72, 0.94]}}
-    record = new_record(model=model_record("pixels"), kind="psychometric", **curve_parts(curve, layer="pixels", seed=0))
+    record = stamp(curve_parts(curve, layer="pixels", seed=0), model=model_record("pixels"))
     drawn = psychometric_curves(record)
     assert drawn["model"] == (levels, accuracy) and drawn["human"][1] == [0.5, 0.8, 0.99]
     assert drawn["fit"] == ([0.01, 0.1, 1.0], [0.51, 0.72, 0.94]) and drawn["log"]
@@ -217,7 +217,7 @@ def test_humans_are_a_reference_observer_not_a_model(tmp_path):
                         "chance": 0.0625, "fit": {"threshold": 0.05, "scale": "log"}},
               "consistency": {"kappa": 0.4}, "n_trials": 27, "experiment": "contrast",
               "accuracy_per_condition": {}, "observers": ["subject-01", "subject-02"]}
-    human = new_record(model=dict(HUMANS_MODEL), kind="psychometric", **human_parts(result))
+    human = stamp(human_parts(result), model=dict(HUMANS_MODEL))
     store = ResultsStore(tmp_path / "r")
     store.write(neural_record("pixels", "sim.V1", 0))
     store.write(human)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from brainalign.reports.store import new_record
+from brainalign.records import new_record
 
 BENCHMARKS = {"sim.V1": ("V1", "macaque"), "sim.V2": ("V2", "macaque"),
               "sim.VISp": ("VISp", "mouse"), "sim.VISl": ("VISl", "mouse")}

@@ -8,7 +8,8 @@ from click.testing import CliRunner
 from test_reports_data import neural_record
 
 from brainalign.cli import main
-from brainalign.reports.store import ResultsStore, new_record, record_key
+from brainalign.records import new_record, record_key
+from brainalign.reports.store import ResultsStore
 
 
 def test_key_separates_what_was_measured_and_ignores_when():

@@ -14,7 +14,8 @@ from brainalign.activations.cache import ActivationCache
 from brainalign.errors import InputError
 from brainalign.neural.importers.cowley2023 import cowley_files
 from brainalign.neural.importers.dataset import list_imported
-from brainalign.reports.store import ResultsStore, new_record
+from brainalign.records import new_record
+from brainalign.reports.store import ResultsStore
 
 BAD_NAMES = ["..", ".", "../x", "../../somewhere", "/etc", "a/b", "a\\b", ".hidden", "", "-rf", "a b", "x\0y",
              "a:b", "é" * 100, "~", "*"]

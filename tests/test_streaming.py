@@ -134,18 +134,18 @@ def test_streamed_rsa_scores_equal_in_memory_scores(model, stimuli):
                              load_target=lambda: target, load_stimuli=lambda: stimuli)
     streamed, plan = features_for_scoring(model, stimuli, LAYERS, BATCH_4, stream=True, rdm="correlation")
     assert plan.mode == "stream" and streamed["features.3"].attrs["representation"] == "rdm:correlation"
-    for a, b in zip(benchmark.score_layers(plain), benchmark.score_layers(streamed)):
+    for a, b in zip(benchmark.score(plain), benchmark.score(streamed)):
         for key in ("raw", "ceiling", "ceiled"):
             assert b.score[key] == pytest.approx(a.score[key], abs=1e-9)
         np.testing.assert_allclose(b.score["ci"], a.score["ci"], atol=1e-9)
         assert b.score["n_units"] == a.score["n_units"] == plain[a.layer].shape[1]
     kernels, _ = features_for_scoring(model, stimuli, LAYERS, BATCH_4, stream=True)
     with pytest.raises(ValueError, match="do not give its correlation RDM"):
-        benchmark.score_layers(kernels)
+        benchmark.score(kernels)
     broken = plain["features.3"].copy(data=plain["features.3"].values.copy())
     broken.values[2, 5] = np.nan
     with pytest.raises(DataError, match="contain NaN"):
-        benchmark.score_layers({"features.3": broken})
+        benchmark.score({"features.3": broken})
 
 
 def test_sparse_projection_streamed_equals_sklearn_on_whole_matrix():

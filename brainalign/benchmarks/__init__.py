@@ -5,9 +5,9 @@ Names are imported on first use, so listing benchmarks (:mod:`.registry`) stays 
 
 from .._lazy import lazy_package
 
-_LAZY = {"BrainScoreProtocol": "base", "NeuralBenchmark": "base", "benchmark_info": "registry",
-         "benchmarks_for_area": "registry", "list_benchmarks": "registry", "load_benchmark": "registry",
-         "register_benchmark": "registry"}
+_LAZY = {"Benchmark": "base", "BrainScoreProtocol": "protocols", "NeuralBenchmark": "predictivity",
+         "benchmark_info": "registry", "benchmarks_for_area": "registry", "list_benchmarks": "registry",
+         "load_benchmark": "registry", "register_benchmark": "registry"}
 
 __all__ = sorted(_LAZY)
 

@@ -1,104 +1,48 @@
-"""A benchmark: a dataset (stimuli + neural assembly), a metric protocol and a version."""
+"""The one shape of every benchmark: :class:`Benchmark`.
+
+A benchmark answers two questions, so that nothing above it asks what kind of benchmark it
+holds: which features do you need (:meth:`Benchmark.needs`: in memory, or as out-of-core kernel
+moments or RDMs, or a seeded sample of units), and score these features
+(:meth:`Benchmark.score`, one :class:`~brainalign.records.ScoreRecord` per layer). The families:
+:class:`.predictivity.NeuralBenchmark` (PLS / ridge predictivity), :class:`.rsa.RSABenchmark`
+(RDMs) and :class:`.texture.TextureBenchmark` (texture selectivity). A new family is one file
+with a subclass, registered with :func:`.registry.register_benchmark` (README, "Extending
+brainalign").
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
-from typing import Callable
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Sequence
 
-import xarray as xr
+from ..activations.gather import FeatureNeeds
+from ..errors import InputError
+from ..records import ScoreRecord
+from .options import ScoreOptions
 
-from ..stimuli.stimulus_set import StimulusSet
+if TYPE_CHECKING:
+    import xarray as xr
 
-
-@dataclass(frozen=True)
-class LayerCommitment:
-    """The layer-commitment split that every protocol shares (brainalign's own, recorded with every score).
-
-    The stimuli (or stimulus families) are split once, stratified where the benchmark has labels,
-    into a *selection* part (``selection_fraction``, seed ``selection_seed``) and a *held-out*
-    part; a model is committed to the layer with the best raw score on the selection part, and
-    that layer's score on the held-out part is reported.
-    """
-
-    selection_fraction: float = 0.5
-    selection_seed: int = 0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+#: The scoring of a benchmark that scores by its own protocol alone (RSA, texture): one task per layer.
+OWN_SCORING = "own"
 
 
-@dataclass(frozen=True)
-class BrainScoreProtocol(LayerCommitment):
-    """The ``brainscore`` neural-predictivity protocol (METHODS.md), plus brainalign's layer commitment.
+class Benchmark(ABC):
+    """A named, versioned benchmark: a dataset, a metric and its protocol.
 
-    PLS with ``n_components`` (scale=False), ``n_splits`` ShuffleSplits over unique stimulus ids
-    with ``train_size`` and ``random_state`` (stratified by the benchmark's stratification
-    column when it has one); Pearson r per neuroid, median over neuroids, mean over splits.
-    Ceiling: split-half internal consistency with Spearman-Brown over ``ceiling_splits`` splits
-    of the repetitions.
-
-    Layer commitment (brainalign's own, recorded with every score): the stimuli are split once,
-    stratified, into a *selection* part (``selection_fraction``, seed ``selection_seed``) and a
-    *held-out* part; the leaderboard commits each model to the layer with the best raw score on
-    the selection part and reports that layer's ceiled score on the held-out part only.
-    """
-
-    name: str = "brainscore"
-    n_components: int = 25
-    n_splits: int = 10
-    train_size: float = 0.9
-    random_state: int = 1
-    ceiling_splits: int = 10
-
-
-def protocol_for_stimuli(n_stimuli: int) -> BrainScoreProtocol:
-    """The brainscore protocol, with PLS components capped below the smallest training split.
-
-    The held-out half of ``n_stimuli`` trains on ``floor(0.9 * n_stimuli / 2)`` stimuli; PLS
-    needs fewer components than that, so small sets (e.g. 24 stimuli) get fewer than 25.
-    The number used is recorded with every score.
-    """
-    protocol = BrainScoreProtocol()
-    smallest_train = int(protocol.train_size * (n_stimuli // 2))
-    return replace(protocol, n_components=max(1, min(protocol.n_components, smallest_train - 1)))
-
-
-@dataclass(frozen=True)
-class NayebiProtocol(LayerCommitment):
-    """The ``nayebi2023`` protocol (METHODS.md): noise-corrected PLS predictivity from single trials.
-
-    PLS with ``n_components`` fit jointly over the units; ``n_splits`` image splits with
-    ``train_frac`` of the images for training (split s permuted by ``RandomState(s)``);
-    ``n_halves`` trial split-halves per split (half i shuffled by ``RandomState(i)``); per unit
-    ``r(F1(X), T2) / sqrt(SB(r(F1(X), F2(X))) SB(r(T1, T2)))`` on the test images, mean over
-    splits x halves, median over units. Ceiling: inter-animal consistency ("holdout": the other
-    animals' pooled units predict each animal's, same formula), over animals with at least the
-    ``min_unit_percentile`` of the unit counts. Layer commitment as in
-    :class:`BrainScoreProtocol`.
-    """
-
-    name: str = "nayebi2023"
-    n_components: int = 25
-    n_splits: int = 10
-    train_frac: float = 0.5
-    n_halves: int = 100
-    min_unit_percentile: float = 75.0
-
-
-@dataclass(frozen=True)
-class NeuralBenchmark:
-    """A named neural benchmark.
+    Subclasses are frozen dataclasses with these attributes (all recorded with every score):
 
     Attributes
     ----------
     identifier : e.g. ``"sim.V1"``.
-    version : bumped whenever data or protocol change, recorded in every score.
-    region : brain area scored (``V1``, ``VISp``, ...).
+    version : bumped whenever data or protocol change.
+    region : brain area scored (``V1``, ``VISp``, ...); ``--area`` and the leaderboard group by it.
     species : ``"macaque"``, ``"mouse"``, ...
-    load_assembly : returns the validated NeuralAssembly (presentation x neuroid).
-    load_stimuli : returns the StimulusSet holding every ``stimulus_id`` of the assembly.
-    stratify_coord : stimulus coordinate used to stratify splits, or None.
-    dataset : description of the data (id, seed, checksum) recorded in every score.
+    description : one line for ``brainalign benchmarks list``.
+    dataset : description of the data (id, seed, checksums).
+    citation : where the data and protocol come from.
+    ranked : False for a supplementary view of data another benchmark ranks (kept out of area means).
+    load_stimuli : () -> StimulusSet holding every stimulus the benchmark scores.
     """
 
     identifier: str
@@ -106,9 +50,45 @@ class NeuralBenchmark:
     region: str
     species: str
     description: str
-    load_assembly: Callable[[], xr.DataArray]
-    load_stimuli: Callable[[], StimulusSet]
-    stratify_coord: str | None = None
-    protocol: BrainScoreProtocol = field(default_factory=BrainScoreProtocol)
-    dataset: dict = field(default_factory=dict)
-    citation: str = ""
+    dataset: dict
+    citation: str
+    ranked: bool
+
+    def record(self) -> dict:
+        """The benchmark's part of every score record."""
+        return {"identifier": self.identifier, "version": self.version, "region": self.region,
+                "species": self.species, "dataset": self.dataset, "ranked": self.ranked}
+
+    @abstractmethod
+    def needs(self) -> FeatureNeeds:
+        """How each layer's features must come (:func:`brainalign.activations.gather.FeatureSource.features`)."""
+
+    def scorings(self, protocols: Sequence[str], regressions: Sequence[str]) -> list[str]:
+        """The scorings a run plan makes of each layer for these ``--protocol`` and ``--metric`` choices.
+
+        ``"protocol/regression"`` each for benchmarks that regress on responses;
+        ``[OWN_SCORING]`` (the default) for those that score by their own protocol alone.
+        """
+        return [OWN_SCORING]
+
+    @abstractmethod
+    def score(self, features: dict[str, xr.DataArray], *, options: ScoreOptions | None = None,
+              convention: str | None = None, cache: dict | None = None) -> list[ScoreRecord]:
+        """One record per layer of ``features`` ({layer: DataArray(stimulus, unit)}), in their order.
+
+        ``options`` choose the protocol, mapping and bootstrap of benchmarks that regress;
+        ``convention`` the ceiling convention (None: the benchmark's own); ``cache`` is a dict the
+        caller keeps for one model, where benchmarks on the same stimuli share work.
+        """
+
+    def check_compare(self, options: ScoreOptions) -> None:
+        """InputError, before any model runs, when :meth:`compare` cannot compare under ``options``."""
+        raise InputError(f"compare works on neural predictivity and RSA benchmarks; {self.identifier} is "
+                         "scored differently")
+
+    def compare(self, features_a: dict[str, xr.DataArray], features_b: dict[str, xr.DataArray], *,
+                options: ScoreOptions, convention: str | None = None) -> dict:
+        """Paired comparison of two models' features: each model's committed layer, raw score and
+        CI, and the difference A - B with its CI and two-sided bootstrap p-value."""
+        self.check_compare(options)
+        raise NotImplementedError

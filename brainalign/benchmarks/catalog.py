@@ -41,9 +41,9 @@ def _built(module: str, function: str, *args) -> Callable:
 def builtin() -> list[tuple[str, Callable, str, str]]:
     """``(identifier, factory, region, species)`` of every benchmark that needs no data on disk."""
     areas = [(a, "macaque") for a in PRIMATE_AREAS] + [(a, "mouse") for a in MOUSE_AREAS]
-    return ([(f"sim.{a}", _built("simulated", "_make", a, s), a, s) for a, s in areas]
-            + [(f"sim-rsa.{a}", _built("simulated_rsa", "_make", a), a, "mouse") for a in MOUSE_AREAS]
-            + [("sim-texture.V2", _built("texture", "_make_simulated"), "V2", "macaque")])
+    return ([(f"sim.{a}", _built("simulated", "make_simulated", a, s), a, s) for a, s in areas]
+            + [(f"sim-rsa.{a}", _built("simulated_rsa", "make_simulated_rsa", a), a, "mouse") for a in MOUSE_AREAS]
+            + [("sim-texture.V2", _built("texture", "make_simulated_texture"), "V2", "macaque")])
 
 
 def available() -> list[tuple[str, Callable, str, str]]:
@@ -53,9 +53,9 @@ def available() -> list[tuple[str, Callable, str, str]]:
     if (cowley / "responses_raw" / f"responses_{COWLEY_SESSION}.npy").is_file():
         found.append(("cowley2023.V4", _built("real", "make_cowley2023_v4", cowley), "V4", "macaque"))
     if (shared_data_dir() / KRIEGESKORTE_FOLDER).is_dir():
-        found += [("kriegeskorte2008.IT", _built("kriegeskorte2008", "_human"), "IT", "human"),
-                  ("kriegeskorte2008.IT.monkey", _built("kriegeskorte2008", "_monkey"), "IT", "macaque"),
-                  ("kriegeskorte2008.IT.cka", _built("kriegeskorte2008", "_human_cka"), "IT", "human")]
+        found += [("kriegeskorte2008.IT", _built("kriegeskorte2008", "make_human"), "IT", "human"),
+                  ("kriegeskorte2008.IT.monkey", _built("kriegeskorte2008", "make_monkey"), "IT", "macaque"),
+                  ("kriegeskorte2008.IT.cka", _built("kriegeskorte2008", "make_human_cka"), "IT", "human")]
     if (shared_data_dir() / ALLEN2P_RDM_FOLDER).is_dir() and (shared_data_dir() / ALLEN2P_IMAGE_FOLDER).is_dir():
         found += [(f"allen2p.{area}" + (f".{layer}" if layer else ""), _built("allen2p", "make_allen2p", area, layer),
                    area, "mouse") for area, layers in ALLEN2P_LAYERS.items() for layer in (None, *layers)]
@@ -66,9 +66,9 @@ def available() -> list[tuple[str, Callable, str, str]]:
             if record.get("importer") == "rdm":   # an RSA benchmark, when imported with its images
                 if not record.get("has_rdm_images") or "rdms_sha256" not in record:
                     continue
-                make = "_make_imported_rdm"
+                make = "make_imported_rdm"
             elif record.get("has_images", False) and "assembly_sha256" in record:
-                make = "_make_imported"
+                make = "make_imported"
             else:
                 continue
             for region in record.get("regions") or [None]:

@@ -114,7 +114,8 @@ def _dataset_record(*files: str) -> dict:
             "path": str(data_folder())}
 
 
-def _human() -> RSABenchmark:
+def make_human() -> RSABenchmark:
+    """The ``kriegeskorte2008.IT`` benchmark."""
     return RSABenchmark(
         identifier="kriegeskorte2008.IT", version=VERSION, region="IT", species="human",
         description="human IT fMRI RDMs of 92 object images (4 subjects, sessions averaged); RSA, Spearman",
@@ -122,7 +123,8 @@ def _human() -> RSABenchmark:
         dataset=_dataset_record(SUPPLEMENT, BRAIN_RDMS), citation=CITATION)
 
 
-def _human_cka() -> RSABenchmark:
+def make_human_cka() -> RSABenchmark:
+    """The ``kriegeskorte2008.IT.cka`` benchmark."""
     return RSABenchmark(
         identifier="kriegeskorte2008.IT.cka", version=VERSION, region="IT", species="human",
         description="human IT fMRI RDMs of 92 object images (4 subjects); linear CKA of the RDMs' centred Grams",
@@ -130,7 +132,8 @@ def _human_cka() -> RSABenchmark:
         dataset=_dataset_record(SUPPLEMENT, BRAIN_RDMS), citation=CITATION, ranked=False)
 
 
-def _monkey() -> RSABenchmark:
+def make_monkey() -> RSABenchmark:
+    """The ``kriegeskorte2008.IT.monkey`` benchmark."""
     return RSABenchmark(
         identifier="kriegeskorte2008.IT.monkey", version=VERSION, region="IT", species="macaque",
         description="monkey IT RDM of 92 object images (674 neurons, one animal: no ceiling); RSA, Spearman",

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from ..config import shared_data_dir
 from ..errors import DataError
-from .base import NeuralBenchmark, protocol_for_stimuli
+from .predictivity import NeuralBenchmark
+from .protocols import protocol_for_stimuli
 from .catalog import COWLEY_FOLDER, COWLEY_SESSION, imported_id
 
 COWLEY_MANIFEST = "cowley2023"
@@ -64,7 +65,8 @@ def make_cowley2023_v4(folder: str | Path | None = None) -> NeuralBenchmark:
         load_assembly=lambda: assembly, load_stimuli=lambda: stimuli, dataset=record, citation=COWLEY_CITATION)
 
 
-def _make_imported(record: dict, region: str | None) -> NeuralBenchmark:
+def make_imported(record: dict, region: str | None) -> NeuralBenchmark:
+    """The benchmark of an imported assembly dataset (`brainalign data import`), for one region or all."""
     from ..neural.importers.dataset import load_imported_assembly, load_imported_stimuli
 
     name = record["name"]
@@ -83,7 +85,7 @@ def _make_imported(record: dict, region: str | None) -> NeuralBenchmark:
                  "time_window": record.get("time_window"), "selection": record.get("selection")})
 
 
-def _make_imported_rdm(record: dict, region: str | None):
+def make_imported_rdm(record: dict, region: str | None):
     """The RSA benchmark of an imported RDM dataset (``brainalign data import rdm``)."""
     from ..neural.importers.dataset import load_imported_stimuli
     from ..neural.importers.rdm import load_imported_rdms

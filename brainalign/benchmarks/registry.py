@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Callable
 from ..errors import InputError
 
 if TYPE_CHECKING:
-    from .base import NeuralBenchmark
+    from .base import Benchmark
 
 
 @dataclass(frozen=True)
 class _Entry:
-    factory: Callable[[], NeuralBenchmark]
+    factory: Callable[[], Benchmark]
     region: str
     species: str
 
@@ -27,9 +27,9 @@ class _Entry:
 _BENCHMARKS: dict[str, _Entry] = {}
 
 
-def register_benchmark(identifier: str, factory: Callable[[], NeuralBenchmark], *, region: str,
+def register_benchmark(identifier: str, factory: Callable[[], Benchmark], *, region: str,
                        species: str) -> None:
-    """Register ``factory`` (no arguments, returns the benchmark) as ``identifier``."""
+    """Register ``factory`` (no arguments, returns a :class:`.base.Benchmark`) as ``identifier``."""
     if identifier in _BENCHMARKS:
         raise RuntimeError(f"benchmark {identifier!r} registered twice")
     _BENCHMARKS[identifier] = _Entry(factory, region, species)
@@ -65,11 +65,17 @@ def benchmark_info(identifier: str) -> dict:
     return {"identifier": identifier, "region": entry.region, "species": entry.species}
 
 
-def load_benchmark(identifier: str) -> NeuralBenchmark:
+def load_benchmark(identifier: str) -> Benchmark:
     """The benchmark registered as ``identifier`` (loading it may generate or read data)."""
+    from .base import Benchmark
+
     _ensure_registered()
     _check_known(identifier)
-    return _BENCHMARKS[identifier].factory()
+    benchmark = _BENCHMARKS[identifier].factory()
+    if not isinstance(benchmark, Benchmark):  # a plugin's factory returned something else: its bug, named here
+        raise TypeError(f"the factory of benchmark {identifier!r} returned a {type(benchmark).__name__}, "
+                        "not a brainalign.benchmarks.Benchmark")
+    return benchmark
 
 
 def _check_known(identifier: str) -> None:

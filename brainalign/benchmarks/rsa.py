@@ -27,10 +27,14 @@ from typing import Callable
 import numpy as np
 import xarray as xr
 
+from ..activations.gather import FeatureNeeds
 from ..errors import DataError, InputError
+from ..records import ScoreRecord
 from ..stimuli.stimulus_set import StimulusSet
-from .base import LayerCommitment
-from .scoring import align_features, check_stimulus_ids, selection_partition
+from .alignment import align_features, check_stimulus_ids
+from .base import Benchmark
+from .commitment import LayerCommitment, selection_partition
+from .options import ScoreOptions
 
 SIMILARITY_CONVENTION = "r/c"
 # brainalign.metrics.rsa (and so rsatoolbox, ~2 s to import) is imported when scoring, not when
@@ -77,21 +81,12 @@ class PublishedCeiling:
 
 
 @dataclass(frozen=True)
-class LayerRecord:
-    """The parts of one score record that a similarity benchmark fills in (see reports.store.new_record)."""
-
-    layer: str
-    metric: dict
-    score: dict
-    layer_selection: dict
-
-
-@dataclass(frozen=True)
-class RSABenchmark:
+class RSABenchmark(Benchmark):
     """A benchmark whose target is a set of RDMs (one per subject) over named stimuli.
 
     Attributes
     ----------
+    identifier, version, region, species, description, dataset, citation, ranked : see :class:`.base.Benchmark`.
     load_target : returns rsatoolbox RDMs with ``pattern_descriptors["stimulus_id"]`` and, for more
         than one subject, ``rdm_descriptors["subject"]`` (see ``brainalign.metrics.rsa``).
     load_stimuli : returns the StimulusSet holding every stimulus id of the target.
@@ -112,9 +107,29 @@ class RSABenchmark:
     ranked: bool = True   # False: a supplementary view of data another benchmark ranks (kept out of area means)
     published_ceiling: PublishedCeiling | None = None
 
-    def score_layers(self, activations: dict[str, xr.DataArray], *, convention: str | None = None) -> list[LayerRecord]:
-        """One LayerRecord per layer of ``activations`` ({layer: DataArray(stimulus, unit)})."""
-        return score_rsa(self, activations, convention=convention)
+    def needs(self) -> FeatureNeeds:
+        """Wide layers may come as features with their correlation or euclidean RDM (from streamed
+        kernels); other RDMs (crossnobis) need the activations in memory."""
+        from ..activations.kernel import STREAMED_RDMS
+
+        return FeatureNeeds(streamed=f"rdm:{self.protocol.rdm}" if self.protocol.rdm in STREAMED_RDMS else None)
+
+    def score(self, features: dict[str, xr.DataArray], *, options: ScoreOptions | None = None,
+              convention: str | None = None, cache: dict | None = None) -> list[ScoreRecord]:
+        """One record per layer of ``features`` (:func:`score_rsa`; ``options`` and ``cache`` are not used)."""
+        return score_rsa(self, features, convention=convention)
+
+    def check_compare(self, options: ScoreOptions) -> None:
+        """RDMs are compared by the benchmark's own protocol: --protocol and --metric do not apply."""
+        if (options.protocol, options.regression) != ("brainalign", "pls"):
+            raise InputError(f"--protocol and --metric choose how responses are regressed; {self.identifier} "
+                             "compares RDMs with its own protocol", hint="drop --protocol/--metric")
+
+    def compare(self, features_a: dict[str, xr.DataArray], features_b: dict[str, xr.DataArray], *,
+                options: ScoreOptions, convention: str | None = None) -> dict:
+        """:func:`compare_rsa` with the bootstrap of ``options``."""
+        return compare_rsa(self, features_a, features_b, n_boot=options.n_boot, seed=options.bootstrap_seed,
+                           level=options.ci_level)
 
 
 def rdms_from_assembly(assembly: xr.DataArray, *, method: str = "correlation", subject_coord: str = "animal",
@@ -195,7 +210,7 @@ def _ceiled(raw: float, upper: float) -> float:
     return float(raw / upper) if np.isfinite(upper) and upper > 0 else float("nan")
 
 
-def _rdm_ready(array: xr.DataArray, ids: np.ndarray, method: str, *, layer: str) -> np.ndarray:
+def rdm_ready(array: xr.DataArray, ids: np.ndarray, method: str, *, layer: str) -> np.ndarray:
     """Rows in ``ids`` order of features with the layer's ``method`` RDM.
 
     For correlation and euclidean RDMs of a plain layer these are the (n, 2n) or (n, n) features
@@ -218,7 +233,7 @@ def _rdm_ready(array: xr.DataArray, ids: np.ndarray, method: str, *, layer: str)
 
 
 def score_rsa(benchmark: RSABenchmark, activations: dict[str, xr.DataArray], *,
-              convention: str | None = None) -> list[LayerRecord]:
+              convention: str | None = None) -> list[ScoreRecord]:
     """Score each layer of ``activations`` on the RSA ``benchmark`` (see the module docstring).
 
     ``convention`` is accepted for symmetry with the predictivity benchmarks; RDM scores always use
@@ -257,9 +272,9 @@ def score_rsa(benchmark: RSABenchmark, activations: dict[str, xr.DataArray], *,
               "stratify": benchmark.stratify_coord}
     if published is not None:
         metric["published_ceiling"] = published.to_dict()
-    records, model_rdms = [], {}
+    parts_of, model_rdms = [], {}   # (layer, score, layer_selection) of each layer
     for layer, array in activations.items():
-        features = _rdm_ready(array, ids, protocol.rdm, layer=layer)
+        features = rdm_ready(array, ids, protocol.rdm, layer=layer)
         model_rdm = model_rdms[layer] = rdm_from_features(features, ids, method=protocol.rdm, name=f"layer {layer!r}")
         per_subject = compare_rdms(model_rdm, target, method=protocol.comparison)
         part_values = {name: compare_rdms(select_stimuli(model_rdm, stimulus_ids_of(rdms)), rdms,
@@ -288,13 +303,15 @@ def score_rsa(benchmark: RSABenchmark, activations: dict[str, xr.DataArray], *,
                            "heldout_ceiled": _ceiled_of(benchmark, part_values["heldout"], heldout_upper),
                            "n_selection": len(selection), "n_heldout": len(heldout),
                            "seed": protocol.selection_seed, "fraction": protocol.selection_fraction}
-        records.append(LayerRecord(layer=layer, metric=metric, score=score, layer_selection=layer_selection))
-    committed = max(records, key=lambda r: _nan_low(r.layer_selection["selection_raw"]))
-    committed.score["rdms"] = {"model": _small_rdm(model_rdms[committed.layer].get_matrices()[0]),
-                               "neural": _small_rdm(np.nanmean(target.get_matrices(), axis=0)),
-                               "n_stimuli": len(ids), "order": "the benchmark's stimulus order",
-                               "layer": committed.layer}
-    return records
+        parts_of.append((layer, score, layer_selection))
+    committed = max(parts_of, key=lambda part: _nan_low(part[2]["selection_raw"]))[0]
+    rdms = {"model": _small_rdm(model_rdms[committed].get_matrices()[0]),
+            "neural": _small_rdm(np.nanmean(target.get_matrices(), axis=0)),
+            "n_stimuli": len(ids), "order": "the benchmark's stimulus order", "layer": committed}
+    benchmark_record = benchmark.record()
+    return [ScoreRecord(benchmark=benchmark_record, layer=layer, metric=metric, layer_selection=layer_selection,
+                        score={**score, "rdms": rdms} if layer == committed else score)
+            for layer, score, layer_selection in parts_of]
 
 
 #: RDMs kept in a record (the committed layer's) are at most this many rows: block means beyond it
@@ -325,7 +342,7 @@ def compare_rsa(benchmark: RSABenchmark, activations_a: dict[str, xr.DataArray],
     held-out stimuli, and the same ``n_boot`` stimulus bootstrap resamples (seed ``seed``) for
     both give the percentile CI and two-sided p-value of the difference A - B of the mean
     similarities over subjects. The output has the layout of
-    :func:`brainalign.benchmarks.scoring.compare_layers`.
+    :func:`brainalign.benchmarks.compare.compare_layers`.
     """
     from ..metrics.bootstrap import BootstrapSamples, interval, paired_comparison
     from ..metrics.rsa import (BOOTSTRAP_COMPARISONS, bootstrap_comparisons, compare_rdms, rdm_from_features,
@@ -346,7 +363,7 @@ def compare_rsa(benchmark: RSABenchmark, activations_a: dict[str, xr.DataArray],
     for name, activations in (("A", activations_a), ("B", activations_b)):
         layer = next(iter(activations)) if len(activations) == 1 else max(
             score_rsa(benchmark, activations), key=lambda r: r.layer_selection["selection_raw"]).layer
-        features = _rdm_ready(activations[layer], ids, protocol.rdm, layer=layer)
+        features = rdm_ready(activations[layer], ids, protocol.rdm, layer=layer)
         rdm = select_stimuli(rdm_from_features(features, ids, method=protocol.rdm, name=f"layer {layer!r}"), heldout)
         per_rdm = compare_rdms(rdm, heldout_target, method=protocol.comparison)
         raw = float(np.mean(per_rdm))

@@ -15,7 +15,7 @@ from .._io import sha256_bytes, source_hash
 from ..config import cache_dir
 from ..neural.io import read_assembly, write_assembly
 from ..stimuli.simulated import simulated_images, simulated_stimulus_set
-from .base import NeuralBenchmark
+from .predictivity import NeuralBenchmark
 from .catalog import MOUSE_AREAS, PRIMATE_AREAS  # noqa: F401  (declared there, with the ids)
 
 SEED = 0
@@ -51,7 +51,8 @@ def dataset_record(area: str) -> dict:
             "sha256": checksum}
 
 
-def _make(area: str, species: str) -> NeuralBenchmark:
+def make_simulated(area: str, species: str) -> NeuralBenchmark:
+    """The ``sim.<area>`` benchmark."""
     return NeuralBenchmark(
         identifier=f"sim.{area}", version=VERSION, region=area, species=species,
         description=f"simulated {species} {area} population (offline default; seed {SEED})",

@@ -22,7 +22,8 @@ def _target(area: str):
                               name=f"sim.{area}")
 
 
-def _make(area: str) -> RSABenchmark:
+def make_simulated_rsa(area: str) -> RSABenchmark:
+    """The ``sim-rsa.<area>`` benchmark."""
     from ..stimuli.simulated import simulated_stimulus_set
 
     return RSABenchmark(

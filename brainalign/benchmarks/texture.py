@@ -29,13 +29,17 @@ import pandas as pd
 import xarray as xr
 
 from .._io import sha256_bytes
+from ..activations.gather import FeatureNeeds
 from ..errors import DataError
 from ..metrics.texture import PROPERTY_BINS, distribution_similarity, texture_properties
 from ..neural.assembly import trial_array
+from ..records import ScoreRecord
 from ..stimuli.stimulus_set import StimulusSet, as_rgb_float
-from .base import LayerCommitment
-from .rsa import SIMILARITY_CONVENTION, LayerRecord
-from .scoring import align_features, check_stimulus_ids
+from .alignment import align_features, check_stimulus_ids
+from .base import Benchmark
+from .commitment import LayerCommitment
+from .options import ScoreOptions
+from .rsa import SIMILARITY_CONVENTION
 
 BLANK_ID = "blank-grey"
 BLANK_LEVEL = 0.5
@@ -88,11 +92,12 @@ def _arrange(values: np.ndarray, row_of: dict, layout: _Layout, families: np.nda
 
 
 @dataclass(frozen=True)
-class TextureBenchmark:
+class TextureBenchmark(Benchmark):
     """Distribution similarity of texture-selectivity properties between model units and neurons.
 
     Attributes
     ----------
+    identifier, version, region, species, description, dataset, citation, ranked : see :class:`.base.Benchmark`.
     load_responses : returns (responses DataFrame-like (n_stimuli, n_neurons) repetition-averaged with
         ``stimulus_id`` index, baseline (n_neurons,)).
     load_stimuli : returns the StimulusSet (texture and noise images plus the blank ``blank-grey``).
@@ -108,10 +113,16 @@ class TextureBenchmark:
     protocol: TextureProtocol = field(default_factory=TextureProtocol)
     dataset: dict = field(default_factory=dict)
     citation: str = ""
+    ranked: bool = True
 
-    def score_layers(self, activations: dict[str, xr.DataArray], *, convention: str | None = None) -> list[LayerRecord]:
-        """One LayerRecord per layer of ``activations`` ({layer: DataArray(stimulus, unit)})."""
-        return score_texture(self, activations, convention=convention)
+    def needs(self) -> FeatureNeeds:
+        """A seeded sample of each wide layer's units (:meth:`unit_sample`), kept while streaming."""
+        return FeatureNeeds(streamed="units", unit_sample=self.unit_sample)
+
+    def score(self, features: dict[str, xr.DataArray], *, options: ScoreOptions | None = None,
+              convention: str | None = None, cache: dict | None = None) -> list[ScoreRecord]:
+        """One record per layer of ``features`` (:func:`score_texture`; ``options`` and ``cache`` are not used)."""
+        return score_texture(self, features, convention=convention)
 
     def unit_sample(self, n_units: int) -> np.ndarray | None:
         """Sorted indices of the units a layer of ``n_units`` is scored on (seeded), or None for all."""
@@ -142,7 +153,7 @@ def _summary(similarities: dict) -> dict:
 
 
 def score_texture(benchmark: TextureBenchmark, activations: dict[str, xr.DataArray], *,
-                  convention: str | None = None) -> list[LayerRecord]:
+                  convention: str | None = None) -> list[ScoreRecord]:
     """Score each layer on the texture benchmark (see the module docstring)."""
     protocol = benchmark.protocol
     stimuli = benchmark.load_stimuli()
@@ -204,7 +215,8 @@ def score_texture(benchmark: TextureBenchmark, activations: dict[str, xr.DataArr
                            "n_selection": int(len(parts["selection"])), "n_heldout": int(len(parts["heldout"])),
                            "unit": "texture family", "seed": protocol.selection_seed,
                            "fraction": protocol.selection_fraction}
-        records.append(LayerRecord(layer=layer, metric=metric, score=score, layer_selection=layer_selection))
+        records.append(ScoreRecord(benchmark=benchmark.record(), layer=layer, metric=metric, score=score,
+                                   layer_selection=layer_selection))
     return records
 
 
@@ -244,7 +256,8 @@ def _simulated_responses(seed: int = 0):
     return responses, baseline
 
 
-def _make_simulated() -> TextureBenchmark:
+def make_simulated_texture() -> TextureBenchmark:
+    """The ``sim-texture.V2`` benchmark."""
     from .simulated import dataset_record
 
     return TextureBenchmark(

@@ -1,4 +1,4 @@
-"""The parts of ``kind: psychometric`` result records (pure dicts; ``api`` stamps and stores them).
+"""``kind: psychometric`` score records (:class:`brainalign.records.ScoreRecord`; ``api`` stamps and stores them).
 
 A record's ``curve`` holds ``levels``, ``accuracy``, ``n_trials``, ``n_correct``, ``fit`` (the
 psignifit parameters with credible intervals, plus ``x``/``prediction`` for drawing) and
@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import math
 
+from ..records import ScoreRecord
+
 HUMANS_MODEL = {"spec": "humans", "checkpoint": None, "weights_sha256": "none", "seed": None}
 
 
-def curve_parts(curve: dict, *, layer: str, seed: int) -> dict:
-    """benchmark, metric, score and curve of one model curve."""
+def curve_parts(curve: dict, *, layer: str, seed: int) -> ScoreRecord:
+    """The record of one model curve: benchmark, metric, score and ``curve``."""
     variant = curve.get("variant")
     identifier = f"psychometric.{curve['task']}" + (f"@{variant:g}" if variant else "")
     fit = curve.get("fit") or {}
@@ -24,15 +26,15 @@ def curve_parts(curve: dict, *, layer: str, seed: int) -> dict:
              "sensitivity": 1 / fit["threshold"] if fit.get("threshold") else None,
              "width": fit.get("width"), "lapse": fit.get("lapse"), "n_stimuli": int(sum(curve["n_trials"])),
              "n_neuroids": None, "n_units": None, "notes": curve.get("note")}
-    return {"benchmark": {"identifier": identifier, "version": "1", "region": "behaviour", "species": "model",
-                          "dataset": {"id": curve["task"]}},
-            "metric": {"name": f"psychometric_{curve['decision']}", "protocol": "psychometric",
-                       "parameters": {k: curve.get(k) for k in ("readout", "stimuli", "experiment")}},
-            "layer": layer, "score": score, "curve": {**curve, "seed": seed}}
+    return ScoreRecord(benchmark={"identifier": identifier, "version": "1", "region": "behaviour", "species": "model",
+                                  "dataset": {"id": curve["task"]}},
+                       metric={"name": f"psychometric_{curve['decision']}", "protocol": "psychometric",
+                               "parameters": {k: curve.get(k) for k in ("readout", "stimuli", "experiment")}},
+                       layer=layer, score=score, kind="psychometric", extra={"curve": {**curve, "seed": seed}})
 
 
-def consistency_parts(result: dict) -> dict:
-    """benchmark, metric, score and curve of a model's error consistency with the humans."""
+def consistency_parts(result: dict) -> ScoreRecord:
+    """The record of a model's error consistency with the humans: benchmark, metric, score and ``curve``."""
     ceiling = result["human_kappa"]
     ceiled = result["kappa"] / ceiling if ceiling and not math.isnan(ceiling) else None
     score = {"raw": result["kappa"], "ceiling": ceiling, "ceiled": ceiled, "convention": "r/c",
@@ -41,27 +43,28 @@ def consistency_parts(result: dict) -> dict:
              "observed_consistency": result["observed_consistency"], "n_stimuli": result["n_images"],
              "n_neuroids": None, "n_units": None,
              "notes": "raw = mean error consistency (kappa) with each human; ceiling = mean human/human kappa"}
-    return {"benchmark": {"identifier": f"model-vs-human.{result['experiment']}.error-consistency", "version": "1",
-                          "region": "behaviour", "species": "human",
-                          "dataset": {"id": f"model-vs-human/raw-data/{result['experiment']}"}},
-            "metric": {"name": "error_consistency", "protocol": "model-vs-human",
-                       "parameters": {"decision": "imagenet16"}},
-            "layer": "logits", "score": score,
-            "curve": {"task": result["experiment"], "per_human": result["per_human"], "decisions": result["decisions"]}}
+    return ScoreRecord(benchmark={"identifier": f"model-vs-human.{result['experiment']}.error-consistency",
+                                  "version": "1", "region": "behaviour", "species": "human",
+                                  "dataset": {"id": f"model-vs-human/raw-data/{result['experiment']}"}},
+                       metric={"name": "error_consistency", "protocol": "model-vs-human",
+                               "parameters": {"decision": "imagenet16"}},
+                       layer="logits", score=score, kind="psychometric",
+                       extra={"curve": {"task": result["experiment"], "per_human": result["per_human"],
+                                        "decisions": result["decisions"]}})
 
 
-def human_parts(result: dict) -> dict:
-    """benchmark, metric, score and curve of a human experiment's curve and consistency."""
+def human_parts(result: dict) -> ScoreRecord:
+    """The record of a human experiment's curve and consistency: benchmark, metric, score and ``curve``."""
     curve = result.get("curve") or {}
     fit = curve.get("fit") or {}
     score = {"raw": None, "ceiling": None, "ceiled": None, "convention": None,
              "threshold": fit.get("threshold"), "threshold_ci": fit.get("threshold_ci"),
              "human_kappa": result["consistency"]["kappa"], "n_stimuli": result["n_trials"],
              "n_neuroids": None, "n_units": None, "notes": None}
-    return {"benchmark": {"identifier": f"model-vs-human.{result['experiment']}", "version": "1",
-                          "region": "behaviour", "species": "human",
-                          "dataset": {"id": f"model-vs-human/raw-data/{result['experiment']}"}},
-            "metric": {"name": "psychometric_humans", "protocol": "model-vs-human", "parameters": {}},
-            "layer": None, "score": score,
-            "curve": {**curve, "accuracy_per_condition": result["accuracy_per_condition"],
-                      "consistency": result["consistency"], "observers": result["observers"]}}
+    return ScoreRecord(benchmark={"identifier": f"model-vs-human.{result['experiment']}", "version": "1",
+                                  "region": "behaviour", "species": "human",
+                                  "dataset": {"id": f"model-vs-human/raw-data/{result['experiment']}"}},
+                       metric={"name": "psychometric_humans", "protocol": "model-vs-human", "parameters": {}},
+                       layer=None, score=score, kind="psychometric",
+                       extra={"curve": {**curve, "accuracy_per_condition": result["accuracy_per_condition"],
+                                        "consistency": result["consistency"], "observers": result["observers"]}})

@@ -25,7 +25,7 @@ from .. import __version__
 from .figures import epoch_chart, layer_profile, psychometric_chart, rdm_panels
 from .leaderboard import area_scores, area_sort_key, has_score, is_reference_observer, model_label
 from .plots import score_color
-from .store import record_kind
+from ..records import record_kind
 
 KNOWN_KINDS = {"neural", "psychometric"}
 

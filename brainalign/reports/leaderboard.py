@@ -12,7 +12,7 @@ import math
 import pandas as pd
 
 from .labels import is_reference_observer, model_label  # noqa: F401  (re-exported)
-from .store import record_kind
+from ..records import record_kind
 
 LAYER_COLUMNS = ["model", "spec", "objective", "architecture", "training_data", "epoch", "run", "tag",
                  "weights_sha256", "checkpoint", "seed", "kind", "benchmark", "benchmark_version", "region",

@@ -11,92 +11,16 @@ temporary file and an atomic rename, so no write can lose or truncate another.
 
 from __future__ import annotations
 
-import datetime as _dt
-import functools
 import json
 import os
-import platform
-import sys
 import uuid
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import __version__
-from .._io import plain_name, sha256_bytes, write_json_atomic
+from .._io import plain_name, write_json_atomic
 from ..errors import InputError
-
-SCHEMA = "brainalign.score/1"
-SCHEMA_PREFIX = "brainalign."
-DEFAULT_KIND = "neural"
-
-
-def record_kind(record: dict) -> str:
-    """``neural`` (predictivity, RSA ...), ``psychometric`` or whatever a newer writer declared."""
-    return record.get("kind") or DEFAULT_KIND
-
-
-def record_key(record: dict) -> str:
-    """Hex sha256 of the fields that identify what a record measured."""
-    model, benchmark, metric = record["model"], record["benchmark"], record.get("metric") or {}
-    key = [model["spec"], model["weights_sha256"], benchmark["identifier"], str(benchmark.get("version")),
-           str(metric.get("protocol")), str(record.get("layer")), str(model.get("seed"))]
-    kind, name = record_kind(record), metric.get("name", "pls_predictivity")
-    if kind != DEFAULT_KIND or name != "pls_predictivity":   # keys of the first record kind stay as they were
-        key += [kind, name]
-    extraction = model.get("extraction") or {}
-    if extraction.get("precision", "fp32") != "fp32":   # an fp16 score is not a newer fp32 score
-        key += [f"precision={extraction['precision']}"]
-    if extraction.get("reduction"):                     # nor is a score of reduced features
-        key += ["reduction=" + json.dumps(extraction["reduction"], sort_keys=True)]
-    return sha256_bytes(*(part.encode() for part in key))
-
-
-@functools.lru_cache(maxsize=1)
-def environment() -> dict:
-    """Versions that can change a number, recorded with every score."""
-    import importlib.metadata
-
-    import numpy
-
-    sklearn = sys.modules.get("sklearn")  # its import takes a second that scoring does not need otherwise
-    return {"brainalign": __version__, "python": platform.python_version(), "numpy": numpy.__version__,
-            "scikit-learn": sklearn.__version__ if sklearn else importlib.metadata.version("scikit-learn"),
-            "torch": _torch_version()}
-
-
-def _torch_version() -> str | None:
-    """``torch.__version__`` (build tag included, e.g. ``2.4.0+cpu``) without importing torch: scoring
-    activation files never needs torch. Read from torch/version.py; the package metadata as a fallback."""
-    import importlib.metadata
-    import importlib.util
-    import re
-
-    if "torch" in sys.modules:
-        return sys.modules["torch"].__version__
-    spec = importlib.util.find_spec("torch")
-    if spec is None:
-        return None
-    try:
-        text = (Path(spec.origin).parent / "version.py").read_text(encoding="utf-8")
-        return re.search(r"^__version__\s*=\s*['\"]([^'\"]+)['\"]", text, re.M).group(1)
-    except (OSError, TypeError, AttributeError):
-        return importlib.metadata.version("torch")
-
-
-def new_record(*, model: dict, benchmark: dict, layer: str | None, metric: dict, score: dict,
-               layer_selection: dict | None = None, kind: str = DEFAULT_KIND, **extra) -> dict:
-    """A complete record (see the README's "Result records").
-
-    ``kind`` names the record type (``neural``, ``psychometric`` ...); ``extra`` adds top-level
-    fields of that kind (e.g. ``curve=`` for psychometric fits, ``rdms=`` for RSA).
-    """
-    record = {"schema": SCHEMA, "kind": kind, "id": uuid.uuid4().hex,
-              "created": _dt.datetime.now(_dt.timezone.utc).isoformat(), "model": model, "benchmark": benchmark,
-              "layer": layer, "metric": metric, "score": score, "layer_selection": layer_selection or {},
-              "provenance": dict(environment()), **extra}
-    record["key"] = record_key(record)
-    return record
+from ..records import SCHEMA, SCHEMA_PREFIX, record_kind  # noqa: F401  (record_kind: for the CLI)
 
 
 def _order(record: dict) -> tuple[str, str]:
