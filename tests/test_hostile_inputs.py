@@ -249,7 +249,7 @@ def test_json_and_report_csv_are_written_through_the_escaping_functions():
     json_writers = {line.rsplit(":", 1)[0] for line in _package_lines(r"\bjson\.dumps?\(")}
     assert json_writers <= {"brainalign/_io.py",                   # dumps_json itself
                             "brainalign/activations/cache.py",     # a cache key's hash input, never written
-                            "brainalign/reports/store.py",         # part of a record's key, never parsed
+                            "brainalign/records.py",               # part of a record's key, never parsed
                             "brainalign/reports/html.py"}          # a grouping key, read back at once
     csv_writers = {line.rsplit(":", 1)[0] for line in _package_lines(r"\.to_csv\(")}
     assert csv_writers <= {"brainalign/reports/escape.py",         # csv_text itself
