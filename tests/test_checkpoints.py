@@ -21,7 +21,7 @@ from brainalign.activations import extract_activations, load_activations
 from brainalign.cli import main
 from brainalign.models import load_model, resolve_layers
 from brainalign.models.checkpoint import read_checkpoint
-from brainalign.models.inspection import guess_family
+from brainalign.models.architecture_guess import guess_family
 from brainalign.stimuli import resolve_stimuli
 
 LAYERS = {"timm:test_resnet": "layer2,layer4", "torchvision:resnet18": "layer2,avgpool",

@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 
 from ..errors import FileFormatError, ModelError
+from .architecture_guess import guess_family
 from .checkpoint_formats import (WRAPPER_PREFIXES, Backbone, detect_format, extract_backbone, get_format,
                                  resolve_format_name)
 from .checkpoint_metadata import args_beside, checkpoint_metadata, payload_metadata
@@ -192,8 +193,6 @@ def apply_checkpoint(module: torch.nn.Module, backbone: Backbone, *, model_name:
     missing = [k for k in missing if k not in head_missing]
     for key, value in state_dict.items():
         if tuple(value.shape) != tuple(expected[key].shape):
-            from .inspection import guess_family
-
             guess = guess_family(backbone.state_dict)
             raise ModelError(f"checkpoint entry {key!r} has shape {tuple(value.shape)} but {model_name} expects "
                              f"{tuple(expected[key].shape)}",
@@ -353,8 +352,6 @@ def _first(keys: list) -> str:
 
 
 def _mismatch_hint(backbone: Backbone, unexpected: list[str], loaded: dict, model_name: str) -> str:
-    from .inspection import guess_family
-
     guess = guess_family(backbone.state_dict)
     family = f"its keys look like {guess}; " if guess else ""
     if unexpected and not loaded:
