@@ -15,7 +15,7 @@ except PackageNotFoundError:  # running from a source tree without install
     __version__ = "0.0.0+unknown"
 
 _LAZY = {"demo": "api", "extract": "api", "report": "api", "score": "api", "score_files": "api",
-         "train": "api", "score_run": "api", "load_activations": "activations.io"}
+         "train": "api", "score_run": "api", "load_activations": "activations.activation_files"}
 
 __all__ = ["__version__", *_LAZY]
 

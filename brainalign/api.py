@@ -8,13 +8,13 @@ from pathlib import Path
 import xarray as xr
 from tqdm.auto import tqdm
 
-from ._io import check_writable, write_text_atomic
-from .activations.io import save_activations
+from .activations.activation_files import save_activations
 from .benchmarks.options import ScoreOptions
 from .benchmarks.registry import resolve_benchmarks
 from .errors import DataError, InputError
 from .records import stamp
 from .reports import ResultsStore, format_table, layer_table, leaderboard, summary, summary_long
+from .safe_files import check_writable, write_text_atomic
 from .scorer import DEFAULT_RESULTS, compare, score, score_files  # noqa: F401  (the API: scoring lives below plans)
 
 # torch is imported inside the functions that run a model: scoring activation files needs none of it

@@ -51,12 +51,12 @@ from pathlib import Path
 import yaml
 from tqdm.auto import tqdm
 
-from ._io import check_output_path, sha256_bytes, sha256_file
 from .benchmarks.base import OWN_SCORING as OWN  # benchmarks that score by their own protocol: one task per layer
 from .errors import BrainalignError, DataError, FileFormatError, InputError
 from .metrics.regressions import regression_names
 from .models.options import ExtractionOptions
 from .reports.store import ResultsStore
+from .safe_files import check_output_path, sha256_bytes, sha256_file
 
 #: Top-level keys of a plan, with their defaults (None: required or derived).
 PLAN_KEYS = {"results": "brainalign-results", "models": None, "benchmarks": [], "areas": [],

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from ._io import sha256_bytes
+from .safe_files import sha256_bytes
 
 #: The stored layout's name and version; readers accept every ``brainalign.*`` schema.
 SCHEMA = "brainalign.score/1"

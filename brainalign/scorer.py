@@ -15,7 +15,6 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from ._io import sha256_file
 from .benchmarks.commitment import commit_layers
 from .benchmarks.options import ScoreOptions
 from .benchmarks.predictivity import NeuralBenchmark
@@ -23,10 +22,11 @@ from .benchmarks.protocols import protocol_for_stimuli
 from .benchmarks.registry import load_benchmark, resolve_benchmarks
 from .errors import DataError, InputError
 from .metrics.conventions import DEFAULT_CONVENTION
-from .neural.io import read_assembly
+from .neural.assembly_files import read_assembly
 from .records import ScoreRecord, stamp
 from .reports.metadata import model_metadata
 from .reports.store import ResultsStore
+from .safe_files import sha256_file
 
 DEFAULT_RESULTS = Path("brainalign-results")
 # torch is imported inside the functions that run a model: scoring activation files needs none of it
@@ -179,7 +179,7 @@ def score_files(activations: str | os.PathLike, assembly: str | os.PathLike, *, 
     is scored separately.
     """
     from .activations.foreign import activations_format, foreign_provenance
-    from .activations.io import open_activations
+    from .activations.activation_files import open_activations
 
     features, provenance = open_activations(activations, stimulus_ids=stimulus_ids)
     auto = layers == "auto"

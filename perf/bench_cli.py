@@ -127,9 +127,9 @@ def quick_commands(env: dict, repeats: int, folder: Path) -> list[dict]:
 
 def cowley_files(folder: Path) -> tuple[Path, Path]:
     """The Cowley V4 assembly and 1,000 seeded features per image (a decaying spectrum, ReLU-like)."""
-    from brainalign.activations.io import save_activations
+    from brainalign.activations.activation_files import save_activations
     from brainalign.benchmarks.real import make_cowley2023_v4
-    from brainalign.neural.io import write_assembly
+    from brainalign.neural.assembly_files import write_assembly
 
     benchmark = make_cowley2023_v4()
     assembly = benchmark.load_assembly()
@@ -206,9 +206,9 @@ def scoring(env: dict, repeats: int, reference_repeats: int, folder: Path, brain
         start = time.perf_counter()
         [record] = api.score_files(activations, recordings, results=folder / "alone", options=options)
         alone.append(time.perf_counter() - start)
-    from brainalign.activations.io import load_activations
+    from brainalign.activations.activation_files import load_activations
     from brainalign.neural.assembly import trial_array
-    from brainalign.neural.io import read_assembly
+    from brainalign.neural.assembly_files import read_assembly
 
     trials = trial_array(read_assembly(recordings))
     features = load_activations(activations)["features"]

@@ -37,7 +37,7 @@ def _stimuli_and_benchmark(n_images: int):
     import numpy as np
     import pandas as pd
 
-    from brainalign._io import sha256_bytes
+    from brainalign.safe_files import sha256_bytes
     from brainalign.benchmarks.predictivity import NeuralBenchmark
     from brainalign.benchmarks.registry import register_benchmark
     from brainalign.neural.simulated import simulate_assemblies

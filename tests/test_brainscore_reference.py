@@ -14,9 +14,9 @@ import pytest
 import xarray as xr
 
 from brainalign import api
-from brainalign.activations.io import save_activations
+from brainalign.activations.activation_files import save_activations
 from brainalign.benchmarks.options import ScoreOptions
-from brainalign.neural.io import write_assembly
+from brainalign.neural.assembly_files import write_assembly
 
 SCRIPT = Path(__file__).resolve().parents[1] / "perf" / "brainscore_reference.py"
 PYTHON = os.environ.get("BRAINSCORE_PYTHON")

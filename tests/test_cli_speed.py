@@ -114,8 +114,8 @@ def test_scoring_activation_files_imports_no_torch(tmp_path):
     """`score --activations A --assembly B` end to end in a fresh interpreter: records written, no torch
     (nor scikit-learn, whose import alone costs about a second: the splits are drawn without it, nor
     rsatoolbox or matplotlib)."""
-    from brainalign.activations.io import save_activations
-    from brainalign.neural.io import write_assembly
+    from brainalign.activations.activation_files import save_activations
+    from brainalign.neural.assembly_files import write_assembly
 
     rng = np.random.default_rng(0)
     ids = np.array([f"img{i:03d}" for i in range(60)])

@@ -152,7 +152,7 @@ def test_neuropixels_import_from_cli(nwb2, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert summary["n_neuroids"] == 2 and summary["benchmarks"] == ["imported.np.VISp"]
-    from brainalign.neural.io import read_assembly
+    from brainalign.neural.assembly_files import read_assembly
     assembly = read_assembly(tmp_path / "np.nc")
     # mean over bins 0-3 of a trial = (unit + 1) / 4 for units 1 and 2 (the VISp ones)
     np.testing.assert_allclose(assembly.values, np.tile([[2 / 4, 3 / 4]], (16, 1)))

@@ -86,7 +86,7 @@ def test_import_then_score_from_cli(fixture_files, home, tmp_path):
     assert record["benchmark"]["dataset"]["time_window"] == [50, 200]
     assert record["metric"]["stratify"] == "texture_type"
     # -o exports the same assembly (for `brainalign score --activations ... --assembly`)
-    from brainalign.neural.io import read_assembly
+    from brainalign.neural.assembly_files import read_assembly
     stored = read_assembly(home / "imported" / "fz" / "assembly.nc")
     np.testing.assert_array_equal(read_assembly(out).values, stored.values)
     # ... and scoring the exported file gives the registered benchmark's numbers (24 stimuli: PLS capped below 25)

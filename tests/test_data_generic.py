@@ -182,6 +182,23 @@ def test_rdm_import_without_images_is_refused_in_one_line(tmp_path, home):
     assert not (home / "imported" / "x").exists()
 
 
+def test_the_importer_and_the_cli_refuse_the_same_rdm_comparisons(tmp_path, home):
+    """The whitened *_cov comparisons are offered for no imported RDM: one list, read by both."""
+    from brainalign.errors import InputError
+    from brainalign.metrics.options import COMPARISONS, IMPORTED_RDM_COMPARISONS
+    from brainalign.neural.importers.rdm import save_rdms
+
+    assert set(COMPARISONS) - set(IMPORTED_RDM_COMPARISONS) == {"corr_cov", "cosine_cov"}
+    with pytest.raises(InputError, match="unknown RDM comparison 'corr_cov'") as error:
+        save_rdms("x", None, source=None, images=lambda **_: iter(()), comparison="corr_cov", home=home)
+    assert error.value.hint == f"use one of {', '.join(IMPORTED_RDM_COMPARISONS)}"
+    np.save(tmp_path / "rdm.npy", 1 - np.corrcoef(np.random.default_rng(2).normal(size=(6, 10))))
+    result = run("data", "import", "rdm", tmp_path / "rdm.npy", "--kind", "dissimilarity", "--comparison",
+                 "cosine_cov", "--name", "x")
+    assert result.exit_code == 2 and "cosine_cov" in result.output
+    assert not (home / "imported" / "x").exists()
+
+
 def test_imported_rdms_are_an_rsa_benchmark(tmp_path, home, monkeypatch):
     """`imported.it.IT` scores a layer like kriegeskorte2008.IT: rsatoolbox's comparison and noise ceiling."""
     import rsatoolbox

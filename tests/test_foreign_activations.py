@@ -13,8 +13,8 @@ import scipy.io
 import xarray as xr
 from cli_helpers import error_line, run
 
+from brainalign.activations.activation_files import save_activations
 from brainalign.activations.foreign import ids_from_file_names, read_foreign_activations
-from brainalign.activations.io import save_activations
 
 N_STIMULI, N_UNITS, N_NEUROIDS = 40, 30, 5
 

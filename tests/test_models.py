@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 
-from brainalign._io import sha256_file
 from brainalign.errors import FileFormatError, InputError, ModelError
 from brainalign.models import LoadedModel, Preprocessing, layer_shapes, list_models, load_model, resolve_layers
 from brainalign.models.base import IMAGENET_MEAN, IMAGENET_STD
@@ -17,6 +16,7 @@ from brainalign.models.checkpoint import apply_state_dict, clean_state_dict
 from brainalign.models.layers import record_outputs
 from brainalign.models.loading import MAX_DEFAULT_LAYERS, _evenly_spaced
 from brainalign.models.registry import list_zoo
+from brainalign.safe_files import sha256_file
 
 ZOO = list_zoo()
 

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from brainalign.activations.io import load_activations, save_activations
+from brainalign.activations.activation_files import load_activations, save_activations
 from brainalign.errors import FileFormatError
 from brainalign.netcdf import open_netcdf, read_plain_netcdf4
-from brainalign.neural.io import read_assembly, write_assembly
+from brainalign.neural.assembly_files import read_assembly, write_assembly
 
 
 def xarray_read(path) -> xr.Dataset:

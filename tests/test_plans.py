@@ -14,13 +14,13 @@ import torch
 import yaml
 from click.testing import CliRunner
 
-from brainalign._io import sha256_file
 from brainalign.cli import main
 from brainalign.errors import FileFormatError, InputError
 from brainalign.models import load_model
 from brainalign.parallel import InProcessExecutor
 from brainalign.plans import expand_plan, load_plan, pending_tasks, run_plan
 from brainalign.reports.store import ResultsStore
+from brainalign.safe_files import sha256_file
 
 
 def _write(path, plan: dict):

@@ -1,4 +1,4 @@
-"""Names that become paths: one check (`brainalign._io.plain_name`) before anything touches the
+"""Names that become paths: one check (`brainalign.safe_files.plain_name`) before anything touches the
 disk, and `data remove` deleting only what brainalign wrote inside the data home."""
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ import pytest
 import yaml
 from cli_helpers import error_line, run
 
-from brainalign._io import plain_name
 from brainalign.activations.cache import ActivationCache
 from brainalign.errors import InputError
 from brainalign.neural.importers.cowley2023 import cowley_files
 from brainalign.neural.importers.dataset import list_imported
 from brainalign.records import new_record
 from brainalign.reports.store import ResultsStore
+from brainalign.safe_files import plain_name
 
 BAD_NAMES = ["..", ".", "../x", "../../somewhere", "/etc", "a/b", "a\\b", ".hidden", "", "-rf", "a b", "x\0y",
              "a:b", "é" * 100, "~", "*"]

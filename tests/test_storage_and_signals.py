@@ -20,10 +20,10 @@ import pytest
 import yaml
 from cli_helpers import error_line, run
 
-from brainalign import _io
-from brainalign._io import atomic_path, is_stale_temporary, storage_errno, sweep_stale, write_text_atomic
+from brainalign import safe_files
 from brainalign.activations.cache import ActivationCache
 from brainalign.errors import StorageError
+from brainalign.safe_files import atomic_path, is_stale_temporary, storage_errno, sweep_stale, write_text_atomic
 
 CLI = [sys.executable, "-c", "from brainalign.cli import main; main()"]
 
@@ -129,10 +129,10 @@ def test_output_on_a_full_disk_is_refused_before_hdf5_writes(tmp_path, monkeypat
     """HDF5 cannot survive a write failing half way (it crashes when the file is closed), so
     NetCDF writers check the free space first."""
     _sim_cache(tmp_path, monkeypatch)
-    real = _io.shutil.disk_usage
+    real = safe_files.shutil.disk_usage
     out = tmp_path / "out"
     out.mkdir()
-    monkeypatch.setattr(_io.shutil, "disk_usage",
+    monkeypatch.setattr(safe_files.shutil, "disk_usage",
                         lambda p: real(p)._replace(free=1000) if Path(p) == out else real(p))
     line = error_line(run("extract", "pixels", "--stimuli", image_folder, "-o", out / "acts.nc", "-q"))
     assert f"cannot write to {out}: it needs" in line and "1000 B free" in line
@@ -185,7 +185,7 @@ def _dead_pid() -> int:
 
 
 def test_only_temporaries_of_dead_writers_or_very_old_ones_are_swept(tmp_path):
-    host, now = _io._HOST, time.time()
+    host, now = safe_files._HOST, time.time()
     names = {
         f".a.npy.{host}-{_dead_pid()}.0123abcd.tmp": True,       # killed writer on this host
         f".b.npy.{host}-{os.getpid()}.0123abcd.tmp": False,      # a live writer (this one)
@@ -204,7 +204,7 @@ def test_only_temporaries_of_dead_writers_or_very_old_ones_are_swept(tmp_path):
     removed = sweep_stale(tmp_path, depth=1, legacy=True)
     assert sorted(p.name for p in removed) == sorted([n for n, gone in names.items() if gone] + [nested.name])
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["ab", *[n for n, gone in names.items() if not gone]])
-    old = now - _io.STALE_AFTER_S - 60
+    old = now - safe_files.STALE_AFTER_S - 60
     assert is_stale_temporary(".d.npy.otherhost-1.0123abcd.tmp", old, now)
     assert is_stale_temporary(".e.npy.k2j4h_x9.tmp", old, now, legacy=True)
     assert not is_stale_temporary(".e.npy.k2j4h_x9.tmp", old, now)   # outside brainalign's own folders: never
@@ -246,7 +246,7 @@ def test_sigkill_during_extract_leaves_temporaries_that_the_next_writer_sweeps(t
     process.wait()
     left = _temporaries(cache)
     assert left and not (tmp_path / "out").exists()
-    live = left[0].parent / f".live.npy.{_io._HOST}-{os.getppid()}.0123abcd.tmp"   # a concurrent writer's
+    live = left[0].parent / f".live.npy.{safe_files._HOST}-{os.getppid()}.0123abcd.tmp"   # a concurrent writer's
     live.write_text("x")
     with ActivationCache(cache / "activations").writer() as create:
         create("f" * 64, (1, 1)).append([[1.0]])

@@ -19,8 +19,8 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .. import __version__
-from .._io import new_temp_file, plain_name, sha256_bytes, source_hash, storage_errors, sweep_once
 from ..config import cache_dir
+from ..safe_files import new_temp_file, plain_name, sha256_bytes, source_hash, storage_errors, sweep_once
 from .npy_stream import NpyStream
 
 CACHE_FORMAT = "1"

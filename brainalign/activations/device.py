@@ -12,9 +12,10 @@ from typing import Iterator
 import torch
 
 from ..errors import InputError
+from ..models.options import PRECISIONS
 
-#: Numeric precision of the forward pass: float32, or autocast to float16 / bfloat16.
-PRECISIONS = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
+#: The autocast dtype of each precision but fp32, which runs without autocast.
+_AUTOCAST_DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16}
 
 
 def resolve_device(device: str | torch.device = "cpu") -> torch.device:
@@ -61,9 +62,8 @@ def autocast(device: torch.device, precision: str) -> Iterator[None]:
 
     Outputs recorded under autocast are converted back to float32 by the caller.
     """
-    dtype = PRECISIONS[check_precision(precision)]
-    if dtype is None:
+    if check_precision(precision) == "fp32":
         yield
         return
-    with torch.autocast(device_type=device.type, dtype=dtype):
+    with torch.autocast(device_type=device.type, dtype=_AUTOCAST_DTYPES[precision]):
         yield

@@ -20,10 +20,10 @@ from typing import Callable
 import numpy as np
 import xarray as xr
 
-from .._io import atomic_path, plain_name, temporary_dir
 from ..config import cache_dir
 from ..models.base import LoadedModel
 from ..models.layers import layer_shapes
+from ..safe_files import atomic_path, plain_name, temporary_dir
 from ..stimuli.stimulus_set import StimulusSet
 from .cache import CACHE_HINT, activation_key
 from .device import resolve_device

@@ -1,7 +1,7 @@
 """Activations written by other tools: plain xarray/NetCDF, NumPy, HDF5 and THINGSvision outputs.
 
 Every reader returns ``{layer: DataArray(stimulus, unit)}`` with a ``stimulus_id`` coordinate,
-the same as :func:`brainalign.activations.io.load_activations`; the rows are matched to the
+the same as :func:`brainalign.activations.activation_files.load_activations`; the rows are matched to the
 recordings by ``stimulus_id`` only, never by position. Accepted files:
 
 - NetCDF / xarray (``.nc``, or ``.h5``/``.hdf5`` holding NetCDF4 dimensions): every numeric
@@ -279,7 +279,7 @@ def _netcdf(path: Path) -> dict[str, xr.DataArray]:
 
 def foreign_provenance(path: str | Path, *, fmt: str) -> dict:
     """The model part of a record for activations of unknown origin (keyed by the file's content)."""
-    from .._io import sha256_file
+    from ..safe_files import sha256_file
 
     path = Path(path)
     target = path / next(n for n in THINGSVISION_FEATURES if (path / n).is_file()) if path.is_dir() else path

@@ -22,10 +22,10 @@ import re
 import shutil
 from dataclasses import asdict, dataclass
 
-from .._io import storage_errors
 from ..errors import InputError
 from ..models.base import LoadedModel
 from ..models.layers import layer_shapes
+from ..safe_files import storage_errors
 
 #: Resident size of a process that has imported brainalign, torch and NumPy (measured: ~0.45 GB).
 BASELINE_BYTES = 600 * 2**20

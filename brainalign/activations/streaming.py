@@ -22,9 +22,9 @@ from typing import Callable, Iterator
 import h5py
 import numpy as np
 
-from .._io import atomic_path, dumps_json
 from ..errors import FileFormatError
 from ..models.base import LoadedModel
+from ..safe_files import atomic_path, dumps_json
 from ..stimuli.stimulus_set import StimulusSet
 from .extract import iter_batches
 

@@ -40,11 +40,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._io import sha256_bytes
 from ..config import shared_data_dir
 from ..errors import FileFormatError
 from ..neural.importers.allen2p_rdms import CEILINGS, SIMILARITIES
 from ..neural.manifests import load_manifest
+from ..safe_files import sha256_bytes
 from ..stimuli.stimulus_set import StimulusSet, as_rgb_float
 from .catalog import ALLEN2P_IMAGE_FOLDER as IMAGE_FOLDER, ALLEN2P_LAYERS as LAYERS, ALLEN2P_RDM_FOLDER as RDM_FOLDER
 from .rsa import PublishedCeiling, RSABenchmark, RSAProtocol

@@ -14,11 +14,11 @@ import warnings
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .._io import sha256_bytes
 from ..metrics.conventions import ceiled_score
 from ..metrics.pls import linear_kernel
 from ..metrics.predictivity import cross_validated_predictivity
 from ..metrics.splits import brainscore_splits
+from ..safe_files import sha256_bytes
 from .alignment import NeuralTarget, align_features, constant_neuroids
 from .ceilings import SplitHalfCeiling
 from .commitment import selection_partition

@@ -26,11 +26,11 @@ import numpy as np
 import pandas as pd
 from scipy.spatial.distance import squareform
 
-from .._io import sha256_bytes
 from ..config import shared_data_dir
 from ..errors import FileFormatError
 from ..neural.importers.kriegeskorte2008 import BRAIN_RDMS, N_IMAGES, SUPPLEMENT, stimulus_ids
 from ..neural.manifests import load_manifest
+from ..safe_files import sha256_bytes
 from ..stimuli.stimulus_set import StimulusSet, as_rgb_float
 from .catalog import KRIEGESKORTE_FOLDER
 from .rsa import RSABenchmark, RSAProtocol

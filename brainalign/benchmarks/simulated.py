@@ -11,12 +11,11 @@ import functools
 
 import xarray as xr
 
-from .._io import sha256_bytes, source_hash
 from ..config import cache_dir
-from ..neural.io import read_assembly, write_assembly
+from ..neural.assembly_files import read_assembly, write_assembly
+from ..safe_files import sha256_bytes, source_hash
 from ..stimuli.simulated import simulated_images, simulated_stimulus_set
 from .predictivity import NeuralBenchmark
-from .catalog import MOUSE_AREAS, PRIMATE_AREAS  # noqa: F401  (declared there, with the ids)
 
 SEED = 0
 VERSION = "1"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 
 from .rsa import RSABenchmark, RSAProtocol, rdms_from_assembly
-from .simulated import MOUSE_AREAS, SEED, dataset_record, simulated_assembly
+from .simulated import SEED, dataset_record, simulated_assembly
 
 VERSION = "1"
 

@@ -28,12 +28,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .._io import sha256_bytes
 from ..activations.gather import FeatureNeeds
 from ..errors import DataError
 from ..metrics.texture import PROPERTY_BINS, distribution_similarity, texture_properties
 from ..neural.assembly import trial_array
 from ..records import ScoreRecord
+from ..safe_files import sha256_bytes
 from ..stimuli.stimulus_set import StimulusSet, as_rgb_float
 from .alignment import align_features, check_stimulus_ids
 from .base import Benchmark

@@ -10,6 +10,7 @@ import sys
 import click
 
 from ..errors import BrainalignError
+from ..models.options import TOKEN_MODES
 
 
 def fail(error: BrainalignError) -> None:
@@ -60,7 +61,7 @@ class OutputPath(click.Path):
     """A ``click.Path`` for what a command writes: a file (or, with ``folder``, a folder) that can be created.
 
     A folder given for a file, a file for a folder, or a path below a file is one ``error:`` line
-    before any work (see :func:`brainalign._io.check_output_path`).
+    before any work (see :func:`brainalign.safe_files.check_output_path`).
     """
 
     def __init__(self, *, folder: bool = False):
@@ -68,7 +69,7 @@ class OutputPath(click.Path):
         self.folder = folder
 
     def convert(self, value, param, ctx):
-        from .._io import check_output_path
+        from ..safe_files import check_output_path
 
         value = super().convert(value, param, ctx)
         try:
@@ -125,7 +126,7 @@ _LOAD_OPTIONS = (
                       "(runs code stored in the file: only for files you trust)."),
     click.option("--allow-partial", is_flag=True,
                  help="Load the matching part of --checkpoint even if backbone keys are missing or unexpected."),
-    click.option("--tokens", type=click.Choice(["patches", "cls", "all"]), default="patches", show_default=True,
+    click.option("--tokens", type=click.Choice(TOKEN_MODES), default="patches", show_default=True,
                  help="Vision transformers: patch tokens as a grid (CLS/register tokens dropped), "
                       "the CLS token, or all tokens."),
 )

@@ -9,6 +9,7 @@ import click
 from ..benchmarks.options import DEFAULT_PROTOCOL, PROTOCOLS
 from ..errors import BrainalignError
 from ..metrics.conventions import CONVENTIONS, DEFAULT_CONVENTION
+from ..metrics.options import BACKENDS
 from ..metrics.regressions import regression_names
 from ._common import fail
 
@@ -47,7 +48,7 @@ def scoring_options(command):
         click.option("--bootstrap-over", type=click.Choice(sorted(_OVER)), default="both", show_default=True,
                      help="Resample stimuli, neuroids or both."),
         click.option("--ci-level", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True),
-        click.option("--backend", type=click.Choice(["numpy", "torch"]), default="numpy", show_default=True,
+        click.option("--backend", type=click.Choice(BACKENDS), default="numpy", show_default=True,
                      help="Array backend of the PLS and ridge fits (torch uses CUDA when present; same numbers)."),
     ]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .._io import dumps_json
+from ..safe_files import dumps_json
 from . import main
 from ._common import batch_size_option, device_option, json_option, quiet_option, seed_option, user_errors
 from ._scoring import scoring_options

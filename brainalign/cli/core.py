@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from .._io import dumps_json
 from . import main
-from .._io import check_writable
 from ..benchmarks.registry import resolve_benchmarks
+from ..models.options import PRECISIONS
 from ..models.specs import check_model_spec
+from ..safe_files import check_writable, dumps_json
 from ._scoring import scoring_options
 from ._common import (OutputPath, batch_size_option, checkpoint_load_options, checkpoint_option, device_option,
                       json_option, layers_option, quiet_option, results_option, seed_option, user_errors)
@@ -119,7 +119,7 @@ def extract(model, stimuli, layers, checkpoint, load_options, seed, output, over
 @results_option
 @batch_size_option
 @click.option("--device", default="cpu", show_default=True, help="torch device of the forward pass, e.g. cuda.")
-@click.option("--precision", type=click.Choice(["fp32", "fp16", "bf16"]), default="fp32", show_default=True,
+@click.option("--precision", type=click.Choice(PRECISIONS), default="fp32", show_default=True,
               help="Forward-pass precision (fp16/bf16: autocast); recorded in each record's model.extraction.")
 @click.option("--max-memory", default=None,
               help="Memory budget, e.g. 3GB (default: 80% of free memory); wider layers are streamed to disk.")

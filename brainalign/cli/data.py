@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
-from .._io import dumps_json
+from ..metrics.options import IMPORTED_RDM_COMPARISONS
+from ..neural.importer_options import IMAGE_ORDERS, RDM_KINDS
+from ..safe_files import dumps_json
 from . import main
 from ._common import OutputPath, json_option, quiet_option, user_errors
 
@@ -198,7 +200,7 @@ def _common(function):
 
 def _plain(name: str) -> str:
     """``--name`` checked to be a plain name before any file is read or written."""
-    from .._io import plain_name
+    from ..safe_files import plain_name
 
     return plain_name(name, "--name")
 
@@ -285,7 +287,7 @@ def import_cowley_cmd(folder, session, name, min_reliability, stratify, output, 
                                               "without suffix).")
 @click.option("--metadata", type=click.Path(dir_okay=False), default=None,
               help="CSV, one row per stimulus in array order, with a stimulus_id column.")
-@click.option("--image-order", "order", type=click.Choice(["natural", "lexicographic"]), default=None,
+@click.option("--image-order", "order", type=click.Choice(IMAGE_ORDERS), default=None,
               help="Without --metadata: the order of the image files that the array's stimulus rows follow. "
                    "natural: digit runs by value (1, 2, ..., 10); lexicographic: by name (1, 10, 100, 2). "
                    "Required when the two differ.")
@@ -325,20 +327,20 @@ def import_generic_cmd(responses, axes, images, metadata, order, key, region, sp
 
 @data_import.command("rdm", short_help="RDMs (square, condensed or per-subject stacks) with their images, for RSA.")
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--kind", type=click.Choice(["similarity", "dissimilarity"]), required=True,
+@click.option("--kind", type=click.Choice(RDM_KINDS), required=True,
               help="What the values are; similarities s become dissimilarities 1 - s.")
 @click.option("--images", default=None,
               help="Required: folder or .zip of the images, named by stimulus id (paths without suffix), "
                    "or a .npy stack.")
 @click.option("--stimulus-ids", type=click.Path(dir_okay=False), default=None,
               help="Text file, one stimulus id per RDM row (default: the images' ids in --image-order).")
-@click.option("--image-order", "order", type=click.Choice(["natural", "lexicographic"]), default=None,
+@click.option("--image-order", "order", type=click.Choice(IMAGE_ORDERS), default=None,
               help="Without --stimulus-ids: the order of the image files that the RDM rows follow "
                    "(required when numbered names sort differently by name and by number).")
 @click.option("--key", default=None, help="Array name inside .npz/.h5/.mat files.")
 @click.option("--region", default=None, help="Brain area of the RDMs (benchmark imported.NAME.REGION).")
 @click.option("--species", default="unknown", show_default=True)
-@click.option("--comparison", type=click.Choice(["spearman", "corr", "tau-a", "rho-a", "cosine", "cka"]),
+@click.option("--comparison", type=click.Choice(IMPORTED_RDM_COMPARISONS),
               default="spearman", show_default=True, help="How a model RDM is compared with each imported RDM.")
 @click.option("--name", required=True, help="Dataset name in the data home (benchmark imported.NAME[.REGION]).")
 @click.option("--overwrite", is_flag=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .._io import dumps_json
+from ..safe_files import dumps_json
 from . import main
 from ._common import (OutputPath, checkpoint_option, device_option, json_option, quiet_option, results_option,
                       seed_option, user_errors)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .._io import dumps_json
+from ..safe_files import dumps_json
 from . import main
 from ._common import json_option, results_option, user_errors
 
@@ -32,8 +32,8 @@ def _scan(results):
 
 
 def _summary(record: dict) -> dict:
+    from ..records import record_kind
     from ..reports.labels import model_label
-    from ..reports.store import record_kind
 
     score = record.get("score") if isinstance(record.get("score"), dict) else {}
     return {"id": record["id"], "created": record["created"], "status": record["_status"],

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from . import main
-from .._io import dumps_json
+from ..safe_files import dumps_json
+from ..training.options import PRECISIONS
 from ._common import OutputPath, json_option, quiet_option, user_errors
 
 EPILOG_TRAIN = """\b
@@ -78,7 +79,7 @@ class _TrainCommand(click.Command):
 @click.option("--lr", type=float, default=None,
               help="Base learning rate [default: published lr x batch / published batch].")
 @click.option("--device", default="cpu", show_default=True, help="cpu or cuda (cuda:N).")
-@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), default="auto", show_default=True,
+@click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
               help="Autocast dtype; auto is bf16 on CUDA (fp16 + GradScaler without bf16), fp32 on a CPU.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last finished epoch.")
 @click.option("--save-every", type=int, default=1, show_default=True,

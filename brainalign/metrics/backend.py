@@ -9,10 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from brainalign.errors import InputError
+from brainalign.metrics.options import BACKENDS
 
 __all__ = ["BACKENDS", "Backend", "get_backend"]
-
-BACKENDS = ("numpy", "torch")
 
 
 class Backend:

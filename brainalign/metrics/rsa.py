@@ -30,9 +30,9 @@ from rsatoolbox.inference import boot_noise_ceiling
 from rsatoolbox.rdm import RDMs, calc_rdm, compare
 
 from brainalign.errors import DataError, InputError
+from brainalign.metrics.options import COMPARISONS
 
 RDM_METHODS = ("correlation", "euclidean", "crossnobis")
-COMPARISONS = ("spearman", "tau-a", "rho-a", "corr", "cosine", "corr_cov", "cosine_cov", "cka")
 _RSATOOLBOX_METHOD = {"correlation": "correlation", "euclidean": "euclidean", "crossnobis": "crossnobis"}
 
 

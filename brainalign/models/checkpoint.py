@@ -248,7 +248,7 @@ def summary_line(info: Mapping) -> str:
 def state_dict_sha256(state_dict: Mapping[str, torch.Tensor]) -> str:
     """Hex sha256 over a state dict's keys, dtypes, shapes and tensor bytes, in key order.
 
-    Each part is length-prefixed as in :func:`brainalign._io.sha256_bytes`, so the hash is
+    Each part is length-prefixed as in :func:`brainalign.safe_files.sha256_bytes`, so the hash is
     unambiguous. It identifies a random init; a loaded checkpoint is identified by the sha256 of
     its file instead.
     """

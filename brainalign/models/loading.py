@@ -20,13 +20,13 @@ from typing import Callable
 
 from torch import nn
 
-from .._io import sha256_file
 from ..errors import ModelError
+from ..safe_files import sha256_file
 from .base import IMAGENET_MEAN, IMAGENET_STD, LoadedModel, Preprocessing, seeded
 from .checkpoint import apply_checkpoint, read_checkpoint, state_dict_sha256, summary_line
 from .options import LoadOptions
 from .registry import ZooEntry, list_zoo, zoo_factory
-from .specs import SOURCES, list_models, parse_spec, timm_names, torchvision_names  # noqa: F401
+from .specs import parse_spec, timm_names, torchvision_names
 
 logger = logging.getLogger("brainalign.models")
 

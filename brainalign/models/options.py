@@ -23,6 +23,10 @@ from ..errors import InputError
 #: What vision transformer token layers output (see :func:`brainalign.models.layers.record_outputs`).
 TOKEN_MODES = ("patches", "cls", "all")
 
+#: Forward-pass precisions: fp32, or autocast to float16 / bfloat16
+#: (:func:`brainalign.activations.device.autocast`).
+PRECISIONS = ("fp32", "fp16", "bf16")
+
 
 @dataclass(frozen=True)
 class LoadOptions:

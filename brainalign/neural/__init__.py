@@ -1,4 +1,4 @@
-"""Neural data: the NeuralAssembly schema, its file io and the simulated populations.
+"""Neural data: the NeuralAssembly schema, its files and the simulated populations.
 
 Names are imported on first use, so commands that only look for files (`brainalign data list`)
 never import xarray.
@@ -7,7 +7,8 @@ never import xarray.
 from .._lazy import lazy_package
 
 _LAZY = {"TrialArray": "assembly", "average_time_window": "assembly", "stimulus_metadata": "assembly",
-         "trial_array": "assembly", "validate_assembly": "assembly", "read_assembly": "io", "write_assembly": "io"}
+         "trial_array": "assembly", "validate_assembly": "assembly",
+         "read_assembly": "assembly_files", "write_assembly": "assembly_files"}
 
 __all__ = sorted(_LAZY)
 

@@ -20,9 +20,9 @@ import stat
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .._io import is_temporary, plain_name, storage_errors, write_json_atomic
 from ..config import data_home
 from ..errors import ChecksumError, FileFormatError, InputError
+from ..safe_files import is_temporary, plain_name, storage_errors, write_json_atomic
 from .manifests import Manifest, ManifestFile
 
 _CHUNK = 1 << 14   # small enough that a cut transfer keeps nearly everything it received

@@ -10,7 +10,7 @@ registered importer, see :func:`brainalign.neural.importers.list_importers`), ``
 ``hash`` is ``sha1:HEX``, ``sha256:HEX`` or ``null`` when the source publishes none (then
 ``fetch`` records the sha256 it saw).
 ``name`` equals the file's name without ``.yaml``; it and every file name are plain names
-(:func:`brainalign._io.plain_name`), so nothing lands outside the data home. URLs are ``https://``,
+(:func:`brainalign.safe_files.plain_name`), so nothing lands outside the data home. URLs are ``https://``,
 ``http://`` or ``file:///ABSOLUTE/PATH`` (a local mirror, checked against the hash like a download).
 Nothing is read at import time.
 """
@@ -21,8 +21,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .._io import plain_name
 from ..errors import ChecksumError, FileFormatError, InputError
+from ..safe_files import plain_name
 
 HASH_ALGORITHMS = ("sha1", "sha256", "md5")
 #: URL schemes a manifest file may use; ``file://`` (an absolute local path) serves offline mirrors.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .._io import atomic_path, check_writable
 from ..errors import InputError
+from ..safe_files import atomic_path, check_writable
 
 SUFFIXES = (".png", ".svg")
 

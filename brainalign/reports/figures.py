@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 from scipy.spatial.distance import squareform
 
-from .leaderboard import area_sort_key, is_reference_observer
+from .labels import is_reference_observer
+from .leaderboard import area_sort_key
 from .plots import PALETTE, HLine, Series, distinct_colors, heatmap, line_chart
 
 

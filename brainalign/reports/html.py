@@ -23,7 +23,8 @@ import pandas as pd
 
 from .. import __version__
 from .figures import epoch_chart, layer_profile, psychometric_chart, rdm_panels
-from .leaderboard import area_scores, area_sort_key, has_score, is_reference_observer, model_label
+from .labels import is_reference_observer, model_label
+from .leaderboard import area_scores, area_sort_key, has_score
 from .plots import score_color
 from ..records import record_kind
 

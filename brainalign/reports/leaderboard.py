@@ -11,7 +11,7 @@ import math
 
 import pandas as pd
 
-from .labels import is_reference_observer, model_label  # noqa: F401  (re-exported)
+from .labels import model_label
 from ..records import record_kind
 
 LAYER_COLUMNS = ["model", "spec", "objective", "architecture", "training_data", "epoch", "run", "tag",

@@ -18,9 +18,9 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .._io import plain_name, write_json_atomic
 from ..errors import InputError
-from ..records import SCHEMA, SCHEMA_PREFIX, record_kind  # noqa: F401  (record_kind: for the CLI)
+from ..records import SCHEMA, SCHEMA_PREFIX
+from ..safe_files import plain_name, write_json_atomic
 
 
 def _order(record: dict) -> tuple[str, str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._io import atomic_path, sha256_bytes, source_hash
 from ..config import cache_dir
+from ..safe_files import atomic_path, sha256_bytes, source_hash
 from .stimulus_set import StimulusSet, as_rgb_float
 
 

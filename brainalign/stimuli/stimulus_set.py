@@ -56,7 +56,7 @@ class StimulusSet:
             raise DataError(f"{len(missing)} stimulus id(s) not in stimulus set {self.identifier!r} "
                             f"(first: {missing[0]!r})")
         rows = position.loc[wanted].to_numpy()
-        from .._io import sha256_bytes
+        from ..safe_files import sha256_bytes
         return StimulusSet(identifier=self.identifier,
                            metadata=self.metadata.iloc[rows].reset_index(drop=True),
                            loader=lambda i: self.loader(int(rows[i])),

@@ -4,7 +4,8 @@
   of Nayebi et al. 2023 (``contrastive``, ``siamese``, ``pretext``) and the layer-local rules.
 - :mod:`.augment`: seeded views; :mod:`.data`: training images (``sim``, folders, zips), the
   epoch sampler and the data loader; :mod:`.recipe`: published -> used recipe, optimiser,
-  schedule; :mod:`.checkpoints`: the run folder; :mod:`.trainer`: the loop (resume, AMP, DDP).
+  schedule; :mod:`.checkpoints`: the run folder; :mod:`.trainer`: the loop (resume, AMP, DDP);
+  :mod:`.options`: the names of the option values, without torch.
 
 Imports point down only: ``training`` uses ``models`` and ``stimuli``; nothing below imports it.
 The API (:func:`brainalign.api.train`) adds scoring as it learns.

@@ -32,7 +32,7 @@ from pathlib import Path
 import torch
 
 from .. import __version__
-from .._io import atomic_path, dumps_json, storage_errors, write_json_atomic
+from ..safe_files import atomic_path, dumps_json, storage_errors, write_json_atomic
 
 #: Top-level key of a brainalign training checkpoint (what the checkpoint loader detects).
 META_KEY = "brainalign_training"
@@ -95,7 +95,7 @@ def truncate_log(run_dir, last_epoch: int) -> None:
                 kept.append(line)
         except (ValueError, KeyError, TypeError):
             continue
-    from .._io import write_text_atomic
+    from ..safe_files import write_text_atomic
     write_text_atomic(path, "".join(k + "\n" for k in kept))
 
 

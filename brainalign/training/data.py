@@ -83,8 +83,8 @@ def training_images(source: str, *, progress: bool = False) -> TrainingImages:
 
 def procedural_pool(n: int, *, seed: int = SIM_DATA_SEED, size: int = 64, progress: bool = False) -> np.ndarray:
     """The ``sim:N`` training pool, uint8 (n, size, size), generated once and cached on disk."""
-    from .._io import atomic_path, source_hash
     from ..config import cache_dir
+    from ..safe_files import atomic_path, source_hash
     from ..stimuli import procedural
 
     path = cache_dir() / "training-sim" / f"pool-seed{seed}-n{n}-s{size}-{source_hash(procedural)}.npy"

@@ -32,9 +32,8 @@ from .checkpoints import (append_log, checkpoint_path, code_version, read_run, s
                           truncate_log, write_run)
 from .data import EpochSampler, ViewDataset, make_loader, training_images
 from .objectives import get_objective, list_objectives
+from .options import PRECISIONS
 from .recipe import make_optimizer, make_scheduler, scaled_recipe
-
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
 @dataclass

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..._io import check_writable
 from ...errors import DataError
+from ...safe_files import check_writable
 from .dataset import ImportedDataset, list_imported, save_imported
 from .catalog import get_importer, guess_importer, list_importers
 from .registry import Importer, register_importer
@@ -28,7 +28,7 @@ def finish_import(dataset: ImportedDataset, *, min_reliability: float | None = N
     ``output`` additionally writes the assembly as a NetCDF file for
     ``brainalign score --activations ... --assembly OUTPUT``.
     """
-    from ..io import write_assembly
+    from ..assembly_files import write_assembly
     from ..reliability import select_reliable
 
     if output is not None:

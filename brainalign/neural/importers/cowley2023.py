@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..._io import plain_name
 from ...errors import DataError, FileFormatError
+from ...safe_files import plain_name
 from .dataset import ImportedDataset, source_record
 from .registry import Importer, register_importer
 

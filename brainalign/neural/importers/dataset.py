@@ -22,13 +22,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .. import io as neural_io
-from ..._io import ensure_space, new_temp_dir, plain_name, sha256_file, storage_errors, sweep_once, write_json_atomic
 from ...config import data_home
 from ...errors import DataError, OutputExistsError
+from ...safe_files import (ensure_space, new_temp_dir, plain_name, sha256_file, storage_errors, sweep_once,
+                           write_json_atomic)
 from ...stimuli.sources import zip_stimulus_set
 from ...stimuli.stimulus_set import StimulusSet
 from ..assembly import validate_assembly
+from ..assembly_files import read_assembly, write_assembly
 
 # yields (stimulus_id, suffix, encoded image bytes) for every stimulus
 ImageSource = Callable[[], Iterator[tuple[str, str, bytes]]]
@@ -120,7 +121,7 @@ def save_imported(dataset: ImportedDataset, *, home: Path | None = None, overwri
         ids = write_images(dataset.images, staging / "stimuli.zip") if dataset.images is not None else None
         if ids is not None:
             check_stimuli(assembly, ids)
-        neural_io.write_assembly(assembly, staging / "assembly.nc")
+        write_assembly(assembly, staging / "assembly.nc")
         dataset.metadata.to_csv(staging / "stimuli.csv", index=False)
         regions = sorted(set(assembly["region"].values.astype(str))) if "region" in assembly.coords else []
         write_json_atomic(staging / "dataset.json", {
@@ -152,7 +153,7 @@ def write_images(images: ImageSource, path: Path) -> list[str]:
 
 def load_imported_assembly(name: str, home: Path | None = None) -> xr.DataArray:
     """The assembly of imported dataset ``name``."""
-    return neural_io.read_assembly(imported_dir(name, home) / "assembly.nc")
+    return read_assembly(imported_dir(name, home) / "assembly.nc")
 
 
 def load_imported_stimuli(name: str, home: Path | None = None) -> StimulusSet:

@@ -27,11 +27,11 @@ import xarray as xr
 
 from ...errors import DataError, FileFormatError, InputError
 from ...stimuli.sources import IMAGE_SUFFIXES
+from ..importer_options import IMAGE_ORDERS
 from .dataset import ImportedDataset, encode_png, source_record
 from .registry import Importer, register_importer
 
 AXES = ("neuroid", "stimulus", "repetition", "time_bin")
-ORDERS = ("lexicographic", "natural")
 
 
 def parse_axes(spec: str, ndim: int, shape=()) -> list[str]:
@@ -139,8 +139,8 @@ def order_ids(ids: list[str], order: str | None, *, origin: str = "the images",
                              hint="say which order the rows follow with --image-order natural or "
                                   f"--image-order lexicographic, or give {instead}")
         return lexicographic
-    if order not in ORDERS:
-        raise InputError(f"unknown image order {order!r}", hint=f"use one of {', '.join(ORDERS)}")
+    if order not in IMAGE_ORDERS:
+        raise InputError(f"unknown image order {order!r}", hint=f"use one of {', '.join(IMAGE_ORDERS)}")
     return natural if order == "natural" else lexicographic
 
 

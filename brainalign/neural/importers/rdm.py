@@ -15,15 +15,15 @@ import numpy as np
 from scipy.spatial.distance import squareform
 
 from ...errors import DataError, InputError
+from ...metrics.options import IMPORTED_RDM_COMPARISONS
+from ..importer_options import RDM_KINDS
 from .generic import load_array
 from .registry import Importer, register_importer
-
-KINDS = ("similarity", "dissimilarity")
 
 
 def to_dissimilarity_vectors(array: np.ndarray, kind: str) -> np.ndarray:
     """Upper-triangle dissimilarities, shape (n_subjects, n_pairs), from any accepted input shape."""
-    if kind not in KINDS:
+    if kind not in RDM_KINDS:
         raise InputError(f"unknown RDM kind {kind!r}", hint="declare --kind similarity or --kind dissimilarity")
     square = array.ndim == 2 and array.shape[0] == array.shape[1]
     stack = array[None] if array.ndim == 1 or square else array  # 1 subject, or already a stack
@@ -75,7 +75,8 @@ def save_rdms(name: str, rdms, *, source, images, region: str | None = None, spe
     ``images`` is an image source as :func:`.generic.image_source` returns it (called with
     ``keep=``); its ids must cover the RDM's stimulus ids, and only those images are copied. The
     dataset becomes the RSA benchmark
-    ``imported.NAME.REGION`` (``imported.NAME`` without a region), compared by ``comparison``.
+    ``imported.NAME.REGION`` (``imported.NAME`` without a region), compared by ``comparison`` (one of
+    :data:`~brainalign.metrics.options.IMPORTED_RDM_COMPARISONS`).
     """
     import functools
     import os
@@ -83,16 +84,16 @@ def save_rdms(name: str, rdms, *, source, images, region: str | None = None, spe
 
     import pandas as pd
 
-    from ..._io import ensure_space, sha256_file, write_json_atomic
     from ...errors import OutputExistsError
-    from ...metrics.rsa import COMPARISONS
+    from ...safe_files import ensure_space, sha256_file, write_json_atomic
     from .dataset import imported_dir, source_record, staging_dir, write_images
 
     if images is None:
         raise InputError("an RDM import needs the images of its conditions to become a benchmark",
                          hint="pass --images FOLDER|ZIP (one image per stimulus id)")
-    if comparison not in COMPARISONS:
-        raise InputError(f"unknown RDM comparison {comparison!r}", hint=f"use one of {', '.join(COMPARISONS)}")
+    if comparison not in IMPORTED_RDM_COMPARISONS:
+        raise InputError(f"unknown RDM comparison {comparison!r}",
+                         hint=f"use one of {', '.join(IMPORTED_RDM_COMPARISONS)}")
     final = imported_dir(name, home)
     if final.exists() and not overwrite:
         raise OutputExistsError(f"dataset {name!r} is already imported ({final})",

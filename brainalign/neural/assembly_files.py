@@ -7,9 +7,9 @@ from pathlib import Path
 
 import xarray as xr
 
-from .._io import atomic_path, dumps_json, ensure_space
 from ..errors import FileFormatError
 from ..netcdf import open_netcdf
+from ..safe_files import atomic_path, dumps_json, ensure_space
 from .assembly import validate_assembly
 
 

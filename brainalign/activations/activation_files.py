@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .._io import atomic_path, dumps_json, ensure_space
 from ..errors import DataError, FileFormatError
 from ..netcdf import open_netcdf
+from ..safe_files import atomic_path, dumps_json, ensure_space
 
 _UNIT_DIM = "unit__{}"
 
