@@ -53,6 +53,8 @@ def _probe(args, tmp_path, heavy=HEAVY) -> dict:
     (["extract", "nope", "--stimuli", "sim", "-o", "a.nc"], 2),
     (["models", "layers", "nope"], 2),
     (["results", "list", "--results", "typo/"], 2),
+    (["train", "--help"], 0),                                      # lists the objectives from the catalog
+    (["train", "nope", "--arch", "alexnet_bn64", "--data", "sim", "--epochs", "1", "--out", "run"], 2),
 ])
 def test_listing_and_usage_errors_import_nothing_heavy(args, code, tmp_path):
     out = _probe(args, tmp_path)
@@ -94,6 +96,22 @@ def test_zoo_index_matches_the_registered_factories():
     for name, (module, description) in MODELS.items():
         assert registry._ZOO[name].__module__ == f"brainalign.models.zoo.{module}"
         assert registry.zoo_factory(name)(seed=0).description == description
+
+
+def test_training_catalog_matches_the_registered_objectives():
+    """`train --help` reads the catalog; every entry says what its class says (no drift)."""
+    from brainalign.training.catalog import OBJECTIVES
+    from brainalign.training.objectives import get_objective, list_objectives
+    from brainalign.training.trainer import objective_options
+
+    assert list(OBJECTIVES) == list_objectives()
+    for name, entry in OBJECTIVES.items():
+        cls = get_objective(name)
+        r = cls.recipe
+        assert entry.summary == cls.__doc__.strip().splitlines()[0], name
+        assert (entry.architectures, entry.n_views) == (tuple(cls.architectures), cls.n_views), name
+        assert entry.recipe == (r.optimizer, r.lr, r.batch_size, r.epochs, r.schedule), name
+        assert entry.options == objective_options(cls), name
 
 
 def test_score_options_alphas_equal_the_ridge_defaults():

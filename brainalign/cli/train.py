@@ -40,22 +40,19 @@ def _parse_options(pairs) -> dict:
 
 
 class _TrainCommand(click.Command):
-    """Lists the registered objectives (importing them only when help is shown)."""
+    """Lists the objectives from :mod:`brainalign.training.catalog` (no torch import for the help)."""
 
     def format_epilog(self, ctx, formatter):
-        from ..training.objectives import get_objective, list_objectives
-        from ..training.trainer import objective_options
+        from ..training.catalog import OBJECTIVES
 
         rows = []
-        for name in list_objectives():
-            cls = get_objective(name)
-            r = cls.recipe
-            archs = ", ".join(cls.architectures) or "any (Nayebi et al.: alexnet_bn64_headless, streamnet_*)"
-            doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
-            rows.append(f"  {name:<21} {doc}")
-            rows.append(f"  {'':<21} archs: {archs}; views {cls.n_views}; published {r.optimizer} lr {r.lr:g} "
-                        f"@ batch {r.batch_size}, {r.epochs} ep, {r.schedule}")
-            options = ", ".join(f"{k}={v}" for k, v in objective_options(cls).items())
+        for name, objective in OBJECTIVES.items():
+            optimizer, lr, batch_size, epochs, schedule = objective.recipe
+            archs = ", ".join(objective.architectures) or "any (Nayebi et al.: alexnet_bn64_headless, streamnet_*)"
+            rows.append(f"  {name:<21} {objective.summary}")
+            rows.append(f"  {'':<21} archs: {archs}; views {objective.n_views}; published {optimizer} lr {lr:g} "
+                        f"@ batch {batch_size}, {epochs} ep, {schedule}")
+            options = ", ".join(f"{k}={v}" for k, v in objective.options.items())
             if options:
                 rows.append(f"  {'':<21} --option: {options}")
         formatter.write("\n\b\nObjectives:\n" + "\n".join(rows) + "\n")
@@ -111,6 +108,9 @@ def train(objective, arch, data, epochs, out, seed, batch_size, lr, device, prec
     Interrupted runs continue with --resume. Under `torchrun` each process trains its share of
     every batch (DistributedDataParallel; gloo on CPUs, NCCL on GPUs).
     """
+    from ..training.catalog import check_objective
+
+    check_objective(objective)   # an unknown name answers before torch is imported
     from .. import api
 
     summary = api.train(objective, arch=arch, data=data, epochs=epochs, out=out, seed=seed, batch_size=batch_size,
