@@ -42,7 +42,6 @@ is a FAIL row).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import resource
@@ -259,8 +258,6 @@ def scoring(env: dict, repeats: int, reference_repeats: int, folder: Path, brain
                              f"scoring alone {alone_s:.3g} s"))
     if own is None:
         print("  (Brain-Score's own code not timed: pass --brainscore-python, see perf/brainscore_reference.py)")
-    if importlib.util.find_spec("dask") is not None:
-        print("  (dask is installed here: xarray imports dask.array on its first DataArray, about 0.25 s of the command)")
     return rows
 
 

@@ -24,7 +24,8 @@ except SystemExit as exit:
     code = exit.code
 else:
     code = 0
-heavy = sorted({name.split(".")[0] for name in sys.modules} & set(json.loads(sys.argv_heavy)))
+imported = {name.split(".")[0] for name, module in sys.modules.items() if module is not None}
+heavy = sorted(imported & set(json.loads(sys.argv_heavy)))
 sys.stderr.write("\\nPROBE " + json.dumps({"code": code, "heavy": heavy}) + "\\n")
 """
 
@@ -128,10 +129,8 @@ def test_benchmarks_list_says_which_real_data_benchmarks_are_hidden(tmp_path, mo
     assert "real-data benchmark(s) hidden" in out["stderr"] and "cowley2023.V4" in out["stderr"]
 
 
-def test_scoring_activation_files_imports_no_torch(tmp_path):
-    """`score --activations A --assembly B` end to end in a fresh interpreter: records written, no torch
-    (nor scikit-learn, whose import alone costs about a second: the splits are drawn without it, nor
-    rsatoolbox or matplotlib)."""
+def _activation_and_assembly_files(folder):
+    """acts.nc (60 stimuli x 40 units) and v4.nc (4 repetitions x 60 stimuli x 8 neuroids) in ``folder``."""
     from brainalign.activations.activation_files import save_activations
     from brainalign.neural.assembly_files import write_assembly
 
@@ -140,7 +139,7 @@ def test_scoring_activation_files_imports_no_torch(tmp_path):
     latent = rng.standard_normal((60, 5))
     features = xr.DataArray(latent @ rng.standard_normal((5, 40)), dims=("stimulus", "unit"),
                             coords={"stimulus_id": ("stimulus", ids)})
-    save_activations({"layer": features}, tmp_path / "acts.nc",
+    save_activations({"layer": features}, folder / "acts.nc",
                      provenance={"model": {"spec": "pixels", "checkpoint": None, "weights_sha256": "0" * 64,
                                            "seed": 0}})
     signal = latent @ rng.standard_normal((5, 8))
@@ -149,11 +148,37 @@ def test_scoring_activation_files_imports_no_torch(tmp_path):
                             coords={"stimulus_id": ("presentation", np.tile(ids, 4)),
                                     "repetition": ("presentation", np.repeat(np.arange(4), 60)),
                                     "neuroid_id": ("neuroid", [f"n{i}" for i in range(8)])})
-    write_assembly(assembly, tmp_path / "v4.nc")
+    write_assembly(assembly, folder / "v4.nc")
+
+
+def test_scoring_activation_files_imports_no_torch(tmp_path):
+    """`score --activations A --assembly B` end to end in a fresh interpreter: records written, no torch
+    (nor scikit-learn, whose import alone costs about a second: the splits are drawn without it, nor
+    rsatoolbox or matplotlib, nor dask, which xarray would import on its first DataArray)."""
+    _activation_and_assembly_files(tmp_path)
     out = _probe(["score", "--activations", "acts.nc", "--assembly", "v4.nc", "--bootstrap", "20",
                   "--results", "r"], tmp_path,
-                 heavy=("torch", "timm", "torchvision", "sklearn", "rsatoolbox", "matplotlib"))
+                 heavy=("torch", "timm", "torchvision", "sklearn", "rsatoolbox", "matplotlib", "dask"))
     assert out["code"] == 0, out["stderr"]
     assert out["heavy"] == []
     assert "committed layer: file:v4.nc -> layer" in out["stdout"]
     assert len(list((tmp_path / "r" / "records").glob("*.json"))) == 1
+
+
+def test_scoring_in_someone_elses_process_leaves_dask_importable(tmp_path):
+    """Called through click's CliRunner (a test, a notebook), the command does not own the process:
+    dask stays importable after it, and the record equals the one from the command's own process."""
+    _activation_and_assembly_files(tmp_path)
+    args = ["score", "--activations", "acts.nc", "--assembly", "v4.nc", "--bootstrap", "20", "--json"]
+    own = _probe([*args, "--results", "own"], tmp_path)
+    hosted = subprocess.run([sys.executable, "-c", """
+import json, sys
+from click.testing import CliRunner
+from brainalign.cli import main
+result = CliRunner().invoke(main, json.loads(sys.argv[1]))
+import dask.array
+print(result.output)
+""", json.dumps([*args, "--results", "hosted"])], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert hosted.returncode == 0, hosted.stderr
+    own_record, hosted_record = json.loads(own["stdout"])[0], json.loads(hosted.stdout)[0]
+    assert own_record["score"] == hosted_record["score"] and own_record["score"]["raw"] > 0.5

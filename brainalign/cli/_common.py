@@ -32,6 +32,12 @@ class OneLineGroup(click.Group):
 
     group_class = type   # subgroups (`data import ...`) are OneLineGroups too
 
+    def main(self, args=None, *rest, **kwargs):
+        if args is None:   # the command line is sys.argv: this process is the command's own
+            from . import _process
+            _process.own_process = True
+        return super().main(args, *rest, **kwargs)
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         with _one_line_usage_errors():
             return super().parse_args(ctx, args)

@@ -153,6 +153,10 @@ def score(model, benchmarks, area, layers, checkpoint, load_options, seed, activ
             raise InputError("missing MODEL", hint="e.g. `brainalign score alexnet_bn64 --benchmark sim.V1`")
         resolve_benchmarks(list(benchmarks), area)  # the benchmark first, then the model
         check_model_spec(model)
+    if activations:
+        from ._process import xarray_without_dask
+
+        xarray_without_dask()   # files are read whole: xarray's dask import would be a quarter of the command
     from .. import api
 
     if activations:
