@@ -105,12 +105,12 @@ DEMO_MODELS = (
     ("sim_oracle", "all", "positive control: the simulator's own noise-free rates"),
     ("pixels", "all", "baseline: raw pixels"),
     ("alexnet_bn64", "all", "Nayebi et al. 2023 AlexNet-BN, 64x64 input, random init"),
-    # act1 (802,816 units at 224 px) is left out to keep the demo within about 3 minutes on 2 cores
+    # act1 (802,816 units at 224 px) is left out to keep the demo within about a minute on 2 cores
     ("timm:resnet18", "layer1,layer2,layer3,layer4,global_pool", "ResNet-18 (timm), random init"),
 )
 
 
-# the default protocol with 200 bootstrap replicates (instead of 1000) keeps the demo within about 3 minutes
+# the default protocol with 200 bootstrap replicates (instead of 1000) keeps the demo within about a minute
 DEMO_OPTIONS = ScoreOptions(n_boot=200)
 
 

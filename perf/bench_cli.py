@@ -71,6 +71,7 @@ QUICK = [
     ("error: unknown model", ["score", "nope", "--benchmark", "sim.V1"]),
     ("error: unknown benchmark", ["score", "alexnet_bn64", "--benchmark", "nope"]),
     ("error: unknown option", ["score", "alexnet_bn64", "--bogus"]),
+    ("error: unknown layer", ["score", "alexnet_bn64", "--benchmark", "sim.V1", "--layers", "features.99"]),
     ("error: unknown model (layers)", ["models", "layers", "nope"]),
     ("error: output exists (extract)", ["extract", "alexnet_bn64", "--stimuli", "sim", "-o", "{exists}"]),
 ]

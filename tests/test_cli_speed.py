@@ -51,6 +51,10 @@ def _probe(args, tmp_path, heavy=HEAVY) -> dict:
     (["score", "alexnet_bn64", "--benchmark", "nope"], 2),        # unknown benchmark
     (["score", "alexnet_bn64", "--area", "V9"], 2),               # unknown area
     (["score", "alexnet_bn64", "--bogus"], 2),                    # unknown option
+    (["score", "alexnet_bn64", "--benchmark", "sim.V1", "--layers", "features.99"], 2),   # unknown layer
+    (["extract", "streamnet_six", "--stimuli", "sim", "--layers", "VISp,nope", "-o", "a.nc"], 2),
+    (["compare", "alexnet_bn64", "pixels", "--benchmark", "sim.V1", "--layers-b", "features.3"], 2),
+    (["psychometric", "alexnet_bn64", "--task", "contrast", "--layer", "featurs.10"], 2),
     (["extract", "nope", "--stimuli", "sim", "-o", "a.nc"], 2),
     (["models", "layers", "nope"], 2),
     (["results", "list", "--results", "typo/"], 2),

@@ -21,7 +21,7 @@ def main():
     ceilings, RSA / CKA, texture selectivity) and observers (psychometric curves, error
     consistency), per layer and per brain area, into leaderboards.
 
-    Start with `brainalign demo` (offline, about 3 minutes on 2 cores), then `brainalign models list`,
+    Start with `brainalign demo` (offline, about a minute on 2 cores), then `brainalign models list`,
     `brainalign benchmarks list` and `brainalign data list`.
     """
     import warnings

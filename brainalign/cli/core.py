@@ -35,7 +35,7 @@ Examples:
 def demo(out, seed, quiet, as_json):
     """Score a positive control (the simulator's own rates), a pixel baseline, AlexNet-BN-64 and
     ResNet-18 (random init) on every simulated area, print the leaderboard and write
-    OUT/leaderboard.csv. Runs offline in about 3 minutes on 2 CPU cores."""
+    OUT/leaderboard.csv. Runs offline in about a minute on 2 CPU cores."""
     from .. import api
 
     result = api.demo(out, seed=seed, progress=not quiet)
@@ -78,7 +78,7 @@ def extract(model, stimuli, layers, checkpoint, load_options, seed, output, over
       brainalign extract alexnet_bn64 --stimuli images/ --layers features.3,features.7 -o acts.nc
     """
     check_writable(output, overwrite=overwrite)  # before any import or work
-    check_model_spec(model)
+    check_model_spec(model, layers, checkpoint=checkpoint)
     from .. import api
 
     activations = api.extract(model, stimuli=stimuli, layers=layers, checkpoint=checkpoint, seed=seed,
@@ -151,8 +151,8 @@ def score(model, benchmarks, area, layers, checkpoint, load_options, seed, activ
     else:
         if not model:
             raise InputError("missing MODEL", hint="e.g. `brainalign score alexnet_bn64 --benchmark sim.V1`")
-        resolve_benchmarks(list(benchmarks), area)  # the benchmark first, then the model
-        check_model_spec(model)
+        resolve_benchmarks(list(benchmarks), area)  # the benchmark first, then the model and its layers
+        check_model_spec(model, layers, checkpoint=checkpoint)
     if activations:
         from ._process import xarray_without_dask
 

@@ -79,7 +79,7 @@ def psychometric(model, task, experiment, raw_data, layer, logits, stimuli, leve
     from ..models.specs import check_model_spec
 
     if model != "humans":
-        check_model_spec(model)  # before any import of torch
+        check_model_spec(model, layer, checkpoint=checkpoint)  # before any import of torch
     from .. import api
 
     if model == "humans":

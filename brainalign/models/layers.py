@@ -16,46 +16,16 @@ A layer name is ``NAME[:CALL][@TOKENS]``:
 from __future__ import annotations
 
 import contextlib
-import difflib
 import re
-from dataclasses import dataclass
 from typing import Iterator, Sequence
 
 import torch
 
 from ..errors import InputError, ModelError
 from .base import LoadedModel
-from .options import TOKEN_MODES  # what token layers output: patch tokens as a grid, the CLS token, all tokens
+from .layer_names import LayerName, parse_layer, unknown_layer
 
-_NAME = re.compile(r"^(?P<base>[^:@]+)(?::(?P<call>\d+))?(?:@(?P<tokens>[a-z]+))?$")
 _RESIDUAL = re.compile(r"(^|\.)add(_\d+)?$")
-
-
-@dataclass(frozen=True)
-class LayerName:
-    """A parsed layer name: ``base`` (module or graph node), ``call`` index and ``tokens`` mode."""
-
-    base: str
-    call: int = 0
-    tokens: str = "patches"
-
-
-def parse_layer(name: str) -> LayerName:
-    """Split ``NAME[:CALL][@TOKENS]``; InputError for malformed names or unknown token modes.
-
-    Examples
-    --------
-    >>> parse_layer("blocks.3:1@cls")
-    LayerName(base='blocks.3', call=1, tokens='cls')
-    """
-    match = _NAME.match(name)
-    if not match:
-        raise InputError(f"malformed layer name {name!r}",
-                         hint="use NAME, NAME:CALL (a repeated call) or NAME@TOKENS (patches, cls, all)")
-    tokens = match["tokens"] or "patches"
-    if tokens not in TOKEN_MODES:
-        raise InputError(f"unknown token mode {tokens!r} in layer {name!r}", hint=f"use one of {', '.join(TOKEN_MODES)}")
-    return LayerName(match["base"], int(match["call"] or 0), tokens)
 
 
 def resolve_layers(loaded: LoadedModel, layers: str | Sequence[str] | None = None) -> tuple[str, ...]:
@@ -101,7 +71,7 @@ def resolve_layers(loaded: LoadedModel, layers: str | Sequence[str] | None = Non
     for name in names:
         base = parse_layer(name).base
         if base not in known and base not in graph_nodes(loaded.module):
-            raise ModelError(f"unknown layer {name!r} for {loaded.spec}", hint=_layer_hint(base, loaded))
+            raise unknown_layer(name, loaded.spec, loaded.layers)
     if loaded.tokens != "patches" and token_layout(loaded.module) is not None:
         names = [n if "@" in n else f"{n}@{loaded.tokens}" for n in names]
     return tuple(dict.fromkeys(names))
@@ -400,12 +370,6 @@ def _zero_batch(loaded: LoadedModel) -> torch.Tensor:
     return torch.zeros(1, pre.channels, pre.input_size, pre.input_size,
                        device=None if param is None else param.device,
                        dtype=None if param is None else param.dtype)
-
-
-def _layer_hint(name: str, loaded: LoadedModel) -> str:
-    close = difflib.get_close_matches(name, loaded.layers, n=5, cutoff=0.6)
-    listing = f"list them with `brainalign models layers {loaded.spec} --all`"
-    return f"did you mean {', '.join(close)}? {listing}" if close else listing
 
 
 def _children(loaded: LoadedModel, name: str) -> str:

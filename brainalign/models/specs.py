@@ -54,14 +54,31 @@ def parse_spec(spec: str) -> tuple[str, str]:
     return source, name
 
 
-def check_model_spec(spec: str) -> None:
-    """Raise the usage error for a malformed spec or an unknown zoo name, without importing torch.
+def check_model_spec(spec: str, layers=None, *, checkpoint=None) -> None:
+    """Raise the usage error for a malformed spec, an unknown zoo name or a layer the zoo model
+    lacks, without importing torch.
 
-    timm and torchvision names are checked when the model is built (that needs the library).
+    ``layers`` is what ``--layers`` takes (None, ``"all"``, ``"auto"``, or names, comma-separated
+    or a sequence). Layers are checked against :data:`brainalign.models.zoo.layer_index.LAYERS`
+    for a zoo model built without ``checkpoint`` (a checkpoint's arguments may change the model);
+    timm and torchvision names, and their layers, are checked when the model is built (that
+    needs the library).
     """
     source, name = parse_spec(spec)
-    if source == "zoo":
-        check_zoo_name(name)
+    if source != "zoo":
+        return
+    check_zoo_name(name)
+    if checkpoint is not None or layers in (None, "all", "auto"):
+        return
+    from .layer_names import parse_layer, unknown_layer
+    from .zoo.layer_index import LAYERS
+
+    if name not in LAYERS:   # a plugin's model: its layers are checked when it is built
+        return
+    modules, nodes = LAYERS[name]
+    for layer in (layers.split(",") if isinstance(layers, str) else layers):
+        if layer.strip() and parse_layer(layer.strip()).base not in (*modules, *nodes):
+            raise unknown_layer(layer.strip(), spec, modules)
 
 
 def list_models(pattern: str | None = None) -> list[str]:
