@@ -20,7 +20,7 @@ def xarray_without_dask() -> None:
     one-second command), although a command that reads whole arrays into memory never uses it.
     Marking ``dask`` unimportable before xarray is first imported makes xarray take its numpy-only
     path (the same arrays, the same numbers). Not done in someone else's process, nor once xarray or
-    dask is already imported, nor for a command that uses dask (``--dask-scheduler``).
+    dask is already imported. Call it only from a command that uses no dask (no ``--dask-scheduler``).
     """
     if own_process and "dask" not in sys.modules and "xarray" not in sys.modules:
         sys.modules["dask"] = None
