@@ -186,3 +186,18 @@ print(result.output)
     assert hosted.returncode == 0, hosted.stderr
     own_record, hosted_record = json.loads(own["stdout"])[0], json.loads(hosted.stdout)[0]
     assert own_record["score"] == hosted_record["score"] and own_record["score"]["raw"] > 0.5
+
+
+@pytest.mark.parametrize("spec", ["timm:resnet1", "torchvision:resnet1"])
+def test_a_misspelt_library_model_is_refused_without_the_library_once_its_names_are_known(spec, tmp_path,
+                                                                                           monkeypatch):
+    """The first command imports the library to find the name unknown (and remembers the library's
+    names); the next refuses it without importing torch, with the same line."""
+    monkeypatch.setenv("BRAINALIGN_CACHE", str(tmp_path / "cache"))
+    first = _probe(["score", spec, "--benchmark", "sim.V1"], tmp_path)
+    second = _probe(["score", spec, "--benchmark", "sim.V1"], tmp_path)
+    assert first["code"] == second["code"] == 2
+    assert "torch" in first["heavy"] and second["heavy"] == []
+    line = f"error: unknown {spec.partition(':')[0]} model 'resnet1' (hint: did you mean resnet18"
+    assert first["stderr"].splitlines()[0].startswith(line)
+    assert first["stderr"].splitlines()[0] == second["stderr"].splitlines()[0]

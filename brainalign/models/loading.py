@@ -12,7 +12,6 @@ Nothing is downloaded: timm models are built with ``pretrained=False`` and torch
 
 from __future__ import annotations
 
-import difflib
 import logging
 import math
 from pathlib import Path
@@ -26,7 +25,7 @@ from .base import IMAGENET_MEAN, IMAGENET_STD, LoadedModel, Preprocessing, seede
 from .checkpoint import apply_checkpoint, read_checkpoint, state_dict_sha256, summary_line
 from .options import LoadOptions
 from .registry import ZooEntry, list_zoo, zoo_factory
-from .specs import parse_spec, timm_names, torchvision_names
+from .specs import library_names, parse_spec, suggest
 
 logger = logging.getLogger("brainalign.models")
 
@@ -133,9 +132,9 @@ def load_model(spec: str, options: LoadOptions | None = None, **keywords) -> Loa
 
 def _build_zoo(name: str, seed: int) -> ZooEntry:
     if name not in list_zoo():
-        catalogues = {"timm": timm_names(), "torchvision": torchvision_names()}
+        catalogues = {source: library_names(source) for source in ("timm", "torchvision")}
         elsewhere = [f"{source}:{name}" for source, names in catalogues.items() if name in names]
-        hint = f"did you mean {' or '.join(elsewhere)}?" if elsewhere else _suggest(name, list_zoo(), "zoo")
+        hint = f"did you mean {' or '.join(elsewhere)}?" if elsewhere else suggest(name, list_zoo(), "zoo")
         raise ModelError(f"unknown zoo model {name!r}", hint=hint)
     return zoo_factory(name)(seed=seed)
 
@@ -145,8 +144,9 @@ def _build_zoo(name: str, seed: int) -> ZooEntry:
 def _build_timm(name: str, seed: int) -> ZooEntry:
     import timm
 
+    known = library_names("timm")   # remembered: the next command refuses a misspelt name without timm
     if not timm.is_model(name):
-        raise ModelError(f"unknown timm model {name!r}", hint=_suggest(name, timm_names(), "timm"))
+        raise ModelError(f"unknown timm model {name!r}", hint=suggest(name, known, "timm"))
     arch, _, tag = name.partition(".")
     if tag and name not in timm.list_pretrained(f"{arch}.*"):
         tags = [n.partition(".")[2] for n in timm.list_pretrained(f"{arch}.*")]
@@ -199,9 +199,9 @@ _TORCHVISION_SKIPPED = frozenset({"Dropout", "Flatten", "Identity", "Permute"}) 
 def _build_torchvision(name: str, seed: int) -> ZooEntry:
     import torchvision
 
-    if name not in torchvision_names():
-        raise ModelError(f"unknown torchvision model {name!r}",
-                         hint=_suggest(name, torchvision_names(), "torchvision"))
+    known = library_names("torchvision")   # remembered, as timm's
+    if name not in known:
+        raise ModelError(f"unknown torchvision model {name!r}", hint=suggest(name, known, "torchvision"))
     with seeded(seed):
         module = torchvision.models.get_model(name, weights=None)
     preprocessing = Preprocessing(input_size=224, resize=256, crop=224, mean=IMAGENET_MEAN, std=IMAGENET_STD)
@@ -243,7 +243,3 @@ def _evenly_spaced(names: list[str], k: int) -> tuple[str, ...]:
     return tuple(names[i] for i in picks)
 
 
-def _suggest(name: str, known: list[str], source: str) -> str:
-    close = difflib.get_close_matches(name, known, n=5, cutoff=0.6)
-    listing = f"list them with `brainalign models list '{source}:*'`"
-    return f"did you mean {', '.join(close)}? {listing}" if close else listing

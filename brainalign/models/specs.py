@@ -6,9 +6,11 @@ at once; only a timm or torchvision pattern imports that library.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 
-from ..errors import InputError
+from ..errors import InputError, ModelError
+from .library_names import remember, remembered
 from .registry import check_zoo_name, list_zoo
 
 SOURCES = ("timm", "torchvision", "zoo")
@@ -60,12 +62,16 @@ def check_model_spec(spec: str, layers=None, *, checkpoint=None) -> None:
 
     ``layers`` is what ``--layers`` takes (None, ``"all"``, ``"auto"``, or names, comma-separated
     or a sequence). Layers are checked against :data:`brainalign.models.zoo.layer_index.LAYERS`
-    for a zoo model built without ``checkpoint`` (a checkpoint's arguments may change the model);
-    timm and torchvision names, and their layers, are checked when the model is built (that
-    needs the library).
+    for a zoo model built without ``checkpoint`` (a checkpoint's arguments may change the model).
+    timm and torchvision names are checked against the names remembered for the installed
+    library version (:mod:`brainalign.models.library_names`) when there are any; otherwise, and
+    for their layers, when the model is built (that needs the library).
     """
     source, name = parse_spec(spec)
     if source != "zoo":
+        known = remembered(source)
+        if known is not None and name.partition(".")[0] not in known:   # timm's NAME.TAG: the tag is checked when built
+            raise ModelError(f"unknown {source} model {name!r}", hint=suggest(name, known, source))
         return
     check_zoo_name(name)
     if checkpoint is not None or layers in (None, "all", "auto"):
@@ -130,3 +136,23 @@ def torchvision_names() -> list[str]:
     import torchvision
 
     return sorted(torchvision.models.list_models(module=torchvision.models))
+
+
+def library_names(source: str) -> list[str]:
+    """Every name the ``source`` library ("timm" or "torchvision") builds, sorted; imports it and
+    remembers them (:mod:`brainalign.models.library_names`) for the next command's usage errors."""
+    if source == "timm":
+        from timm.models import get_deprecated_models
+
+        names = sorted([*timm_names(), *get_deprecated_models()])   # every name timm.is_model accepts
+    else:
+        names = torchvision_names()
+    remember(source, names)
+    return names
+
+
+def suggest(name: str, known, source: str) -> str:
+    """The hint for an unknown ``source`` model ``name``: up to five close names, and where to list them."""
+    close = difflib.get_close_matches(name, list(known), n=5, cutoff=0.6)
+    listing = f"list them with `brainalign models list '{source}:*'`"
+    return f"did you mean {', '.join(close)}? {listing}" if close else listing
