@@ -105,14 +105,14 @@ def median_of(command: list[str], env: dict, repeats: int, prepare=None) -> tupl
 
 
 def print_row(name: str, wall: float, cpu: float, code: int, verdict: str = "") -> None:
-    print(f"{name:<42} {wall:8.3f} {cpu:8.3f} {code:>4}  {verdict}")
+    print(f"{name:<50} {wall:8.3f} {cpu:8.3f} {code:>4}  {verdict}")
 
 
 def quick_commands(env: dict, repeats: int, folder: Path) -> list[dict]:
     """Time ``python -c pass`` and every command of :data:`QUICK`; print the table, return the rows."""
     (folder / "results").mkdir(exist_ok=True)
     (folder / "exists.nc").write_text("an existing file")
-    print(f"{'command':<42} {'wall s':>8} {'CPU s':>8} {'exit':>4}  vs {TARGET_S} s: wall, CPU; median of {repeats}")
+    print(f"{'command':<50} {'wall s':>8} {'CPU s':>8} {'exit':>4}  vs {TARGET_S} s: wall, CPU; median of {repeats}")
     wall, cpu, code = median_of([sys.executable, "-c", "pass"], env, repeats)
     print_row("python -c pass", wall, cpu, code, "(interpreter start-up)")
     rows = [row("python -c pass", "wall time", wall, unit="s", note=f"CPU {cpu:.3g} s, median of {repeats}")]
@@ -227,17 +227,17 @@ def scoring(env: dict, repeats: int, reference_repeats: int, folder: Path, brain
     print(f"\nscoring: Brain-Score's protocol on Cowley V4, 640 stimuli x {N_FEATURES} features -> 50 neuroids; "
           f"median of {repeats} (references: of {reference_repeats})")
     print_row("brainalign score --activations", wall, cpu, code, "(command, end to end)")
-    print(f"{'  scoring alone (api.score_files)':<42} {alone_s:8.3f}")
+    print(f"{'  scoring alone (api.score_files)':<50} {alone_s:8.3f}")
     own = None
     if brainscore_python:
         own = brainscore_own(brainscore_python, activations, recordings, reference_repeats)
         parts = ", ".join(f"{name} {part['wall_s']:.2f} s" for name, part in own["parts"].items())
-        print(f"{'  Brain-Score metric + ceiling (its code)':<42} {own['total']['wall_s']:8.3f} "
+        print(f"{'  Brain-Score metric + ceiling (its code)':<50} {own['total']['wall_s']:8.3f} "
               f"{own['total']['cpu_s']:8.3f}   (brainscore-vision {own['brainscore_vision']}, in process: {parts})")
         differences = agreement(record, own)
         print("  brainalign vs Brain-Score, largest |difference|: "
               + ", ".join(f"{name} {value:.2g}" for name, value in differences.items()))
-    print(f"{'  re-implementation of it (not its code)':<42} {reimpl_s:8.3f} {reimpl_cpu:8.3f}   "
+    print(f"{'  re-implementation of it (not its code)':<50} {reimpl_s:8.3f} {reimpl_cpu:8.3f}   "
           "(sklearn PLS + pearsonr loops, no xarray; in process)")
     rows = []
     case = f"score --activations --assembly, Cowley V4 640 x {N_FEATURES} -> 50, brainscore protocol"
