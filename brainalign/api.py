@@ -160,7 +160,7 @@ def psychometric(model: str, *, task: str, layer: str | None = None, logits: boo
     """
     from .psychometrics import curves as pc
     from .psychometrics.records import curve_parts
-    from .psychometrics.responses import LOGITS
+    from .models.layer_names import LOGITS
 
     from .psychometrics.plot import check_plot_path
     from .models import load_model

@@ -54,6 +54,12 @@ def entry_point_names(group: str) -> list[str]:
     return _names[group]
 
 
+def any_installed() -> bool:
+    """Whether any package installs an entry point in any of :data:`GROUPS` (one scan; loads none)."""
+    entries = importlib.metadata.entry_points()
+    return any(entries.select(group=group) for group in GROUPS)
+
+
 def load_plugins(group: str) -> list[str]:
     """Load every entry point of ``group`` once; the names loaded, in the order loaded.
 

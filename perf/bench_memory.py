@@ -6,7 +6,7 @@ so the preflight streams the wide layers (act1 and layer1 are 802,816 units each
 scores them from out-of-core kernels. Printed: the measured peak RSS against the bound, the
 preflight's estimates for the streamed and the in-memory paths, and their ratios.
 
-    python perf/bench_memory.py            # about 5-10 minutes on 2 CPU cores
+    python perf/bench_memory.py            # 1-3 minutes on 2 quiet CPU cores (longer on a loaded machine)
     python perf/bench_memory.py --bound 3GB --images 450
     python perf/bench_memory.py --reduce pca:100 --fit-images 150   # exact PCA fit on 150 other images
     python perf/bench_memory.py --reduce srp:1000

@@ -68,6 +68,33 @@ def image_folder(tmp_path) -> Path:
 
 
 @pytest.fixture
+def scoring_files(tmp_path) -> Path:
+    """``tmp_path`` holding acts.nc (60 stimuli x 40 units, a ``brainalign extract`` file) and v4.nc
+    (4 repetitions x 60 stimuli x 8 neuroids driven by the same 5 latents: a raw score near 0.9)."""
+    import xarray as xr
+
+    from brainalign.activations.activation_files import save_activations
+    from brainalign.neural.assembly_files import write_assembly
+
+    rng = np.random.default_rng(0)
+    ids = np.array([f"img{i:03d}" for i in range(60)])
+    latent = rng.standard_normal((60, 5))
+    features = xr.DataArray(latent @ rng.standard_normal((5, 40)), dims=("stimulus", "unit"),
+                            coords={"stimulus_id": ("stimulus", ids)})
+    save_activations({"layer": features}, tmp_path / "acts.nc",
+                     provenance={"model": {"spec": "pixels", "checkpoint": None, "weights_sha256": "0" * 64,
+                                           "seed": 0}})
+    signal = latent @ rng.standard_normal((5, 8))
+    trials = signal[None] + 0.5 * rng.standard_normal((4, 60, 8))
+    assembly = xr.DataArray(trials.reshape(240, 8), dims=("presentation", "neuroid"),
+                            coords={"stimulus_id": ("presentation", np.tile(ids, 4)),
+                                    "repetition": ("presentation", np.repeat(np.arange(4), 60)),
+                                    "neuroid_id": ("neuroid", [f"n{i}" for i in range(8)])})
+    write_assembly(assembly, tmp_path / "v4.nc")
+    return tmp_path
+
+
+@pytest.fixture
 def env(tmp_path, monkeypatch):
     """An empty manifest folder and data home for `brainalign data` tests: (manifests, home)."""
     manifests = tmp_path / "manifests"

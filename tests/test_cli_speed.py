@@ -8,9 +8,7 @@ import os
 import subprocess
 import sys
 
-import numpy as np
 import pytest
-import xarray as xr
 
 HEAVY = ("torch", "timm", "torchvision", "xarray", "pandas", "sklearn", "scipy", "rsatoolbox", "matplotlib")
 
@@ -55,6 +53,7 @@ def _probe(args, tmp_path, heavy=HEAVY) -> dict:
     (["extract", "streamnet_six", "--stimuli", "sim", "--layers", "VISp,nope", "-o", "a.nc"], 2),
     (["compare", "alexnet_bn64", "pixels", "--benchmark", "sim.V1", "--layers-b", "features.3"], 2),
     (["psychometric", "alexnet_bn64", "--task", "contrast", "--layer", "featurs.10"], 2),
+    (["score", "zoo:alexnet_bn64", "--benchmark", "sim.V1", "--layers", "featurs.3"], 2),
     (["extract", "nope", "--stimuli", "sim", "-o", "a.nc"], 2),
     (["models", "layers", "nope"], 2),
     (["results", "list", "--results", "typo/"], 2),
@@ -133,33 +132,10 @@ def test_benchmarks_list_says_which_real_data_benchmarks_are_hidden(tmp_path, mo
     assert "real-data benchmark(s) hidden" in out["stderr"] and "cowley2023.V4" in out["stderr"]
 
 
-def _activation_and_assembly_files(folder):
-    """acts.nc (60 stimuli x 40 units) and v4.nc (4 repetitions x 60 stimuli x 8 neuroids) in ``folder``."""
-    from brainalign.activations.activation_files import save_activations
-    from brainalign.neural.assembly_files import write_assembly
-
-    rng = np.random.default_rng(0)
-    ids = np.array([f"img{i:03d}" for i in range(60)])
-    latent = rng.standard_normal((60, 5))
-    features = xr.DataArray(latent @ rng.standard_normal((5, 40)), dims=("stimulus", "unit"),
-                            coords={"stimulus_id": ("stimulus", ids)})
-    save_activations({"layer": features}, folder / "acts.nc",
-                     provenance={"model": {"spec": "pixels", "checkpoint": None, "weights_sha256": "0" * 64,
-                                           "seed": 0}})
-    signal = latent @ rng.standard_normal((5, 8))
-    trials = signal[None] + 0.5 * rng.standard_normal((4, 60, 8))
-    assembly = xr.DataArray(trials.reshape(240, 8), dims=("presentation", "neuroid"),
-                            coords={"stimulus_id": ("presentation", np.tile(ids, 4)),
-                                    "repetition": ("presentation", np.repeat(np.arange(4), 60)),
-                                    "neuroid_id": ("neuroid", [f"n{i}" for i in range(8)])})
-    write_assembly(assembly, folder / "v4.nc")
-
-
-def test_scoring_activation_files_imports_no_torch(tmp_path):
+def test_scoring_activation_files_imports_no_torch(tmp_path, scoring_files):
     """`score --activations A --assembly B` end to end in a fresh interpreter: records written, no torch
     (nor scikit-learn, whose import alone costs about a second: the splits are drawn without it, nor
     rsatoolbox or matplotlib, nor dask, which xarray would import on its first DataArray)."""
-    _activation_and_assembly_files(tmp_path)
     out = _probe(["score", "--activations", "acts.nc", "--assembly", "v4.nc", "--bootstrap", "20",
                   "--results", "r"], tmp_path,
                  heavy=("torch", "timm", "torchvision", "sklearn", "rsatoolbox", "matplotlib", "dask"))
@@ -169,10 +145,9 @@ def test_scoring_activation_files_imports_no_torch(tmp_path):
     assert len(list((tmp_path / "r" / "records").glob("*.json"))) == 1
 
 
-def test_scoring_in_someone_elses_process_leaves_dask_importable(tmp_path):
+def test_scoring_in_someone_elses_process_leaves_dask_importable(tmp_path, scoring_files):
     """Called through click's CliRunner (a test, a notebook), the command does not own the process:
     dask stays importable after it, and the record equals the one from the command's own process."""
-    _activation_and_assembly_files(tmp_path)
     args = ["score", "--activations", "acts.nc", "--assembly", "v4.nc", "--bootstrap", "20", "--json"]
     own = _probe([*args, "--results", "own"], tmp_path)
     hosted = subprocess.run([sys.executable, "-c", """
@@ -201,3 +176,15 @@ def test_a_misspelt_library_model_is_refused_without_the_library_once_its_names_
     line = f"error: unknown {spec.partition(':')[0]} model 'resnet1' (hint: did you mean resnet18"
     assert first["stderr"].splitlines()[0].startswith(line)
     assert first["stderr"].splitlines()[0] == second["stderr"].splitlines()[0]
+
+
+def test_the_network_output_and_residual_nodes_pass_the_early_layer_check(tmp_path):
+    """`--layer logits` (psychometric) and a residual addition that torch.fx names (left to the built
+    model, whose torch.fx may name more) are not refused before the model is built (the built model
+    refuses the residual name it lacks)."""
+    out = _probe(["psychometric", "alexnet_bn64", "--task", "contrast", "--layer", "logits",
+                  "--stimuli", "absent-folder"], tmp_path)
+    assert out["code"] == 2 and "unknown layer" not in out["stderr"] and "absent-folder" in out["stderr"]
+    out = _probe(["extract", "streamnet_six", "--stimuli", "absent-folder", "--layers", "VISp.add_99", "-o", "a.nc"],
+                 tmp_path)
+    assert out["code"] == 2 and "unknown layer 'VISp.add_99'" in out["stderr"] and "torch" in out["heavy"]

@@ -132,3 +132,17 @@ def test_an_installed_plugin_adds_its_checkpoint_format(plugin_site, tmp_path):
     assert (info["keys"], info["parameters"], info["dropped"], info["other"]) == (2, 8, 2, 0)
     without = _brainalign(None, "models", "inspect", str(path), "--json")
     assert without.returncode == 2 and "is not a plain checkpoint" in without.stderr     # unknown layout: one line
+
+
+def test_with_a_plugin_installed_scoring_files_leaves_dask_to_xarray(plugin_site, scoring_files):
+    """A plugin's regression or importer may use dask: with any plugin installed, `score --activations`
+    in its own process does not hide dask from xarray (which then imports it), and scores with the
+    plugin's regression."""
+    probe = ("import sys; from brainalign.cli import main; sys.argv = ['brainalign', *sys.argv[1:]]\n"
+             "try:\n    main()\nexcept SystemExit as exit:\n    code = exit.code\n"
+             "sys.stderr.write(f'PROBE {code} {sys.modules.get(\"dask\") is not None}')")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(plugin_site), os.environ.get("PYTHONPATH")) if p)}
+    done = subprocess.run([sys.executable, "-c", probe, "score", "--activations", "acts.nc", "--assembly", "v4.nc",
+                           "--metric", "lstsq", "--bootstrap", "0", "--results", "r"],
+                          cwd=scoring_files, env=env, capture_output=True, text=True, timeout=300)
+    assert done.stderr.strip().endswith("PROBE 0 True"), done.stderr

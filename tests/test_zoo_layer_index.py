@@ -67,28 +67,43 @@ def test_the_index_file_is_what_render_writes(built_index):
 @pytest.mark.parametrize("spec, layer", [
     ("alexnet_bn64", "features.99"),
     ("alexnet_bn64", "featurs.3"),           # close matches in the hint
-    ("streamnet_six", "VISp.add_9"),
+    ("zoo:alexnet_bn64", "featurs.3"),       # named as the built model names itself
+    ("streamnet_six", "VISp.ad"),
     ("tang_amit_cnn", "nope"),
 ])
 def test_a_missing_layer_is_refused_as_the_built_model_refuses_it(spec, layer):
+    name = spec.removeprefix("zoo:")
     with pytest.raises(ModelError) as early:
-        check_model_spec(spec, f"{LAYERS[spec][0][1]},{layer}")
+        check_model_spec(spec, f"{LAYERS[name][0][1]},{layer}")
     with pytest.raises(ModelError) as built:
-        resolve_layers(load_model(spec), [LAYERS[spec][0][1], layer])
+        resolve_layers(load_model(spec), [LAYERS[name][0][1], layer])
     assert (early.value.message, early.value.hint) == (built.value.message, built.value.hint)
+
+
+def test_a_missing_psychometric_layer_is_refused_as_the_psychometric_run_refuses_it():
+    import numpy as np
+
+    from brainalign.psychometrics.responses import model_responses
+
+    with pytest.raises(ModelError) as early:
+        check_model_spec("alexnet_bn64", "featurs.10", alternative="use --logits")
+    with pytest.raises(ModelError) as built:
+        model_responses(load_model("alexnet_bn64"), np.zeros((2, 3, 64, 64), np.float32), ["featurs.10"])
+    assert (early.value.message, early.value.hint) == (built.value.message, built.value.hint)
+    assert early.value.hint.endswith("or use --logits")
 
 
 def test_modules_graph_nodes_calls_and_tokens_pass():
     nodes = LAYERS["streamnet_six"][1]
     assert nodes, "streamnet_six has residual additions"
     check_model_spec("streamnet_six", [nodes[0], "VISp", "VISp:0"])
+    check_model_spec("streamnet_six", "VISp.add_99")       # a residual name: left to the built model's torch.fx
     check_model_spec("alexnet_bn64", "features.3 , features.7@patches")
     for layers in (None, "all", "auto"):
         check_model_spec("alexnet_bn64", layers)
 
 
-def test_with_a_checkpoint_or_outside_the_zoo_layers_wait_for_the_model():
-    check_model_spec("alexnet_bn64", "nope", checkpoint="ckpt.pth")
+def test_layers_of_library_models_wait_for_the_model():
     check_model_spec("timm:resnet18", "nope")
 
 

@@ -7,20 +7,33 @@ nothing else will run in it after the command. A command called in someone else'
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from typing import Iterator
 
 #: Set by :class:`~brainalign.cli._common.OneLineGroup` when the command line comes from ``sys.argv``.
 own_process = False
 
 
-def xarray_without_dask() -> None:
+@contextlib.contextmanager
+def xarray_without_dask() -> Iterator[None]:
     """In the command's own process, have xarray run as if dask were not installed.
 
     xarray imports ``dask.array`` on its first DataArray when dask is installed (about 0.25 s of a
     one-second command), although a command that reads whole arrays into memory never uses it.
     Marking ``dask`` unimportable before xarray is first imported makes xarray take its numpy-only
-    path (the same arrays, the same numbers). Not done in someone else's process, nor once xarray or
-    dask is already imported. Call it only from a command that uses no dask (no ``--dask-scheduler``).
+    path (the same arrays, the same numbers); the mark is removed on the way out. Not done in
+    someone else's process, once xarray or dask is imported, or when any brainalign plugin is
+    installed (a plugin's regression or importer may use dask). Use it only around work that
+    uses no dask itself (no ``--dask-scheduler``).
     """
-    if own_process and "dask" not in sys.modules and "xarray" not in sys.modules:
+    from ..plugins import any_installed
+
+    mark = own_process and "dask" not in sys.modules and "xarray" not in sys.modules and not any_installed()
+    if mark:
         sys.modules["dask"] = None
+    try:
+        yield
+    finally:
+        if mark and "dask" in sys.modules and sys.modules["dask"] is None:
+            del sys.modules["dask"]

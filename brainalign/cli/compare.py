@@ -45,8 +45,8 @@ def compare(model_a, model_b, benchmark, layers_a, layers_b, checkpoint_a, check
     held-out stimuli of the RDMs."""
     from ..models.specs import check_model_spec
 
-    for spec, layers, checkpoint in ((model_a, layers_a, checkpoint_a), (model_b, layers_b, checkpoint_b)):
-        check_model_spec(spec, layers, checkpoint=checkpoint)  # before any import of torch
+    for spec, layers in ((model_a, layers_a), (model_b, layers_b)):
+        check_model_spec(spec, layers)  # before any import of torch
     from .. import api
 
     result = api.compare(model_a, model_b, benchmark=benchmark, layers_a=layers_a, layers_b=layers_b,

@@ -78,7 +78,7 @@ def extract(model, stimuli, layers, checkpoint, load_options, seed, output, over
       brainalign extract alexnet_bn64 --stimuli images/ --layers features.3,features.7 -o acts.nc
     """
     check_writable(output, overwrite=overwrite)  # before any import or work
-    check_model_spec(model, layers, checkpoint=checkpoint)
+    check_model_spec(model, layers)
     from .. import api
 
     activations = api.extract(model, stimuli=stimuli, layers=layers, checkpoint=checkpoint, seed=seed,
@@ -152,18 +152,19 @@ def score(model, benchmarks, area, layers, checkpoint, load_options, seed, activ
         if not model:
             raise InputError("missing MODEL", hint="e.g. `brainalign score alexnet_bn64 --benchmark sim.V1`")
         resolve_benchmarks(list(benchmarks), area)  # the benchmark first, then the model and its layers
-        check_model_spec(model, layers, checkpoint=checkpoint)
+        check_model_spec(model, layers)
     if activations:
         from ._process import xarray_without_dask
 
-        xarray_without_dask()   # files are read whole: xarray's dask import would be a quarter of the command
-    from .. import api
+        with xarray_without_dask():   # files are read whole: xarray's dask import would be a quarter of the command
+            from .. import api
 
-    if activations:
-        records = api.score_files(activations, assembly, layers=layers, stratify=stratify, results=results,
-                                  objective=objective, tag=tag, convention=convention, options=options,
-                                  stimulus_ids=stimulus_ids)
+            records = api.score_files(activations, assembly, layers=layers, stratify=stratify, results=results,
+                                      objective=objective, tag=tag, convention=convention, options=options,
+                                      stimulus_ids=stimulus_ids)
     else:
+        from .. import api
+
         records = api.score(model, benchmarks=list(benchmarks), area=area, layers=layers, checkpoint=checkpoint,
                             seed=seed, results=results, objective=objective, tag=tag, epoch=epoch, convention=convention,
                             batch_size=batch_size, device=device, precision=precision, max_memory=max_memory,

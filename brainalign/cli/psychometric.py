@@ -76,10 +76,11 @@ def psychometric(model, task, experiment, raw_data, layer, logits, stimuli, leve
       brainalign psychometric humans --experiment contrast --plot humans.svg
     """
     from ..errors import InputError
+    from ..models.layer_names import LOGITS
     from ..models.specs import check_model_spec
 
-    if model != "humans":
-        check_model_spec(model, layer, checkpoint=checkpoint)  # before any import of torch
+    if model != "humans":  # before any import of torch
+        check_model_spec(model, None if layer == LOGITS else layer, alternative="use --logits")
     from .. import api
 
     if model == "humans":

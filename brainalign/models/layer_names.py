@@ -15,7 +15,11 @@ from typing import Sequence
 from ..errors import InputError, ModelError
 from .options import TOKEN_MODES  # what token layers output: patch tokens as a grid, the CLS token, all tokens
 
+#: the network's own output, which the psychometric commands read like a layer (``--layer logits``)
+LOGITS = "logits"
+
 _NAME = re.compile(r"^(?P<base>[^:@]+)(?::(?P<call>\d+))?(?:@(?P<tokens>[a-z]+))?$")
+_RESIDUAL = re.compile(r"(^|\.)add(_\d+)?$")
 
 
 @dataclass(frozen=True)
@@ -45,10 +49,16 @@ def parse_layer(name: str) -> LayerName:
     return LayerName(match["base"], int(match["call"] or 0), tokens)
 
 
-def unknown_layer(name: str, spec: str, modules: Sequence[str]) -> ModelError:
+def is_residual(base: str) -> bool:
+    """Whether ``base`` names a residual addition of a torch.fx graph (``layer1.0.add``, ``add_3``)."""
+    return bool(_RESIDUAL.search(base))
+
+
+def unknown_layer(name: str, spec: str, modules: Sequence[str], *, alternative: str | None = None) -> ModelError:
     """The error for layer ``name`` that model ``spec`` (whose module names are ``modules``) lacks,
-    with up to five close matches as the hint."""
+    with up to five close matches, and ``alternative`` (e.g. "use --logits"), as the hint."""
     close = difflib.get_close_matches(parse_layer(name).base, modules, n=5, cutoff=0.6)
-    listing = f"list them with `brainalign models layers {spec} --all`"
-    return ModelError(f"unknown layer {name!r} for {spec}",
-                      hint=f"did you mean {', '.join(close)}? {listing}" if close else listing)
+    hint = f"list them with `brainalign models layers {spec} --all`"
+    if alternative:
+        hint += f", or {alternative}"
+    return ModelError(f"unknown layer {name!r} for {spec}", hint=f"did you mean {', '.join(close)}? {hint}" if close else hint)

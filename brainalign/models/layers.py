@@ -16,17 +16,13 @@ A layer name is ``NAME[:CALL][@TOKENS]``:
 from __future__ import annotations
 
 import contextlib
-import re
 from typing import Iterator, Sequence
 
 import torch
 
 from ..errors import InputError, ModelError
 from .base import LoadedModel
-from .layer_names import LayerName, parse_layer, unknown_layer
-
-_RESIDUAL = re.compile(r"(^|\.)add(_\d+)?$")
-
+from .layer_names import LayerName, is_residual, parse_layer, unknown_layer
 
 def resolve_layers(loaded: LoadedModel, layers: str | Sequence[str] | None = None) -> tuple[str, ...]:
     """The layer names to use, checked against the model.
@@ -259,7 +255,7 @@ def graph_nodes(module: torch.nn.Module) -> tuple[str, ...]:
             _, names = get_graph_node_names(module)
         except Exception:  # torch.fx cannot trace every model (data-dependent control flow)
             names = []
-        cached = tuple(n for n in names if _RESIDUAL.search(n))
+        cached = tuple(n for n in names if is_residual(n))
         object.__setattr__(module, "_brainalign_graph_nodes", cached)
     return cached
 

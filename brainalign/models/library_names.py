@@ -1,5 +1,5 @@
 """timm's and torchvision's model names, remembered per library version, so that a misspelt
-``timm:``/``torchvision:`` name is refused without importing the library (about 3 s of torch).
+``timm:``/``torchvision:`` name is refused without importing the library (3-7 s, most of it torch's import).
 
 The names are written to ``<cache>/model-names/LIBRARY-VERSION.json`` once brainalign has imported
 the library to build a model or to find a name unknown. The version comes from the installed
@@ -47,7 +47,7 @@ def remember(library: str, names: Iterable[str]) -> None:
     """Keep ``names`` for the installed version of ``library`` (atomically; a full or read-only
     cache only means they are not kept)."""
     path = _path(library)
-    if path is None or path.exists():
+    if path is None or remembered(library) is not None:   # a damaged file is replaced
         return
     from ..safe_files import atomic_path, dumps_json
 

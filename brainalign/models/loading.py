@@ -241,5 +241,3 @@ def _evenly_spaced(names: list[str], k: int) -> tuple[str, ...]:
         return tuple(names)
     picks = sorted({round(i * (len(names) - 1) / (k - 1)) for i in range(k)})
     return tuple(names[i] for i in picks)
-
-

@@ -56,16 +56,18 @@ def parse_spec(spec: str) -> tuple[str, str]:
     return source, name
 
 
-def check_model_spec(spec: str, layers=None, *, checkpoint=None) -> None:
-    """Raise the usage error for a malformed spec, an unknown zoo name or a layer the zoo model
-    lacks, without importing torch.
+def check_model_spec(spec: str, layers=None, *, alternative: str | None = None) -> None:
+    """Raise the usage error for a malformed spec, an unknown model or a layer the zoo model lacks,
+    without importing torch.
 
     ``layers`` is what ``--layers`` takes (None, ``"all"``, ``"auto"``, or names, comma-separated
-    or a sequence). Layers are checked against :data:`brainalign.models.zoo.layer_index.LAYERS`
-    for a zoo model built without ``checkpoint`` (a checkpoint's arguments may change the model).
-    timm and torchvision names are checked against the names remembered for the installed
-    library version (:mod:`brainalign.models.library_names`) when there are any; otherwise, and
-    for their layers, when the model is built (that needs the library).
+    or a sequence). A zoo model's layers are checked against
+    :data:`brainalign.models.zoo.layer_index.LAYERS` (a checkpoint loads weights into the same
+    modules); a residual-addition name missing there is left to the build, as torch.fx's names
+    may differ between library versions. timm and torchvision names are checked against the
+    names remembered for the installed library version (:mod:`brainalign.models.library_names`)
+    when there are any; otherwise, and for their layers, when the model is built. ``alternative``
+    ends the hint of an unknown layer (see :func:`brainalign.models.layer_names.unknown_layer`).
     """
     source, name = parse_spec(spec)
     if source != "zoo":
@@ -74,17 +76,18 @@ def check_model_spec(spec: str, layers=None, *, checkpoint=None) -> None:
             raise ModelError(f"unknown {source} model {name!r}", hint=suggest(name, known, source))
         return
     check_zoo_name(name)
-    if checkpoint is not None or layers in (None, "all", "auto"):
+    if layers in (None, "all", "auto"):
         return
-    from .layer_names import parse_layer, unknown_layer
+    from .layer_names import is_residual, parse_layer, unknown_layer
     from .zoo.layer_index import LAYERS
 
     if name not in LAYERS:   # a plugin's model: its layers are checked when it is built
         return
     modules, nodes = LAYERS[name]
     for layer in (layers.split(",") if isinstance(layers, str) else layers):
-        if layer.strip() and parse_layer(layer.strip()).base not in (*modules, *nodes):
-            raise unknown_layer(layer.strip(), spec, modules)
+        base = parse_layer(layer.strip()).base if layer.strip() else None
+        if base is not None and base not in (*modules, *nodes) and not is_residual(base):
+            raise unknown_layer(layer.strip(), name, modules, alternative=alternative)   # named as built
 
 
 def list_models(pattern: str | None = None) -> list[str]:

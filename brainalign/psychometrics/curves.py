@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 from ..config import shared_data_dir
 from ..errors import DataError, InputError
 from ..models.base import LoadedModel
+from ..models.layer_names import LOGITS
 from ..models.options import ExtractionOptions
 from ..neural.importers.model_vs_human import validate_trials
 from . import consistency, humans
@@ -22,7 +23,7 @@ from .conditions import CONDITIONS, check_levels, get_condition, stimulus_digest
 from .decisions import readout_decisions
 from .fits import fit_psychometric
 from .imagenet16 import CATEGORIES, decisions_16
-from .responses import LOGITS, model_responses
+from .responses import model_responses
 from .tasks import TASKS, get_task, stimuli_per_level
 
 #: Experiments whose images are in the shared data (folder below ``shared_data_dir()``).

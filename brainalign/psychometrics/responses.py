@@ -5,10 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..activations.extract import forward_arrays
-from ..errors import ModelError
 from ..models.base import LoadedModel
-
-LOGITS = "logits"
+from ..models.layer_names import LOGITS, unknown_layer
 
 
 def model_responses(loaded: LoadedModel, images: np.ndarray, layers=(LOGITS,), *, batch_size: int = 32,
@@ -30,8 +28,7 @@ def model_responses(loaded: LoadedModel, images: np.ndarray, layers=(LOGITS,), *
     hooked = [layer for layer in layers if layer != LOGITS]
     unknown = [layer for layer in hooked if layer not in loaded.layers]
     if unknown:
-        raise ModelError(f"{loaded.spec} has no layer {unknown[0]!r}",
-                         hint=f"see `brainalign models layers {loaded.spec}`, or use --logits")
+        raise unknown_layer(unknown[0], loaded.spec, loaded.layers, alternative="use --logits")
     arrays, _ = forward_arrays(loaded, images, hooked, batch_size=batch_size, device=device, progress=progress,
                                output=LOGITS if LOGITS in layers else None)
     return {layer: arrays[layer] for layer in layers}
