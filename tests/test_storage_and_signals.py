@@ -301,8 +301,11 @@ def test_process_workers_die_with_a_killed_parent(tmp_path):
 
 def test_ctrl_c_during_extract_exits_130_with_one_line_and_no_partial_file(tmp_path, slow_extract):
     cache = tmp_path / "cache"
+    # Ctrl-C in a terminal: SIGINT at its default disposition, even when these tests run in the background
+    # (where the shell starts them, and so this child, with SIGINT ignored)
     process = subprocess.Popen([*CLI, *slow_extract], env={**os.environ, "BRAINALIGN_CACHE": str(cache)},
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert _wait_for(lambda: _temporaries(cache), process), "extraction ended before it wrote to the cache"
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=120)
