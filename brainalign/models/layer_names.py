@@ -61,4 +61,6 @@ def unknown_layer(name: str, spec: str, modules: Sequence[str], *, alternative: 
     hint = f"list them with `brainalign models layers {spec} --all`"
     if alternative:
         hint += f", or {alternative}"
-    return ModelError(f"unknown layer {name!r} for {spec}", hint=f"did you mean {', '.join(close)}? {hint}" if close else hint)
+    if close:
+        hint = f"did you mean {', '.join(close)}? {hint}"
+    return ModelError(f"unknown layer {name!r} for {spec}", hint=hint)

@@ -10,7 +10,7 @@ import difflib
 import fnmatch
 
 from ..errors import InputError, ModelError
-from .library_names import remember, remembered
+from .remembered_names import remember, remembered
 from .registry import check_zoo_name, list_zoo
 
 SOURCES = ("timm", "torchvision", "zoo")
@@ -65,14 +65,14 @@ def check_model_spec(spec: str, layers=None, *, alternative: str | None = None) 
     :data:`brainalign.models.zoo.layer_index.LAYERS` (a checkpoint loads weights into the same
     modules); a residual-addition name missing there is left to the build, as torch.fx's names
     may differ between library versions. timm and torchvision names are checked against the
-    names remembered for the installed library version (:mod:`brainalign.models.library_names`)
+    names remembered for the installed library version (:mod:`brainalign.models.remembered_names`)
     when there are any; otherwise, and for their layers, when the model is built. ``alternative``
     ends the hint of an unknown layer (see :func:`brainalign.models.layer_names.unknown_layer`).
     """
     source, name = parse_spec(spec)
     if source != "zoo":
         known = remembered(source)
-        if known is not None and name.partition(".")[0] not in known:   # timm's NAME.TAG: the tag is checked when built
+        if known is not None and name.partition(".")[0] not in known:   # a timm tag is checked when built
             raise ModelError(f"unknown {source} model {name!r}", hint=suggest(name, known, source))
         return
     check_zoo_name(name)
@@ -143,7 +143,7 @@ def torchvision_names() -> list[str]:
 
 def library_names(source: str) -> list[str]:
     """Every name the ``source`` library ("timm" or "torchvision") builds, sorted; imports it and
-    remembers them (:mod:`brainalign.models.library_names`) for the next command's usage errors."""
+    remembers them (:mod:`brainalign.models.remembered_names`) for the next command's usage errors."""
     if source == "timm":
         from timm.models import get_deprecated_models
 

@@ -1,5 +1,5 @@
 """timm's and torchvision's model names, remembered per library version, so that a misspelt
-``timm:``/``torchvision:`` name is refused without importing the library (3-7 s, most of it torch's import).
+``timm:``/``torchvision:`` name is refused without importing the library (3-7 s, mostly torch).
 
 The names are written to ``<cache>/model-names/LIBRARY-VERSION.json`` once brainalign has imported
 the library to build a model or to find a name unknown. The version comes from the installed
@@ -17,8 +17,6 @@ from typing import Iterable
 
 from ..config import cache_dir
 from ..errors import StorageError
-
-LIBRARIES = ("timm", "torchvision")
 
 
 def _path(library: str) -> Path | None:

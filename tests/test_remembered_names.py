@@ -1,4 +1,4 @@
-"""timm's and torchvision's names, remembered per installed version (brainalign/models/library_names.py):
+"""timm's and torchvision's names, remembered per installed version (brainalign/models/remembered_names.py):
 only the installed version's file is read, a damaged file is ignored, a read-only cache keeps nothing
 and fails nothing, and the early check accepts every name the library builds."""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from brainalign.errors import ModelError
-from brainalign.models.library_names import remember, remembered
+from brainalign.models.remembered_names import remember, remembered
 from brainalign.models.specs import check_model_spec, library_names
 
 
