@@ -34,11 +34,13 @@ def test_only_the_installed_version_is_read(cache):
 
 
 @pytest.mark.parametrize("content", ["", "{", '{"resnet18": 1}', "[1, 2]"])
-def test_a_damaged_file_is_ignored(cache, content):
+def test_a_damaged_file_is_ignored_and_replaced(cache, content):
     cache.mkdir()
     (cache / f"torchvision-{metadata.version('torchvision')}.json").write_text(content)
     assert remembered("torchvision") is None
-    check_model_spec("torchvision:nope")
+    check_model_spec("torchvision:nope")                  # nothing usable: left to the build
+    remember("torchvision", ["resnet18"])                 # and the damaged file is replaced
+    assert remembered("torchvision") == {"resnet18"}
 
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS, errno.EACCES])

@@ -25,7 +25,7 @@ from .base import IMAGENET_MEAN, IMAGENET_STD, LoadedModel, Preprocessing, seede
 from .checkpoint import apply_checkpoint, read_checkpoint, state_dict_sha256, summary_line
 from .options import LoadOptions
 from .registry import ZooEntry, list_zoo, zoo_factory
-from .specs import library_names, parse_spec, suggest
+from .specs import library_names, parse_spec, suggest, torchvision_names
 
 logger = logging.getLogger("brainalign.models")
 
@@ -144,9 +144,8 @@ def _build_zoo(name: str, seed: int) -> ZooEntry:
 def _build_timm(name: str, seed: int) -> ZooEntry:
     import timm
 
-    known = library_names("timm")   # remembered: the next command refuses a misspelt name without timm
-    if not timm.is_model(name):
-        raise ModelError(f"unknown timm model {name!r}", hint=suggest(name, known, "timm"))
+    if not timm.is_model(name):   # the names are remembered: the next command refuses it without timm
+        raise ModelError(f"unknown timm model {name!r}", hint=suggest(name, library_names("timm"), "timm"))
     arch, _, tag = name.partition(".")
     if tag and name not in timm.list_pretrained(f"{arch}.*"):
         tags = [n.partition(".")[2] for n in timm.list_pretrained(f"{arch}.*")]
@@ -199,9 +198,9 @@ _TORCHVISION_SKIPPED = frozenset({"Dropout", "Flatten", "Identity", "Permute"}) 
 def _build_torchvision(name: str, seed: int) -> ZooEntry:
     import torchvision
 
-    known = library_names("torchvision")   # remembered, as timm's
-    if name not in known:
-        raise ModelError(f"unknown torchvision model {name!r}", hint=suggest(name, known, "torchvision"))
+    if name not in torchvision_names():   # remembered, as timm's
+        raise ModelError(f"unknown torchvision model {name!r}",
+                         hint=suggest(name, library_names("torchvision"), "torchvision"))
     with seeded(seed):
         module = torchvision.models.get_model(name, weights=None)
     preprocessing = Preprocessing(input_size=224, resize=256, crop=224, mean=IMAGENET_MEAN, std=IMAGENET_STD)

@@ -1,8 +1,8 @@
 """timm's and torchvision's model names, remembered per library version, so that a misspelt
 ``timm:``/``torchvision:`` name is refused without importing the library (3-7 s, mostly torch).
 
-The names are written to ``<cache>/model-names/LIBRARY-VERSION.json`` once brainalign has imported
-the library to build a model or to find a name unknown. The version comes from the installed
+The names are written to ``<cache>/model-names/LIBRARY-VERSION.json`` the first time brainalign
+imports the library to find a name unknown (nothing is read or written when a model is built). The version comes from the installed
 package's metadata, so an upgraded library is never checked against the old one's names. A
 missing, unreadable or foreign file is not used: the name is then checked when the model is built.
 """

@@ -84,10 +84,11 @@ def check_model_spec(spec: str, layers=None, *, alternative: str | None = None) 
     if name not in LAYERS:   # a plugin's model: its layers are checked when it is built
         return
     modules, nodes = LAYERS[name]
-    for layer in (layers.split(",") if isinstance(layers, str) else layers):
-        base = parse_layer(layer.strip()).base if layer.strip() else None
-        if base is not None and base not in (*modules, *nodes) and not is_residual(base):
-            raise unknown_layer(layer.strip(), name, modules, alternative=alternative)   # named as built
+    known = {*modules, *nodes}
+    for layer in filter(None, (n.strip() for n in (layers.split(",") if isinstance(layers, str) else layers))):
+        base = parse_layer(layer).base
+        if base not in known and not is_residual(base):
+            raise unknown_layer(layer, name, modules, alternative=alternative)   # named as built
 
 
 def list_models(pattern: str | None = None) -> list[str]:
